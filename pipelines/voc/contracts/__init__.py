@@ -1,0 +1,1 @@
+"""The contracts every stage shares: stream names, schemas and typed records."""

@@ -1,0 +1,1 @@
+"""The warehouse contract: raw tables the pipeline writes and dbt reads as sources."""
