@@ -11,7 +11,10 @@ import click
 # name -> (module:attribute, one-line help shown by `voc --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("voc.commands.demo:demo", "Run the whole loop on simulated data, end to end."),
-    "simulate": ("voc.commands.simulate:simulate", "Write seeded simulated streams and ground truth."),
+    "simulate": (
+        "voc.commands.simulate:simulate",
+        "Write seeded simulated streams and ground truth.",
+    ),
     "run": ("voc.commands.run:run", "Run the pipeline on files or Kafka into the warehouse."),
     "build": ("voc.commands.build:build", "Check raw data quality and build the dbt marts."),
     "catalog": ("voc.commands.catalog:catalog", "Validate, inspect and import scenario catalogs."),

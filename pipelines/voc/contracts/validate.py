@@ -7,6 +7,7 @@ the exact raw bytes, so the pipeline can route it and never drop it.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ class DeadLetter:
     raw_b64: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION, **self.__dict__}
+        return {"schema_version": SCHEMA_VERSION, **dataclasses.asdict(self)}
 
 
 def dead_letter(stream: str, source: str, reason: str, raw: bytes) -> DeadLetter:
@@ -82,7 +83,9 @@ def validate_record(stream: Stream, raw: bytes, source: str) -> dict[str, Any] |
         # Sorted so that the reason is the same on every run.
         reasons = sorted(f"{_path(e.instance_path)}: {e.message}" for e in errors)
         more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
-        return dead_letter(str(stream), source, "schema violation: " + "; ".join(reasons[:3]) + more, raw)
+        return dead_letter(
+            str(stream), source, "schema violation: " + "; ".join(reasons[:3]) + more, raw
+        )
     return record
 
 

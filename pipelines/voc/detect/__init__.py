@@ -1,0 +1,1 @@
+"""Breakpoint detection statistics (pure, no Beam)."""

@@ -1,0 +1,112 @@
+"""Contact-spike detection for one key (domain, journey stage, scenario) over
+consecutive event-time windows, against the key's own baseline.
+
+Pure and Beam-free. The baseline is an exponentially weighted mean and variance
+of the key's window counts, zeros included (a quiet hour is information). A
+window breaks when its count reaches
+
+    threshold = max(min_count, mean + z * sqrt(max(var, mean, var_floor)))
+
+(the sqrt(mean) term is the Poisson noise floor for rare scenarios). One alert is
+raised per episode: the key stays "firing" and says nothing more until its count
+stays below the threshold for `rearm_windows` windows in a row. While firing,
+the baseline does not learn, so an incident does not become the new normal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+@dataclass(frozen=True)
+class SpikeParams:
+    window_s: int = 3600
+    alpha: float = 0.05
+    z: float = 4.0
+    min_count: int = 6
+    var_floor: float = 0.5
+    warmup_windows: int = 24
+    rearm_windows: int = 3
+
+
+class WindowCount(NamedTuple):
+    window_start_s: int  # epoch seconds, UTC
+    count: int
+
+
+class SpikeVerdict(NamedTuple):
+    window_start_s: int
+    count: int
+    baseline_mean: float
+    threshold: float
+    opens_episode: bool  # True exactly once per episode: this is the alert
+
+
+@dataclass
+class SpikeState:
+    """Everything the detector remembers about one key; plain data, so that Beam
+    can keep it in a ValueState and tests can build it by hand."""
+
+    mean: float = 0.0
+    var: float = 0.0
+    windows_seen: int = 0
+    last_window_start_s: int | None = None
+    firing: bool = False
+    quiet_run: int = 0
+
+
+def threshold_of(state: SpikeState, p: SpikeParams) -> float:
+    spread = math.sqrt(max(state.var, state.mean, p.var_floor))
+    return max(float(p.min_count), state.mean + p.z * spread)
+
+
+def observe(state: SpikeState, wc: WindowCount, p: SpikeParams) -> list[SpikeVerdict]:
+    """Feed one window's count (windows must come in increasing order; the
+    windows skipped since the last call count as zero). Returns a verdict per
+    window considered, the skipped zeros included; mutates `state`."""
+    if state.last_window_start_s is not None and wc.window_start_s <= state.last_window_start_s:
+        raise ValueError(
+            f"window {wc.window_start_s} is not after {state.last_window_start_s}: "
+            "feed windows in event-time order"
+        )
+    verdicts = []
+    if state.last_window_start_s is not None:
+        gap = (wc.window_start_s - state.last_window_start_s) // p.window_s - 1
+        # Long silences are summarised: after a few dozen zero windows the
+        # EWMA has converged, so feeding more of them changes nothing visible.
+        for i in range(min(gap, 200)):
+            start = wc.window_start_s - (min(gap, 200) - i) * p.window_s
+            verdicts.append(_step(state, WindowCount(start, 0), p))
+    verdicts.append(_step(state, wc, p))
+    state.last_window_start_s = wc.window_start_s
+    return verdicts
+
+
+def _step(state: SpikeState, wc: WindowCount, p: SpikeParams) -> SpikeVerdict:
+    threshold = threshold_of(state, p)
+    breaking = state.windows_seen >= p.warmup_windows and wc.count >= threshold
+    opens = breaking and not state.firing
+    if breaking:
+        state.firing = True
+        state.quiet_run = 0
+    elif state.firing:
+        state.quiet_run += 1
+        if state.quiet_run >= p.rearm_windows:
+            state.firing = False
+            state.quiet_run = 0
+    verdict = SpikeVerdict(wc.window_start_s, wc.count, state.mean, threshold, opens)
+    if not state.firing:
+        _learn(state, wc.count, p)
+    state.windows_seen += 1
+    return verdict
+
+
+def _learn(state: SpikeState, count: int, p: SpikeParams) -> None:
+    if state.windows_seen == 0:
+        state.mean, state.var = float(count), 0.0
+        return
+    delta = count - state.mean
+    state.mean += p.alpha * delta
+    state.var = (1 - p.alpha) * (state.var + p.alpha * delta * delta)

@@ -1,0 +1,1 @@
+"""The Beam job: one composite PTransform per stage, wired in job.py."""

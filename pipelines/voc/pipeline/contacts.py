@@ -1,0 +1,66 @@
+"""ExtractContacts: which validated records are contacts (DECISIONLOG.md, "What a contact is")."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+
+from voc.contracts.streams import Stream
+from voc.pipeline.elements import Contact, ValidRecord
+
+
+def to_contact(v: ValidRecord) -> Contact | None:
+    """A call, a ticket opened without a call, or a social post; None for the rest.
+
+    A ticket opened from a call (source_contact_id set) is the same contact as
+    that call, so it is not counted twice.
+    """
+    r = v.record
+    if v.stream == Stream.CALLS:
+        return Contact(
+            r["event_id"],
+            "call",
+            v.event_time_us,
+            r["domain"],
+            r["customer_id"],
+            r.get("order_id"),
+            r["transcript"],
+            r["language"],
+            r["entry_point"],
+            None,
+        )
+    if v.stream == Stream.TICKET_EVENTS:
+        if r["event_type"] != "created" or r.get("source_contact_id"):
+            return None
+        return Contact(
+            r["event_id"],
+            "ticket",
+            v.event_time_us,
+            r["domain"],
+            r["customer_id"],
+            r.get("order_id"),
+            r["text"],
+            r["language"],
+            None,
+            r.get("category_code"),
+        )
+    if v.stream == Stream.SOCIAL_POSTS:
+        return Contact(
+            r["event_id"],
+            "social",
+            v.event_time_us,
+            r["domain"],
+            r.get("customer_id"),
+            r.get("order_id"),
+            r["text"],
+            r["language"],
+            None,
+            None,
+        )
+    return None
+
+
+class ExtractContacts(beam.PTransform):
+    """ValidRecord (any stream) -> Contact, timestamp kept (event time)."""
+
+    def expand(self, valid):
+        return valid | "ToContact" >> beam.FlatMap(lambda v: [c] if (c := to_contact(v)) else [])

@@ -1,0 +1,43 @@
+"""The typed elements that flow between the pipeline's stages."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class RawRecord(NamedTuple):
+    """One record exactly as it arrived: a file line or a Kafka message value."""
+
+    stream: str  # a voc.contracts.streams.Stream value
+    source: str  # file:line or topic/partition/offset
+    payload: bytes
+
+
+class ValidRecord(NamedTuple):
+    """A record that passed its stream's schema."""
+
+    stream: str
+    event_time_us: int  # microseconds since the epoch, UTC
+    record: dict[str, Any]
+
+
+class Contact(NamedTuple):
+    """A customer reaching out: a call, a ticket opened without a call, a social post."""
+
+    contact_id: str
+    channel: str  # call | ticket | social
+    event_time_us: int
+    domain: str
+    customer_id: str | None
+    order_id: str | None
+    text: str
+    language: str
+    entry_point: str | None
+    category_code: str | None
+
+
+class StitchedContact(NamedTuple):
+    contact: Contact
+    journey_stage: str | None
+    recent_events: tuple[str, ...]
+    is_late: bool

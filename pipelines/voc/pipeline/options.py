@@ -1,0 +1,32 @@
+"""The one PipelineOptions subclass. Parsed once; plain values go to constructors."""
+
+from __future__ import annotations
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from voc.paths import DEFAULT_CATALOG
+
+
+class VocOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser) -> None:
+        parser.add_argument("--input_dir", help="Folder of <stream>.jsonl files (file source).")
+        parser.add_argument("--warehouse", required=False, help="DuckDB warehouse file.")
+        parser.add_argument(
+            "--catalog", default=str(DEFAULT_CATALOG), help="Scenario catalog YAML."
+        )
+        parser.add_argument(
+            "--tag_model", default=None, help="Optional trained text model for the tagger."
+        )
+        parser.add_argument("--window_s", type=int, default=3600, help="Detection window, s.")
+        parser.add_argument(
+            "--allowed_lateness_s",
+            type=int,
+            default=0,
+            help="How late a contact may be and still count in its detection window, s.",
+        )
+        parser.add_argument(
+            "--lookback_s", type=int, default=86400, help="Journey events kept before a contact, s."
+        )
+        parser.add_argument("--recent_n", type=int, default=5, help="Recent journey events kept.")
+        parser.add_argument("--batch_size", type=int, default=1000, help="Max sink/tag batch size.")

@@ -1,0 +1,1 @@
+"""Joining contacts to their customer's and order's journey (pure, no Beam)."""

@@ -1,0 +1,1 @@
+"""Root-cause tagging: contacts -> scenario id, confidence, method, evidence (pure, no Beam)."""

@@ -1,0 +1,99 @@
+"""The DuckDB warehouse file: open it with the raw tables in place and upsert
+batches idempotently (INSERT OR IGNORE on each table's id: the same input
+twice adds no row)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from voc.warehouse.tables import RAW_SCHEMA, RAW_TABLES, RawTable
+
+_ARROW = {
+    "VARCHAR": pa.string(),
+    "TIMESTAMP": pa.string(),  # ISO-8601 `...Z` strings, cast by DuckDB on insert
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR[]": pa.list_(pa.string()),
+    "JSON": pa.string(),
+}
+
+_lock = threading.Lock()
+_open: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file with every raw table created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    for table in RAW_TABLES.values():
+        con.execute(table.ddl())
+    return con
+
+
+def shared_connection(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """One connection per warehouse per process: DuckDB allows one writing
+    process, and the embedded runner runs every sink DoFn in this one."""
+    key = str(Path(path).resolve())
+    with _lock:
+        if key not in _open:
+            _open[key] = open_warehouse(key)
+        return _open[key]
+
+
+def close_shared() -> None:
+    with _lock:
+        for con in _open.values():
+            con.close()
+        _open.clear()
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: RawTable, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert rows whose id is not there yet; return how many were new."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    columns = {c.name: [] for c in table.columns}
+    for row in rows:
+        for c in table.columns:
+            value = row.get(c.name)
+            if c.sql_type == "JSON" and value is not None:
+                value = orjson.dumps(value).decode()
+            columns[c.name].append(value)
+    batch = pa.table(
+        {c.name: pa.array(columns[c.name], type=_ARROW[c.sql_type]) for c in table.columns}
+    )
+    select = ", ".join(
+        f"CAST({c.name} AS {c.sql_type})" if c.sql_type in ("TIMESTAMP", "JSON") else c.name
+        for c in table.columns
+    )
+    names = ", ".join(table.column_names)
+    with _lock:
+        cur = con.cursor()
+        try:
+            cur.register("_voc_batch", batch)
+            before = cur.execute(f"SELECT count(*) FROM {table.qualified}").fetchall()[0][0]
+            cur.execute(
+                f"INSERT OR IGNORE INTO {table.qualified} ({names}) SELECT {select} FROM _voc_batch"
+            ).fetchall()
+            after = cur.execute(f"SELECT count(*) FROM {table.qualified}").fetchall()[0][0]
+            cur.unregister("_voc_batch")
+        finally:
+            cur.close()
+    return after - before
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {
+        name: con.execute(f"SELECT count(*) FROM {t.qualified}").fetchall()[0][0]
+        for name, t in RAW_TABLES.items()
+    }

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from voc.catalog import CatalogError, load_catalog, parse_catalog
+from voc.paths import DEFAULT_CATALOG
+
+
+def test_default_catalog_loads_and_is_cross_referenced():
+    catalog = load_catalog()
+    assert len(catalog) >= 30
+    assert set(catalog.domains) == {"freight", "express", "ecommerce", "common"}
+    for s in catalog.scenarios:
+        assert s.owner in catalog.departments
+        assert (s.domain, s.stage) in {(st.domain, st.id) for st in catalog.stages}
+        assert s.keywords_zh and s.keywords_en
+
+
+def test_seed_scenarios_are_present():
+    ids = {s.id for s in load_catalog().scenarios}
+    for sid in (
+        "freight.loading.wasted_trip",
+        "freight.order.deposit_dispute",
+        "freight.settlement.unpaid_freight",
+        "express.transit.intercept",
+        "express.delivery.chase_parcel",
+        "common.app.virtual_number_failure",
+    ):
+        assert sid in ids
+
+
+def _doc():
+    return yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+
+
+def test_unknown_owner_and_duplicate_id_are_reported_together():
+    doc = _doc()
+    doc["scenarios"][0]["owner"] = "nobody"
+    doc["scenarios"].append(copy.deepcopy(doc["scenarios"][1]))
+    with pytest.raises(CatalogError) as err:
+        parse_catalog(doc, "test.yaml")
+    assert "owner 'nobody'" in str(err.value)
+    assert "duplicate scenario id" in str(err.value)
+
+
+def test_bad_scenario_id_is_a_schema_error():
+    doc = _doc()
+    doc["scenarios"][0]["id"] = "Wasted Trip"
+    with pytest.raises(CatalogError, match="scenarios/0/id"):
+        parse_catalog(doc, "test.yaml")
+
+
+def test_missing_file_says_so(tmp_path):
+    with pytest.raises(CatalogError, match="not found"):
+        load_catalog(tmp_path / "nope.yaml")

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voc.detect.spike import SpikeParams, SpikeState, WindowCount, observe
+
+P = SpikeParams(window_s=60, warmup_windows=5, min_count=5, rearm_windows=2)
+
+
+def feed(counts, p=P, state=None):
+    state = state or SpikeState()
+    verdicts = []
+    for i, c in enumerate(counts):
+        verdicts += observe(state, WindowCount(i * p.window_s, c), p)
+    return state, verdicts
+
+
+def test_a_spike_after_warmup_opens_one_episode():
+    _, v = feed([1, 0, 2, 1, 1, 1, 15, 18, 20, 1])
+    opened = [x for x in v if x.opens_episode]
+    assert [x.window_start_s for x in opened] == [6 * 60]
+    assert opened[0].count == 15
+    assert opened[0].baseline_mean < 2
+
+
+def test_no_alert_during_warmup():
+    _, v = feed([1, 30, 1, 1])
+    assert not any(x.opens_episode for x in v)
+
+
+def test_rearms_after_quiet_windows_and_alerts_again():
+    _, v = feed([1, 1, 1, 1, 1, 1, 20, 1, 1, 20])
+    assert [x.window_start_s // 60 for x in v if x.opens_episode] == [6, 9]
+
+
+def test_baseline_does_not_learn_from_the_incident():
+    state, _ = feed([1, 1, 1, 1, 1, 1, 50, 50, 50])
+    assert state.mean < 1.5
+    assert state.firing
+
+
+def test_skipped_windows_count_as_zero():
+    state = SpikeState()
+    observe(state, WindowCount(0, 3), P)
+    verdicts = observe(state, WindowCount(4 * 60, 3), P)
+    assert [v.count for v in verdicts] == [0, 0, 0, 3]
+    assert state.windows_seen == 5
+
+
+def test_windows_out_of_order_are_refused():
+    state = SpikeState()
+    observe(state, WindowCount(120, 1), P)
+    with pytest.raises(ValueError, match="event-time order"):
+        observe(state, WindowCount(60, 1), P)
+
+
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=200))
+def test_steady_low_counts_never_alert(counts):
+    # Below min_count nothing can break, whatever the baseline.
+    _, v = feed(counts)
+    assert not any(x.opens_episode for x in v)

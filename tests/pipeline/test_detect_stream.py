@@ -1,0 +1,82 @@
+"""DetectBreakpoints under Beam's TestStream: windowed counts against the key's
+own baseline, one alert per episode, re-armed after quiet windows."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import TimestampedValue
+
+from voc.detect.spike import SpikeParams
+from voc.pipeline.detect import DetectBreakpoints
+
+SID = "common.payment.payment_failed"
+PARAMS = SpikeParams(window_s=60, warmup_windows=5, min_count=5, rearm_windows=2)
+
+
+def contacts_in_window(w: int, n: int, scenario: str | None = SID) -> list[TimestampedValue]:
+    row = {"domain": "ecommerce", "scenario_id": scenario, "journey_stage": "order"}
+    return [TimestampedValue({**row, "i": i}, w * 60 + 1 + i % 50) for i in range(n)]
+
+
+def streaming() -> PipelineOptions:
+    opts = PipelineOptions(runner="DirectRunner")
+    opts.view_as(StandardOptions).streaming = True
+    return opts
+
+
+def test_spike_alerts_once_per_episode_and_rearms():
+    # GIVEN one contact a minute for 8 minutes, a 3-minute spike, quiet, a second spike
+    per_window = [1, 1, 2, 1, 1, 1, 1, 1, 12, 15, 14, 1, 0, 1, 13, 1]
+    stream = TestStream()
+    for w, n in enumerate(per_window):
+        if n:
+            stream = stream.add_elements(contacts_in_window(w, n))
+        stream = stream.advance_watermark_to((w + 1) * 60)
+    stream = stream.advance_watermark_to_infinity()
+    with beam.Pipeline(options=streaming()) as p:
+        # WHEN the detector runs on the stream
+        alerts = (
+            p
+            | stream
+            | DetectBreakpoints(
+                PARAMS,
+                stage_of={SID: "payment"},
+                owner_of={SID: "payment_ops"},
+                allowed_lateness_s=0,
+            )
+        )
+        # THEN exactly two alerts: the first window of each episode, with evidence
+        assert_that(
+            alerts
+            | beam.Map(
+                lambda a: (a["window_start"], a["count"], a["journey_stage"], a["suggested_owner"])
+            ),
+            equal_to(
+                [
+                    ("1970-01-01T00:08:00Z", 12, "payment", "payment_ops"),
+                    ("1970-01-01T00:14:00Z", 13, "payment", "payment_ops"),
+                ]
+            ),
+        )
+
+
+def test_untagged_contacts_are_keyed_by_journey_stage():
+    stream = TestStream()
+    for w in range(6):
+        stream = stream.add_elements(contacts_in_window(w, 1, None)).advance_watermark_to(
+            (w + 1) * 60
+        )
+    stream = (
+        stream.add_elements(contacts_in_window(6, 20, None))
+        .advance_watermark_to(7 * 60)
+        .advance_watermark_to_infinity()
+    )
+    with beam.Pipeline(options=streaming()) as p:
+        alerts = p | stream | DetectBreakpoints(PARAMS, {}, {}, allowed_lateness_s=0)
+        assert_that(
+            alerts | beam.Map(lambda a: (a["scenario_id"], a["journey_stage"], a["count"])),
+            equal_to([("untagged", "order", 20)]),
+        )
