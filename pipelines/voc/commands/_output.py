@@ -1,0 +1,33 @@
+"""How every command talks: progress and tables on stderr, and with --json one
+JSON object as the last line of stdout (so scripts can `tail -1`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import click
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False)
+
+
+@contextlib.contextmanager
+def step(label: str) -> Iterator[None]:
+    """Show a spinner while a step runs, then its wall time."""
+    started = time.perf_counter()
+    with err.status(f"[bold]{label}[/] ..."):
+        yield
+    err.print(f"[green]✓[/] {label} [dim]({time.perf_counter() - started:.1f} s)[/]")
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def fail(message: str) -> None:
+    """Stop with a clear message and exit status 1 (no traceback)."""
+    raise click.ClickException(message)

@@ -1,0 +1,136 @@
+"""The loop's steps as plain functions, shared by `voc run`, `voc build` and
+`voc demo`: run the pipeline, check and build the warehouse, score the alerts
+against a simulation's ground truth, and summarise."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from voc.contracts.streams import INPUT_STREAMS
+
+
+@dataclass
+class IncidentScore:
+    injected: int
+    detected: int
+    false_alerts: int
+    minutes_to_detect: list[float] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+
+
+def score_incidents(warehouse: Path, incidents_file: Path, window_s: int) -> IncidentScore:
+    """An incident is detected when an alert for its scenario opens in a window
+    that overlaps [start, end + one window): the alert must be about the right
+    scenario and in time. Alerts matching no incident are false alerts."""
+    incidents = [json.loads(line) for line in incidents_file.read_text().splitlines() if line]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        alerts = con.execute(
+            "SELECT alert_id, scenario_id, window_start, window_end FROM raw.alerts"
+        ).fetchall()
+    matched_alerts: set[str] = set()
+    score = IncidentScore(injected=len(incidents), detected=0, false_alerts=0)
+    slack = timedelta(seconds=window_s)
+    for inc in incidents:
+        start = _naive_utc(inc["start"])
+        end = _naive_utc(inc["end"]) + slack
+        hits = [a for a in alerts if a[1] == inc["scenario_id"] and a[2] < end and a[3] > start]
+        if hits:
+            score.detected += 1
+            first = min(hits, key=lambda a: a[3])
+            score.minutes_to_detect.append((first[3] - start).total_seconds() / 60)
+            matched_alerts.update(a[0] for a in hits)
+        else:
+            score.missed.append(inc["incident_id"])
+    score.false_alerts = sum(1 for a in alerts if a[0] not in matched_alerts)
+    return score
+
+
+def _naive_utc(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def warehouse_summary(warehouse: Path) -> dict[str, Any]:
+    """The counts every run reports, read back from the warehouse itself (so a
+    re-run reports what is there, not what it re-read)."""
+    from voc.warehouse.dbt_runner import mart_row_counts
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+
+        def one(sql: str) -> Any:
+            return con.execute(sql).fetchall()[0][0]
+
+        dead = dict(
+            con.execute("SELECT stream, count(*) FROM raw.dead_letters GROUP BY 1").fetchall()
+        )
+        events_in = {
+            str(s): one(f"SELECT count(*) FROM raw.{s}") + dead.get(str(s), 0)
+            for s in INPUT_STREAMS
+        }
+        contacts = one("SELECT count(*) FROM raw.contacts")
+        tagged = one("SELECT count(*) FROM raw.contacts WHERE scenario_id IS NOT NULL")
+        summary: dict[str, Any] = {
+            "warehouse": str(warehouse),
+            "events_in": events_in,
+            "dead_letters": sum(dead.values()),
+            "contacts": contacts,
+            "tagged_share": round(tagged / contacts, 4) if contacts else 0.0,
+            "tagged_by_method": dict(
+                con.execute(
+                    "SELECT method, count(*) FROM raw.contacts GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            ),
+            "alerts": one("SELECT count(*) FROM raw.alerts"),
+        }
+    summary["marts"] = mart_row_counts(warehouse)
+    summary.update(mart_headlines(warehouse, summary["marts"]))
+    return summary
+
+
+def mart_headlines(warehouse: Path, marts: dict[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if "fct_ticket_sla" in marts:
+            rate = con.execute(
+                "SELECT avg(CASE WHEN is_breached THEN 1.0 ELSE 0.0 END) FROM main.fct_ticket_sla"
+            ).fetchall()[0][0]
+            out["sla_breach_rate"] = round(rate, 4) if rate is not None else None
+        if "fct_satisfaction" in marts:
+            csat = con.execute(
+                "SELECT sum(csat * rated) / nullif(sum(rated), 0) FROM main.fct_satisfaction"
+            ).fetchall()[0][0]
+            out["csat"] = round(csat, 4) if csat is not None else None
+    return out
+
+
+def tagging_accuracy(warehouse: Path, truth_file: Path) -> dict[str, Any]:
+    """Share of simulated contacts tagged with their true scenario; of the
+    off-topic ones (true scenario null), the share left untagged."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute(
+            """
+            WITH truth AS (
+                SELECT contact_id, scenario_id AS true_id
+                FROM read_json_auto(?, format = 'newline_delimited')
+            )
+            SELECT
+                count(*) FILTER (WHERE t.true_id IS NOT NULL) AS in_scope,
+                count(*) FILTER (WHERE t.true_id IS NOT NULL AND c.scenario_id = t.true_id),
+                count(*) FILTER (WHERE t.true_id IS NOT NULL AND c.scenario_id IS NOT NULL),
+                count(*) FILTER (WHERE t.true_id IS NULL),
+                count(*) FILTER (WHERE t.true_id IS NULL AND c.scenario_id IS NULL)
+            FROM truth t JOIN raw.contacts c USING (contact_id)
+            """,
+            [str(truth_file)],
+        ).fetchall()[0]
+    in_scope, correct, tagged, oos, oos_abstained = row
+    return {
+        "tag_accuracy": round(correct / in_scope, 4) if in_scope else None,
+        "tag_precision": round(correct / tagged, 4) if tagged else None,
+        "oos_abstained": round(oos_abstained / oos, 4) if oos else None,
+    }
