@@ -1,0 +1,40 @@
+with
+
+source as (
+
+    select * from {{ source('voc', 'calls') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        event_id as call_id,
+        customer_id,
+        order_id,
+        agent_id,
+        ticket_id,
+
+        -- call facts
+        domain,
+        entry_point,
+        ivr_path,
+        transcript,
+        language,
+        emotion,
+        emotion_score,
+        queue_wait_s,
+        talk_time_s,
+        survey_score,
+        resolved_on_call,
+
+        -- timestamps (UTC); event_time is when the call started
+        event_time as called_at,
+        _loaded_at as loaded_at
+
+    from source
+
+)
+
+select * from renamed

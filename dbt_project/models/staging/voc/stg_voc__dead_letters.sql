@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ source('voc', 'dead_letters') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        dead_letter_id,
+
+        -- dead-letter facts
+        stream,
+        source as source_position,
+        reason,
+        raw_text,
+        raw_b64,
+
+        -- timestamps (UTC)
+        _loaded_at as loaded_at
+
+    from source
+
+)
+
+select * from renamed

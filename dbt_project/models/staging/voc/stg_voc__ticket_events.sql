@@ -1,0 +1,40 @@
+with
+
+source as (
+
+    select * from {{ source('voc', 'ticket_events') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        event_id as ticket_event_id,
+        ticket_id,
+        customer_id,
+        order_id,
+        source_contact_id,
+
+        -- event facts
+        domain,
+        event_type,
+        channel,
+        department,
+        tier,
+        priority,
+        category_code,
+        text as ticket_text,
+        language,
+        rating,
+
+        -- timestamps (UTC)
+        event_time as event_at,
+        sla_due_at,
+        _loaded_at as loaded_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from voc.warehouse.dbt_runner import DbtBuildError, DbtBuildResult, NodeResult, mart_row_counts
+
+
+def test_dbt_build_passes_every_model_unit_test_and_data_test(built_warehouse):
+    # GIVEN the fixture warehouse built once for the session
+    warehouse, result = built_warehouse
+
+    # THEN dbt succeeded, including the SLA unit tests and the singular tests
+    assert result.success, result.summary() + "\n" + "\n".join(map(str, result.failures))
+    assert result.failures == ()
+    statuses = result.statuses
+    assert statuses["unit_test.voc_loop.fct_ticket_sla.test_fct_ticket_sla__breach_logic"] == "pass"
+    assert statuses["test.voc_loop.test_ticket_sla__two_metrics_per_ticket"] == "pass"
+    assert statuses["model.voc_loop.fct_ticket_sla"] == "success"
+    # AND dbt's target/ and logs/ went beside the warehouse, not into the repo
+    assert result.target_path == warehouse.parent / "dbt_target"
+    assert (warehouse.parent / "dbt_logs" / "dbt.log").is_file()
+
+
+def test_dbt_build_leaves_the_environment_as_it_found_it(built_warehouse):
+    # GIVEN a build has run in this process
+    # THEN VOC_WAREHOUSE is not left pointing at the fixture warehouse
+    assert os.environ.get("VOC_WAREHOUSE") != str(built_warehouse[0])
+
+
+def test_mart_row_counts_lists_every_fct_and_dim_table(built_warehouse):
+    # GIVEN the built fixture warehouse
+    warehouse, _ = built_warehouse
+
+    # WHEN the marts are counted (dbt must have released the file)
+    counts = mart_row_counts(warehouse)
+
+    # THEN every mart is there with the fixture's row counts
+    assert counts == {
+        "dim_scenarios": 3,
+        "fct_alerts": 1,
+        "fct_contacts": 10,
+        "fct_satisfaction": 7,
+        "fct_ticket_sla": 10,
+    }
+
+
+def test_build_error_names_the_failing_node_and_the_log_file(tmp_path: Path):
+    # GIVEN a build result with one failing test
+    result = DbtBuildResult(
+        success=False,
+        nodes=(
+            NodeResult("model.voc_loop.fct_contacts", "model", "success"),
+            NodeResult("test.voc_loop.unique_x", "test", "fail", "Got 2 results", 2),
+        ),
+        target_path=tmp_path / "dbt_target",
+        log_path=tmp_path / "dbt_logs",
+    )
+
+    # WHEN it is raised
+    with pytest.raises(DbtBuildError) as err:
+        raise DbtBuildError(result)
+
+    # THEN the message says what failed and where the logs are
+    message = str(err.value)
+    assert "test.voc_loop.unique_x" in message and "Got 2 results" in message
+    assert str(tmp_path / "dbt_logs" / "dbt.log") in message
+    assert "fct_contacts" not in message
