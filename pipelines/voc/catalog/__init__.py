@@ -63,6 +63,7 @@ class Catalog:
     departments: dict[str, str]  # id -> English name
     entry_points: dict[str, str]  # id -> English name
     source: str = ""
+    department_names_zh: dict[str, str] = field(default_factory=dict)
     _by_id: dict[str, Scenario] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -110,19 +111,40 @@ def parse_catalog(doc: Any, source: str = "<memory>") -> Catalog:
     if problems:
         raise CatalogError(_report(source, problems))
     scenarios = tuple(_scenario(s) for s in doc["scenarios"])
-    return Catalog(doc["catalog_version"], scenarios, stages, departments, entry_points, source)
+    return Catalog(
+        doc["catalog_version"],
+        scenarios,
+        stages,
+        departments,
+        entry_points,
+        source,
+        department_names_zh={d["id"]: d["name_zh"] for d in doc["departments"]},
+    )
 
 
 @cache
 def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
+    """Load a catalog from one YAML file, or from a folder holding `catalog.yaml`
+    (version, departments, entry points, domains and stages) and
+    `scenarios/*.yaml` (each a `scenarios:` list), merged in file-name order."""
     path = Path(path)
+    if path.is_dir():
+        doc = _read_yaml(path / "catalog.yaml")
+        doc.setdefault("scenarios", [])
+        for part in sorted((path / "scenarios").glob("*.yaml")):
+            doc["scenarios"].extend((_read_yaml(part) or {}).get("scenarios") or [])
+    else:
+        doc = _read_yaml(path)
+    return parse_catalog(doc, str(path))
+
+
+def _read_yaml(path: Path) -> Any:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CatalogError(f"catalog file not found: {path}") from None
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: not valid YAML: {exc}") from None
-    return parse_catalog(doc, str(path))
 
 
 def _scenario(s: dict[str, Any]) -> Scenario:

@@ -9,11 +9,9 @@ catalog's YAML file (`catalog.source`) when it is available.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from voc.catalog import PRIORITIES, Catalog
 from voc.warehouse.tables import RAW_SCHEMA
@@ -136,12 +134,4 @@ def _insert(
 
 
 def _department_zh_names(catalog: Catalog) -> dict[str, str]:
-    """Chinese department names from the catalog's YAML; empty when it cannot be read."""
-    if not catalog.source or not Path(catalog.source).is_file():
-        return {}
-    doc = yaml.safe_load(Path(catalog.source).read_text(encoding="utf-8")) or {}
-    return {
-        d["id"]: d["name_zh"]
-        for d in doc.get("departments", [])
-        if isinstance(d, dict) and "id" in d and "name_zh" in d
-    }
+    return catalog.department_names_zh

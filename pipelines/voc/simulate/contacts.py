@@ -1,0 +1,644 @@
+"""Contacts (calls, tickets, social posts) about true scenarios, with their ground truth.
+
+Each scenario has its own Poisson contact process (a modest base rate × the
+daily rhythm, × an incident's magnitude while one is planted on it), so a
+planted incident stands out in hourly counts exactly as designed. A contact is
+then put on a customer who is really in the scenario's stage at that hour, its
+signal app event (if any) is emitted a few minutes before it, and its text is
+written from the scenario (voc.simulate.text).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from voc.catalog import Catalog, Scenario
+from voc.simulate import text as texts
+from voc.simulate.incidents import Incident
+from voc.simulate.journeys import COMMON_DOMAIN, DOMAIN_SHARE, AppEvent, World
+from voc.simulate.timeline import Timeline, arrivals
+
+SCHEMA_VERSION = "1"
+ON_TOPIC_PER_DAY = 760.0  # contacts about a real scenario, all businesses, scale 1.0
+OFF_TOPIC_SHARE = 0.065  # greetings, unrelated questions, spam: the tagger must abstain
+SIGNAL_BEFORE_CONTACT_SHARE = 0.6  # contacts preceded by their scenario's signal app event
+UNCONTACTED_SIGNAL_RATIO = 0.7  # signal events per contact that nobody calls about
+AVOID_KEYWORD_SHARE = 0.55  # texts told not to use the scenario's keywords verbatim
+REPEAT_SHARE = 0.12  # unresolved contacts that come back about the same problem
+INCIDENT_MIN_EXTRA_PER_HOUR = 8.0
+AT_STAGE_SHARE = 0.85  # contacts from a customer who is in the scenario's stage
+CHANNELS = (("call", 0.48), ("web", 0.12), ("app_chat", 0.15), ("email", 0.07), ("social", 0.18))
+_SEVERITY_EMOTION = {
+    "low": (0.60, 0.30, 0.10),
+    "medium": (0.45, 0.38, 0.17),
+    "high": (0.30, 0.42, 0.28),
+    "critical": (0.20, 0.40, 0.40),
+}
+_SEVERITY_TICKET = {"low": 0.25, "medium": 0.4, "high": 0.55, "critical": 0.65}
+_SEVERITY_PRIORITY = {
+    "critical": (("urgent", 0.5), ("high", 0.5)),
+    "high": (("urgent", 0.15), ("high", 0.5), ("normal", 0.35)),
+    "medium": (("high", 0.25), ("normal", 0.6), ("low", 0.15)),
+    "low": (("normal", 0.55), ("low", 0.45)),
+}
+_PRIORITY_UP = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}
+_DEFAULT_SLA_H = 48.0
+_PLATFORMS = {
+    "zh": (("weibo", 0.35), ("douyin", 0.25), ("xiaohongshu", 0.25), ("wechat", 0.15)),
+    "en": (("twitter", 0.75), ("weibo", 0.25)),
+}
+_HANDLE_ZH = (
+    "小鹿",
+    "阿强",
+    "晴天",
+    "老王",
+    "橙子",
+    "大熊",
+    "木木",
+    "阿杰",
+    "甜甜圈",
+    "路人甲",
+    "跑腿小哥",
+    "宝妈",
+)
+_HANDLE_EN = (
+    "sunny",
+    "mike",
+    "truckerjoe",
+    "lily",
+    "dtown",
+    "mr_wang",
+    "pandafan",
+    "shopaholic",
+    "coffee",
+    "nomad",
+)
+
+
+def iso(t: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+@dataclass(order=True)
+class Contact:
+    time_s: int
+    seq: int
+    scenario: Scenario | None = field(compare=False)
+    domain: str = field(compare=False)  # the business the customer uses
+    customer_id: str = field(compare=False)
+    order_id: str | None = field(compare=False)
+    journey_stage: str | None = field(compare=False)
+    incident: Incident | None = field(compare=False)
+    is_repeat: bool = field(default=False, compare=False)
+    channel: str | None = field(default=None, compare=False)
+    emotion: str | None = field(default=None, compare=False)
+
+
+@dataclass
+class Output:
+    """Records per stream as (event time s, record) plus the ground truth rows."""
+
+    calls: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    tickets: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    social: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    signal_events: list[AppEvent] = field(default_factory=list)
+    truth: list[dict[str, Any]] = field(default_factory=list)
+    extra_by_incident: dict[str, int] = field(default_factory=dict)
+
+
+class ContactGenerator:
+    def __init__(
+        self,
+        rng: random.Random,
+        catalog: Catalog,
+        timeline: Timeline,
+        world: World,
+        incidents: list[Incident],
+        *,
+        seed: int,
+        scale: float,
+    ) -> None:
+        self.rng = rng
+        self.catalog = catalog
+        self.timeline = timeline
+        self.world = world
+        self.incidents = incidents
+        self.seed = seed
+        self.scale = scale
+        self.out = Output()
+        self._seq = 0
+        self._n_call = self._n_ticket = self._n_social = 0
+        self._first_stage = {
+            d: s[0].id for d in world.business_domains if (s := catalog.stages_of(d))
+        }
+        self._stage_names = {(s.domain, s.id): (s.name_zh, s.name_en) for s in catalog.stages}
+        self._voice, self._special = _entry_points(catalog)
+        self._agents = [f"agt-{i:03d}" for i in range(1, 121)]
+        departments = sorted(catalog.departments)
+        # Some departments are slower than others: the SLA marts should find them.
+        self._dept_pace = {d: math.exp(rng.gauss(0.0, 0.3)) for d in departments}
+        weights = [math.exp(rng.gauss(0.0, 0.6)) for _ in catalog.scenarios]
+        total = sum(weights) or 1.0
+        self.base_per_day = {
+            s.id: ON_TOPIC_PER_DAY * scale * w / total
+            for s, w in zip(catalog.scenarios, weights, strict=True)
+        }
+
+    # ------------------------------------------------------------------ plan
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def base_rate(self, scenario: Scenario, hour: int) -> float:
+        return self.base_per_day[scenario.id] / 24.0 * self.timeline.activity(hour)
+
+    def plan(self) -> list[Contact]:
+        rng, tl = self.rng, self.timeline
+        plans: list[Contact] = []
+        for scenario in self.catalog.scenarios:
+            rates = [self.base_rate(scenario, h) for h in range(tl.hours)]
+            for t in arrivals(rng, tl, rates):
+                plans.append(self._place(scenario, t, None))
+            for incident in self.incidents:
+                if incident.scenario.id != scenario.id:
+                    continue
+                extra = [
+                    max(
+                        (incident.magnitude - 1.0) * self.base_rate(scenario, h),
+                        INCIDENT_MIN_EXTRA_PER_HOUR * self.scale,
+                    )
+                    for h in range(tl.hours)
+                ]
+                for t in arrivals(rng, tl, extra):
+                    if incident.active(t):
+                        plans.append(self._place(scenario, t, incident))
+        off_rates = [
+            ON_TOPIC_PER_DAY * self.scale * OFF_TOPIC_SHARE / 24.0 * tl.activity(h)
+            for h in range(tl.hours)
+        ]
+        for t in arrivals(rng, tl, off_rates):
+            plans.append(self._place(None, t, None))
+        plans.sort()
+        return plans
+
+    def _place(self, scenario: Scenario | None, t: int, incident: Incident | None) -> Contact:
+        """Choose who makes the contact: usually a customer really in that stage now."""
+        rng, world = self.rng, self.world
+        hour = self.timeline.hour_of(t)
+        if scenario is not None and scenario.domain in world.customers:
+            domain, stage_key = scenario.domain, scenario.stage
+        else:
+            domains = world.business_domains
+            domain = rng.choices(domains, weights=[DOMAIN_SHARE.get(d, 1.0) for d in domains])[0]
+            stage_key = "*"
+        present = world.who_is_in(domain, stage_key, hour)
+        if present and rng.random() < AT_STAGE_SHARE:
+            who = rng.choice(present)
+            customer, journey_stage = who.customer_id, who.stage
+            order = None if who.stage == self._first_stage.get(domain) else who.order_id
+        else:
+            pool = world.customers[domain]
+            customer, journey_stage = rng.choice(pool), None
+            order = world.last_order.get(customer) if rng.random() < 0.5 else None
+        return Contact(
+            t, self._next_seq(), scenario, domain, customer, order, journey_stage, incident
+        )
+
+    # --------------------------------------------------------------- realise
+
+    def run(self) -> Output:
+        rng = self.rng
+        heap = self.plan()
+        heapq.heapify(heap)
+        self._uncontacted_signals()
+        while heap:
+            contact = heapq.heappop(heap)
+            if contact.time_s >= self.timeline.end_s:
+                continue
+            repeat = self._realise(contact)
+            if repeat and rng.random() < REPEAT_SHARE:
+                later = contact.time_s + rng.randint(2 * 3600, 36 * 3600)
+                if later < self.timeline.end_s:
+                    heapq.heappush(
+                        heap,
+                        Contact(
+                            later,
+                            self._next_seq(),
+                            contact.scenario,
+                            contact.domain,
+                            contact.customer_id,
+                            contact.order_id,
+                            contact.journey_stage,
+                            None,
+                            True,
+                            "call",
+                            "angry" if rng.random() < 0.6 else "anxious",
+                        ),
+                    )
+        return self.out
+
+    def _emotion(self, contact: Contact) -> str:
+        if contact.emotion:
+            return contact.emotion
+        if contact.scenario is None:
+            weights = (0.85, 0.1, 0.05)
+        else:
+            calm, anxious, angry = _SEVERITY_EMOTION.get(
+                contact.scenario.severity, (0.45, 0.38, 0.17)
+            )
+            if contact.incident is not None:
+                calm, angry = calm - 0.12, angry + 0.12
+            weights = (calm, anxious, angry)
+        return self.rng.choices(texts.EMOTIONS, weights=weights)[0]
+
+    def _channel(self, contact: Contact, emotion: str) -> str:
+        if contact.channel:
+            return contact.channel
+        names = [c for c, _ in CHANNELS]
+        weights = [w * (1.6 if c == "social" and emotion == "angry" else 1.0) for c, w in CHANNELS]
+        return self.rng.choices(names, weights=weights)[0]
+
+    def _realise(self, contact: Contact) -> bool:
+        """Emit a contact's records; True when it was left unresolved (may come back)."""
+        rng = self.rng
+        scenario = contact.scenario
+        emotion = self._emotion(contact)
+        channel = self._channel(contact, emotion)
+        language = self.world.language[contact.customer_id]
+        stage_names = self._stage_names.get((scenario.domain, scenario.stage)) if scenario else None
+        ctx = texts.TextContext(
+            domain=contact.domain,
+            language=language,
+            emotion=emotion,
+            order_id=contact.order_id,
+            stage_name=(stage_names[0] if language == "zh" else stage_names[1].lower())
+            if stage_names
+            else None,
+            is_repeat=contact.is_repeat,
+        )
+        avoid = rng.random() < AVOID_KEYWORD_SHARE
+        signal = self._signal_before(contact)
+        if channel == "call":
+            contact_id, said, unresolved = self._call(contact, ctx, emotion, avoid)
+        elif channel == "social":
+            contact_id, said, unresolved = self._social(contact, ctx, emotion, avoid)
+        else:
+            said = texts.customer_text(rng, scenario, ctx, spoken=False, avoid_keywords=avoid)
+            ticket_id, contact_id = self._ticket(
+                contact, ctx, contact.time_s, channel, said, None, emotion
+            )
+            unresolved = True
+        if contact.incident is not None:
+            key = contact.incident.incident_id
+            self.out.extra_by_incident[key] = self.out.extra_by_incident.get(key, 0) + 1
+        self.out.truth.append(
+            {
+                "contact_id": contact_id,
+                "channel": channel,
+                "event_time": iso(contact.time_s),
+                "scenario_id": scenario.id if scenario else None,
+                "domain": scenario.domain if scenario else contact.domain,
+                "stage": scenario.stage if scenario else None,
+                "business_domain": contact.domain,
+                "journey_stage": contact.journey_stage,
+                "customer_id": contact.customer_id,
+                "order_id": contact.order_id,
+                "incident_id": contact.incident.incident_id if contact.incident else None,
+                "language": language,
+                "emotion": emotion,
+                "is_repeat": contact.is_repeat,
+                "signal_event": signal,
+                "text_has_keyword": scenario is not None
+                and texts._contains_keyword(said, scenario),
+            }
+        )
+        return scenario is not None and unresolved
+
+    # --------------------------------------------------------------- signals
+
+    def _signal_stage(self, scenario: Scenario, domain: str, journey_stage: str | None) -> str:
+        if scenario.domain == domain:
+            return scenario.stage
+        return journey_stage or self._first_stage.get(domain, scenario.stage)
+
+    def _signal_before(self, contact: Contact) -> str | None:
+        scenario = contact.scenario
+        if scenario is None or not scenario.app_event_signals or contact.is_repeat:
+            return None
+        if self.rng.random() >= SIGNAL_BEFORE_CONTACT_SHARE:
+            return None
+        name = self.rng.choice(scenario.app_event_signals)
+        t = contact.time_s - self.rng.randint(60, 15 * 60)
+        if t < self.timeline.start_s:
+            return None
+        stage = self._signal_stage(scenario, contact.domain, contact.journey_stage)
+        self.out.signal_events.append(
+            AppEvent(
+                t,
+                contact.domain,
+                contact.customer_id,
+                self.world.new_session(self.seed),
+                contact.order_id,
+                stage,
+                name,
+                {"source": "server"},
+            )
+        )
+        return name
+
+    def _uncontacted_signals(self) -> None:
+        """Signal events nobody contacts us about: a signal is evidence, not proof."""
+        tl, rng = self.timeline, self.rng
+        for scenario in self.catalog.scenarios:
+            if not scenario.app_event_signals:
+                continue
+            rates = []
+            for h in range(tl.hours):
+                t = tl.hour_start(h)
+                boost = max(
+                    (
+                        i.magnitude
+                        for i in self.incidents
+                        if i.scenario.id == scenario.id and i.active(t)
+                    ),
+                    default=1.0,
+                )
+                rates.append(UNCONTACTED_SIGNAL_RATIO * boost * self.base_rate(scenario, h))
+            for t in arrivals(rng, tl, rates):
+                placed = self._place(scenario, t, None)
+                stage = self._signal_stage(scenario, placed.domain, placed.journey_stage)
+                self.out.signal_events.append(
+                    AppEvent(
+                        t,
+                        placed.domain,
+                        placed.customer_id,
+                        self.world.new_session(self.seed),
+                        placed.order_id,
+                        stage,
+                        rng.choice(scenario.app_event_signals),
+                        {"source": "server"},
+                    )
+                )
+
+    # ----------------------------------------------------------------- calls
+
+    def _entry_point(self, scenario: Scenario | None) -> str:
+        rng = self.rng
+        if scenario and scenario.entry_point_signals and rng.random() < 0.6:
+            return rng.choice(scenario.entry_point_signals)
+        if self._special and rng.random() < 0.04:
+            return rng.choice(self._special)
+        return rng.choices(self._voice, weights=[3.0] + [1.0] * (len(self._voice) - 1))[0]
+
+    def _ivr(self, contact: Contact, entry_point: str, language: str) -> list[str]:
+        rng = self.rng
+        scenario = contact.scenario
+        if "app" in entry_point or "order" in entry_point:
+            path = ["app_entry"]
+        else:
+            path = ["welcome", f"lang_{language}", f"menu_{contact.domain}"]
+        if rng.random() < 0.2:
+            path += ["self_service", "back"]
+        if scenario is None:
+            topic = "other"
+        elif rng.random() < 0.7:
+            topic = scenario.stage
+        else:
+            stages = self.catalog.stages_of(contact.domain)
+            topic = rng.choice(stages).id if stages else "other"
+        path += [f"topic_{topic}", "agent"]
+        return path
+
+    def _call(
+        self, contact: Contact, ctx: texts.TextContext, emotion: str, avoid: bool
+    ) -> tuple[str, str, bool]:
+        rng = self.rng
+        scenario = contact.scenario
+        self._n_call += 1
+        call_id = f"call-{self.seed}-{self._n_call:06d}"
+        entry_point = self._entry_point(scenario)
+        busy = any(i.active(contact.time_s) for i in self.incidents)
+        queue_wait = round(rng.expovariate(1 / 45.0) * (2.5 if busy else 1.0), 1)
+        talk = round(
+            math.exp(rng.gauss(math.log(200), 0.5)) * (1.3 if emotion == "angry" else 1.0), 1
+        )
+        agent = rng.choice(self._agents)
+        if scenario is None:
+            outcome = "resolved"
+        elif rng.random() < _SEVERITY_TICKET.get(scenario.severity, 0.4):
+            outcome = "ticket"
+        else:
+            outcome = "resolved" if rng.random() < 0.72 else "open"
+        said = texts.customer_text(rng, scenario, ctx, spoken=True, avoid_keywords=avoid)
+        priority = self._priority(scenario, emotion)
+        sla_h = scenario.sla_hours.get(priority) if scenario else None
+        transcript = texts.transcript(
+            rng, scenario, ctx, said, agent_id=agent, outcome=outcome, sla_hours=sla_h
+        )
+        ticket_id = None
+        if outcome == "ticket" and scenario is not None:
+            dept = self.catalog.departments.get(scenario.owner, scenario.owner)
+            summary = texts.call_summary(rng, ctx, said, dept)
+            end = contact.time_s + int(queue_wait + talk)
+            ticket_id, _ = self._ticket(
+                contact, ctx, end, "call", summary, call_id, emotion, priority
+            )
+        survey = None
+        if rng.random() < 0.55:
+            base = {"resolved": 4.4, "ticket": 3.4, "open": 2.6}[outcome]
+            base -= {"calm": 0.0, "anxious": 0.4, "angry": 1.2}[emotion]
+            survey = int(min(5, max(1, round(rng.gauss(base, 0.8)))))
+        record = {
+            "schema_version": SCHEMA_VERSION,
+            "event_id": call_id,
+            "event_time": iso(contact.time_s),
+            "domain": contact.domain,
+            "customer_id": contact.customer_id,
+            "order_id": contact.order_id,
+            "entry_point": entry_point,
+            "ivr_path": self._ivr(contact, entry_point, ctx.language),
+            "queue_wait_s": queue_wait,
+            "talk_time_s": talk,
+            "agent_id": agent,
+            "transcript": transcript,
+            "language": ctx.language,
+            "emotion": emotion,
+            "emotion_score": _emotion_score(rng, emotion),
+            "survey_score": survey,
+            "resolved_on_call": outcome == "resolved",
+            "ticket_id": ticket_id,
+        }
+        self.out.calls.append((contact.time_s, record))
+        return call_id, said, outcome != "resolved"
+
+    # ---------------------------------------------------------------- social
+
+    def _social(
+        self, contact: Contact, ctx: texts.TextContext, emotion: str, avoid: bool
+    ) -> tuple[str, str, bool]:
+        rng = self.rng
+        self._n_social += 1
+        post_id = f"soc-{self.seed}-{self._n_social:06d}"
+        platforms = _PLATFORMS[ctx.language]
+        platform = rng.choices([p for p, _ in platforms], weights=[w for _, w in platforms])[0]
+        if ctx.language == "zh":
+            handle = f"{rng.choice(_HANDLE_ZH)}{rng.randint(10, 9999)}"
+        else:
+            handle = f"{rng.choice(_HANDLE_EN)}_{rng.randint(10, 9999)}"
+        known = rng.random() < 0.35
+        said = texts.social_text(rng, contact.scenario, ctx, avoid_keywords=avoid)
+        if contact.scenario is None:
+            sentiment: float | None = round(rng.uniform(-0.1, 0.6), 3)
+        else:
+            sentiment = _emotion_score(rng, emotion)
+        if rng.random() < 0.08:
+            sentiment = None
+        record = {
+            "schema_version": SCHEMA_VERSION,
+            "event_id": post_id,
+            "event_time": iso(contact.time_s),
+            "domain": contact.domain,
+            "platform": platform,
+            "author_handle": handle,
+            "customer_id": contact.customer_id if known else None,
+            "order_id": contact.order_id if known else None,
+            "text": said,
+            "language": ctx.language,
+            "reach": int(math.exp(rng.gauss(5.0, 1.8))),
+            "sentiment": sentiment,
+        }
+        self.out.social.append((contact.time_s, record))
+        if known and contact.scenario is not None and rng.random() < 0.3:
+            # The social team opens a ticket for a post they could match to a customer.
+            created = contact.time_s + rng.randint(600, 7200)
+            self._ticket(contact, ctx, created, "social", said, post_id, emotion)
+        return post_id, said, True
+
+    # --------------------------------------------------------------- tickets
+
+    def _priority(self, scenario: Scenario | None, emotion: str) -> str:
+        rng = self.rng
+        if scenario is None:
+            return "low"
+        options = _SEVERITY_PRIORITY.get(scenario.severity, _SEVERITY_PRIORITY["medium"])
+        priority = rng.choices([p for p, _ in options], weights=[w for _, w in options])[0]
+        if emotion == "angry" and rng.random() < 0.5:
+            priority = _PRIORITY_UP[priority]
+        return priority
+
+    def _ticket(
+        self,
+        contact: Contact,
+        ctx: texts.TextContext,
+        created: int,
+        channel: str,
+        said: str,
+        source_contact_id: str | None,
+        emotion: str,
+        priority: str | None = None,
+    ) -> tuple[str, str]:
+        """Emit one ticket's lifecycle; return (ticket_id, id of its created event)."""
+        rng = self.rng
+        scenario = contact.scenario
+        self._n_ticket += 1
+        ticket_id = f"tkt-{self.seed}-{self._n_ticket:06d}"
+        priority = priority or self._priority(scenario, emotion)
+        sla_h = scenario.sla_hours.get(priority, _DEFAULT_SLA_H) if scenario else _DEFAULT_SLA_H
+        sla_s = int(sla_h * 3600)
+        category = None
+        if scenario and scenario.ticket_category_signals and rng.random() < 0.92:
+            category = rng.choice(scenario.ticket_category_signals)
+        department = scenario.owner if scenario else "customer_service"
+        common = {
+            "domain": contact.domain,
+            "ticket_id": ticket_id,
+            "customer_id": contact.customer_id,
+            "order_id": contact.order_id,
+            "priority": priority,
+            "sla_due_at": iso(created + sla_s),
+            "category_code": category,
+            "language": ctx.language,
+        }
+        n = 0
+        end_s = self.timeline.end_s
+
+        def emit(t: int, event_type: str, **extra: Any) -> str:
+            nonlocal n
+            n += 1
+            event_id = f"tev-{self.seed}-{self._n_ticket:06d}-{n:02d}"
+            if t < end_s:
+                record = {
+                    "schema_version": SCHEMA_VERSION,
+                    "event_id": event_id,
+                    "event_time": iso(t),
+                    "event_type": event_type,
+                    **common,
+                    **extra,
+                }
+                self.out.tickets.append((t, record))
+            return event_id
+
+        created_id = emit(
+            created, "created", channel=channel, source_contact_id=source_contact_id, text=said
+        )
+        urgent = priority in ("urgent", "high")
+        t = created + rng.randint(60, 600 if urgent else 1800)
+        emit(t, "assigned", department=department, tier="L1")
+        pace = self._dept_pace.get(department, 1.0)
+        resolve_s = max(600, int(sla_s * math.exp(rng.gauss(math.log(0.55 * pace), 0.55))))
+        escalate_p = 0.12 + (0.15 if emotion == "angry" else 0.0)
+        escalate_p += 0.1 if scenario and scenario.severity in ("high", "critical") else 0.0
+        respond_at = t + int(resolve_s * rng.uniform(0.08, 0.35))
+        emit(respond_at, "responded")
+        if rng.random() < escalate_p:
+            tiers = ["L2"]
+            while len(tiers) < 3 and rng.random() < 0.3:
+                tiers.append(f"L{len(tiers) + 2}")
+            for k, tier in enumerate(tiers):
+                at = respond_at + max(60, created + resolve_s - respond_at) * (k + 1) // (
+                    len(tiers) + 2
+                )
+                emit(at, "escalated", department=department, tier=tier)
+        resolved_at = max(created + resolve_s, respond_at + 60)
+        emit(resolved_at, "resolved")
+        breached = resolved_at - created > sla_s
+        reopened = rng.random() < (0.08 + (0.12 if breached else 0.0))
+        if reopened:
+            t = resolved_at + rng.randint(2 * 3600, 30 * 3600)
+            emit(t, "reopened")
+            t += int(sla_s * rng.uniform(0.05, 0.2))
+            emit(t, "responded")
+            resolved_at = t + int(sla_s * rng.uniform(0.2, 0.8))
+            emit(resolved_at, "resolved")
+        if rng.random() < 0.6:
+            score = 4.4 - (1.5 if breached else 0.0) - (1.2 if reopened else 0.0)
+            score -= {"calm": 0.0, "anxious": 0.3, "angry": 0.7}[emotion]
+            rating = int(min(5, max(1, round(rng.gauss(score, 0.8)))))
+            emit(resolved_at + rng.randint(600, 86400), "rated", rating=rating)
+        return ticket_id, created_id
+
+
+def _emotion_score(rng: random.Random, emotion: str) -> float:
+    low, high = {"calm": (-0.2, 0.5), "anxious": (-0.6, -0.1), "angry": (-1.0, -0.5)}[emotion]
+    return round(rng.uniform(low, high), 3)
+
+
+def _entry_points(catalog: Catalog) -> tuple[list[str], list[str]]:
+    """Voice entry points: general lines, and special lines used mostly as signals."""
+    written = ("chat", "form", "wechat", "web", "email", "mail")
+    voice = [e for e in catalog.entry_points if not any(w in e for w in written)]
+    signalled = {e for s in catalog.scenarios for e in s.entry_point_signals}
+    general = [e for e in voice if e not in signalled]
+    special = [e for e in voice if e in signalled]
+    if not general:
+        general = voice or sorted(catalog.entry_points) or ["hotline"]
+    return general, special
+
+
+__all__ = ["COMMON_DOMAIN", "ContactGenerator", "Output", "iso"]

@@ -1,0 +1,79 @@
+"""The simulator derives everything from the catalog, so a bigger catalog just works."""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+
+import yaml
+from voc.catalog import Scenario, parse_catalog
+from voc.contracts.streams import Stream
+from voc.contracts.validate import DeadLetter, validate_record
+from voc.paths import DEFAULT_CATALOG
+from voc.simulate import simulate
+from voc.simulate.text import TextContext, _contains_keyword, customer_text
+
+from tests.simulate.helpers import read_jsonl
+
+
+def _grown_catalog(copies: int):
+    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    grown = []
+    for k in range(copies):
+        for scenario in doc["scenarios"]:
+            clone = copy.deepcopy(scenario)
+            clone["id"] = f"{scenario['id']}_v{k}"
+            grown.append(clone)
+    doc["scenarios"] = grown
+    return parse_catalog(doc, "grown")
+
+
+def test_a_catalog_ten_times_bigger_simulates_valid_streams(tmp_path: Path) -> None:
+    # GIVEN a catalog with 10x the scenarios
+    catalog = _grown_catalog(10)
+    # WHEN two days are simulated at a small scale
+    summary = simulate(tmp_path, days=2, seed=3, catalog=catalog, scale=0.3, malformed_rate=0.0)
+    # THEN every line is valid and contacts spread over many scenarios
+    for stream in Stream:
+        for raw in (tmp_path / f"{stream}.jsonl").read_bytes().splitlines():
+            assert not isinstance(validate_record(stream, raw, "t"), DeadLetter)
+    truth = read_jsonl(tmp_path / "ground_truth" / "contacts.jsonl")
+    assert summary.contacts == len(truth)
+    # ~450 contacts over 340 scenarios: most scenarios get at least one
+    assert len({t["scenario_id"] for t in truth}) > 0.5 * len(catalog)
+
+
+def test_text_for_an_unseen_scenario_avoids_its_keywords_when_asked() -> None:
+    # GIVEN a scenario the text banks have never seen
+    scenario = Scenario(
+        id="ecommerce.after_sale.invoice_missing",
+        domain="ecommerce",
+        stage="after_sale",
+        category="billing",
+        name_zh="发票未开具",
+        name_en="Invoice not issued",
+        description_zh="订单完成后商家一直没有开具发票。",
+        description_en="The merchant never issued the invoice.",
+        keywords_zh=("没开发票", "要发票"),
+        keywords_en=("no invoice", "need an invoice"),
+        app_event_signals=(),
+        entry_point_signals=(),
+        ticket_category_signals=(),
+        owner="merchant_ops",
+        severity="low",
+        sla_hours={"urgent": 4, "high": 12, "normal": 48, "low": 72},
+        is_guarantee=False,
+    )
+    rng = random.Random(0)
+    texts = []
+    for i in range(200):
+        ctx = TextContext(
+            "ecommerce", "zh" if i % 2 else "en", "anxious", "ord-ecommerce-000001", None
+        )
+        # WHEN texts are written with keywords avoided
+        texts.append(customer_text(rng, scenario, ctx, spoken=i % 3 == 0, avoid_keywords=True))
+    # THEN none contains a keyword, none is empty, and they vary
+    assert not any(_contains_keyword(t, scenario) for t in texts)
+    assert all(t.strip() for t in texts)
+    assert len(set(texts)) > 0.9 * len(texts)

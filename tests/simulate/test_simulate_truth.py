@@ -1,0 +1,145 @@
+"""Ground truth: contacts and incidents are consistent with the streams."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from voc.catalog import load_catalog
+from voc.contracts.streams import Stream
+from voc.contracts.validate import parse_time
+from voc.simulate import DEFAULT_START, SimulationSummary
+from voc.simulate.text import _contains_keyword
+
+from tests.simulate.conftest import DAYS
+from tests.simulate.helpers import read_jsonl, valid_records
+
+
+def _contact_texts(out: Path) -> dict[str, tuple[str, str]]:
+    """contact id -> (channel, text) for every contact found in the streams."""
+    found = {c["event_id"]: ("call", c["transcript"]) for c in valid_records(out, Stream.CALLS)}
+    found |= {p["event_id"]: ("social", p["text"]) for p in valid_records(out, Stream.SOCIAL_POSTS)}
+    for event in valid_records(out, Stream.TICKET_EVENTS):
+        if event["event_type"] == "created" and event["source_contact_id"] is None:
+            found[event["event_id"]] = (event["channel"], event["text"])
+    return found
+
+
+def test_every_true_contact_exists_in_the_streams(
+    simulated: tuple[Path, SimulationSummary],
+) -> None:
+    # GIVEN the contact ground truth and the contacts found in the streams
+    out, summary = simulated
+    truth = read_jsonl(out / "ground_truth" / "contacts.jsonl")
+    found = _contact_texts(out)
+    malformed_ids = len(read_jsonl(out / "ground_truth" / "malformed.jsonl"))
+    # WHEN the truth's ids are looked up
+    missing = [t["contact_id"] for t in truth if t["contact_id"] not in found]
+    # THEN all exist (malformed lines are extra lines, never replacements) with the same channel
+    assert not missing, (missing[:5], malformed_ids)
+    assert all(found[t["contact_id"]][0] == t["channel"] for t in truth)
+    assert set(found) == {t["contact_id"] for t in truth}
+    assert summary.contacts == len(truth)
+
+
+def test_contacts_are_about_catalog_scenarios_or_off_topic(
+    simulated: tuple[Path, SimulationSummary],
+) -> None:
+    # GIVEN the contact ground truth
+    out, _ = simulated
+    catalog = load_catalog()
+    truth = read_jsonl(out / "ground_truth" / "contacts.jsonl")
+    # WHEN scenarios and off-topic contacts are counted
+    off_topic = [t for t in truth if t["scenario_id"] is None]
+    on_topic = [t for t in truth if t["scenario_id"] is not None]
+    # THEN every scenario is real, its domain/stage match, and ~5% are off-topic
+    for t in on_topic:
+        scenario = catalog[t["scenario_id"]]
+        assert (t["domain"], t["stage"]) == (scenario.domain, scenario.stage)
+        assert t["business_domain"] in ("freight", "express", "ecommerce")
+        if scenario.domain != "common":
+            assert t["business_domain"] == scenario.domain
+    assert 0.02 < len(off_topic) / len(truth) < 0.09
+    assert len({t["scenario_id"] for t in on_topic}) == len(catalog)
+
+
+def test_both_languages_appear_in_the_planned_mix(
+    simulated: tuple[Path, SimulationSummary],
+) -> None:
+    # GIVEN the contact ground truth
+    out, _ = simulated
+    languages = Counter(t["language"] for t in read_jsonl(out / "ground_truth" / "contacts.jsonl"))
+    # WHEN the Chinese share is computed
+    zh_share = languages["zh"] / (languages["zh"] + languages["en"])
+    # THEN both appear, about 65% Chinese
+    assert 0.55 < zh_share < 0.75
+
+
+def test_texts_are_varied_and_often_avoid_keywords(
+    simulated: tuple[Path, SimulationSummary],
+) -> None:
+    # GIVEN every contact's text grouped by its true scenario
+    out, _ = simulated
+    catalog = load_catalog()
+    texts = _contact_texts(out)
+    by_scenario: dict[str | None, list[str]] = defaultdict(list)
+    for t in read_jsonl(out / "ground_truth" / "contacts.jsonl"):
+        by_scenario[t["scenario_id"]].append(texts[t["contact_id"]][1])
+    # WHEN distinct texts and texts without the scenario's keywords are counted
+    for scenario_id, items in by_scenario.items():
+        if len(items) >= 10:
+            # THEN nearly every text is different
+            assert len(set(items)) / len(items) > 0.9, scenario_id
+    on_topic = [(catalog[s], x) for s, items in by_scenario.items() if s for x in items]
+    without = sum(not _contains_keyword(text, scenario) for scenario, text in on_topic)
+    # THEN a good share do not contain any of the scenario's keywords verbatim
+    assert without / len(on_topic) > 0.25
+
+
+def test_incidents_are_after_day_one_inside_the_range_and_distinct(
+    simulated: tuple[Path, SimulationSummary],
+) -> None:
+    # GIVEN the planted incidents
+    out, summary = simulated
+    incidents = read_jsonl(out / "ground_truth" / "incidents.jsonl")
+    day_two = DEFAULT_START.timestamp() + 86400
+    end = DEFAULT_START.timestamp() + DAYS * 86400
+    # WHEN their windows are checked
+    assert len(incidents) == summary.incidents == DAYS - 1
+    for inc in incidents:
+        start_s, end_s = parse_time(inc["start"]).timestamp(), parse_time(inc["end"]).timestamp()
+        # THEN each lies after day 1, inside the range, lasts 1-8 h, with a 5-12x magnitude
+        assert day_two <= start_s < end_s <= end
+        assert 3600 <= end_s - start_s <= 8 * 3600
+        assert 5 <= inc["magnitude"] <= 12
+    for a in incidents:
+        for b in incidents:
+            if a is not b and a["scenario_id"] == b["scenario_id"]:
+                assert a["end"] <= b["start"] or b["end"] <= a["start"]
+
+
+def test_incidents_stand_out_in_hourly_counts(simulated: tuple[Path, SimulationSummary]) -> None:
+    # GIVEN the incidents and the contacts' truth
+    out, _ = simulated
+    truth = read_jsonl(out / "ground_truth" / "contacts.jsonl")
+    for inc in read_jsonl(out / "ground_truth" / "incidents.jsonl"):
+        caused = [t for t in truth if t["incident_id"] == inc["incident_id"]]
+        # WHEN contacts about the scenario inside and outside the incident are counted per hour
+        inside = [
+            t
+            for t in truth
+            if t["scenario_id"] == inc["scenario_id"]
+            and inc["start"] <= t["event_time"] < inc["end"]
+        ]
+        outside = [
+            t
+            for t in truth
+            if t["scenario_id"] == inc["scenario_id"]
+            and not inc["start"] <= t["event_time"] < inc["end"]
+        ]
+        hours_in = (parse_time(inc["end"]) - parse_time(inc["start"])).total_seconds() / 3600
+        hours_out = DAYS * 24 - hours_in
+        # THEN the incident's own contacts are recorded and the rate is several times the baseline
+        assert len(caused) == inc["extra_contacts"] > 0
+        assert all(inc["start"] <= t["event_time"] < inc["end"] for t in caused)
+        assert len(inside) / hours_in > 4 * max(len(outside), 1) / hours_out
