@@ -9,5 +9,5 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parents[1]
 SCHEMAS_DIR = REPO_DIR / "schemas"
 DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
-DEFAULT_CATALOG = PACKAGE_DIR / "catalog" / "default.yaml"
+DEFAULT_CATALOG = PACKAGE_DIR / "catalog" / "default"
 DEFAULT_WORK_DIR = REPO_DIR / ".voc"

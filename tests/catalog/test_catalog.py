@@ -3,9 +3,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 
-from voc.catalog import CatalogError, load_catalog, parse_catalog
+from voc.catalog import CatalogError, load_catalog, parse_catalog, read_catalog_doc
 from voc.paths import DEFAULT_CATALOG
 
 
@@ -33,7 +32,7 @@ def test_seed_scenarios_are_present():
 
 
 def _doc():
-    return yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    return read_catalog_doc(DEFAULT_CATALOG)
 
 
 def test_unknown_owner_and_duplicate_id_are_reported_together():

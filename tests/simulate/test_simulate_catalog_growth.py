@@ -6,8 +6,7 @@ import copy
 import random
 from pathlib import Path
 
-import yaml
-from voc.catalog import Scenario, parse_catalog
+from voc.catalog import Scenario, parse_catalog, read_catalog_doc
 from voc.contracts.streams import Stream
 from voc.contracts.validate import DeadLetter, validate_record
 from voc.paths import DEFAULT_CATALOG
@@ -18,7 +17,7 @@ from tests.simulate.helpers import read_jsonl
 
 
 def _grown_catalog(copies: int):
-    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    doc = read_catalog_doc(DEFAULT_CATALOG)
     grown = []
     for k in range(copies):
         for scenario in doc["scenarios"]:

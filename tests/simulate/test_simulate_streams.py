@@ -58,7 +58,7 @@ def test_manifest_and_summary_count_valid_events(simulated: tuple[Path, Simulati
         assert manifest["counts"][str(stream)] == summary.events[str(stream)] == n_valid
     assert manifest["seed"] == 7 and manifest["days"] == 3
     assert manifest["start"] == "2026-11-02T00:00:00Z"
-    assert manifest["catalog"].endswith("default.yaml")
+    assert manifest["catalog"].endswith("default")
 
 
 def test_event_ids_are_unique(simulated: tuple[Path, SimulationSummary]) -> None:

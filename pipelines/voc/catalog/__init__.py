@@ -127,15 +127,21 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
     """Load a catalog from one YAML file, or from a folder holding `catalog.yaml`
     (version, departments, entry points, domains and stages) and
     `scenarios/*.yaml` (each a `scenarios:` list), merged in file-name order."""
+    return parse_catalog(read_catalog_doc(path), str(path))
+
+
+def read_catalog_doc(path: Path | str) -> Any:
+    """The catalog document as parsed YAML, folder parts merged; not validated."""
     path = Path(path)
-    if path.is_dir():
-        doc = _read_yaml(path / "catalog.yaml")
-        doc.setdefault("scenarios", [])
-        for part in sorted((path / "scenarios").glob("*.yaml")):
-            doc["scenarios"].extend((_read_yaml(part) or {}).get("scenarios") or [])
-    else:
-        doc = _read_yaml(path)
-    return parse_catalog(doc, str(path))
+    if not path.is_dir():
+        return _read_yaml(path)
+    doc = _read_yaml(path / "catalog.yaml")
+    if not isinstance(doc, dict):
+        raise CatalogError(f"{path / 'catalog.yaml'}: expected a mapping")
+    doc.setdefault("scenarios", [])
+    for part in sorted((path / "scenarios").glob("*.yaml")):
+        doc["scenarios"].extend((_read_yaml(part) or {}).get("scenarios") or [])
+    return doc
 
 
 def _read_yaml(path: Path) -> Any:

@@ -34,7 +34,7 @@ from voc.paths import DEFAULT_CATALOG, DEFAULT_WORK_DIR
 )
 @click.option(
     "--catalog",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     default=DEFAULT_CATALOG,
     show_default=True,
     help="Scenario catalog YAML used by the tagger and the detector.",

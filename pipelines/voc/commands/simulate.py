@@ -54,9 +54,9 @@ def _parse_start(
 @click.option(
     "--catalog",
     "catalog_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     default=None,
-    help="Scenario catalog YAML. Default: the built-in catalog.",
+    help="Scenario catalog: a YAML file or a catalog folder. Default: the built-in catalog.",
 )
 @click.option(
     "--incidents",
