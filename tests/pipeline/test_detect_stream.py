@@ -18,7 +18,9 @@ PARAMS = SpikeParams(window_s=60, warmup_windows=5, min_count=5, rearm_windows=2
 
 def contacts_in_window(w: int, n: int, scenario: str | None = SID) -> list[TimestampedValue]:
     row = {"domain": "ecommerce", "scenario_id": scenario, "journey_stage": "order"}
-    return [TimestampedValue({**row, "i": i}, w * 60 + 1 + i % 50) for i in range(n)]
+    return [
+        TimestampedValue({**row, "contact_id": f"c-{w}-{i}"}, w * 60 + 1 + i % 50) for i in range(n)
+    ]
 
 
 def streaming() -> PipelineOptions:
@@ -80,3 +82,19 @@ def test_untagged_contacts_are_keyed_by_journey_stage():
             alerts | beam.Map(lambda a: (a["scenario_id"], a["journey_stage"], a["count"])),
             equal_to([("untagged", "order", 20)]),
         )
+
+
+def test_a_replayed_contact_counts_once():
+    # GIVEN a quiet key whose spike window holds 4 distinct contacts, each replayed 3 times
+    stream = TestStream()
+    for w in range(6):
+        stream = stream.add_elements(contacts_in_window(w, 1)).advance_watermark_to((w + 1) * 60)
+    stream = (
+        stream.add_elements(contacts_in_window(6, 4) * 3)
+        .advance_watermark_to(7 * 60)
+        .advance_watermark_to_infinity()
+    )
+    with beam.Pipeline(options=streaming()) as p:
+        alerts = p | stream | DetectBreakpoints(PARAMS, {SID: "payment"}, {}, allowed_lateness_s=0)
+        # THEN 4 < min_count 5: no alert, as if each contact came once
+        assert_that(alerts, equal_to([]))

@@ -14,10 +14,10 @@ from voc.paths import DEFAULT_CATALOG, DEFAULT_WORK_DIR
 @click.command()
 @click.option(
     "--source",
-    type=click.Choice(["files"]),
+    type=click.Choice(["files", "kafka"]),
     default="files",
     show_default=True,
-    help="Where records come from: stream files (<stream>.jsonl in --input).",
+    help="files: <stream>.jsonl in --input, batch. kafka: the voc.* topics, streaming.",
 )
 @click.option(
     "--input",
@@ -43,8 +43,37 @@ from voc.paths import DEFAULT_CATALOG, DEFAULT_WORK_DIR
     "--tag-model", type=click.Path(exists=True, path_type=Path), help="Trained text model."
 )
 @click.option("--window-s", type=int, default=3600, show_default=True, help="Detection window.")
+@click.option(
+    "--bootstrap",
+    envvar="VOC_KAFKA_BOOTSTRAP",
+    default=None,
+    help="Kafka bootstrap host:port [env VOC_KAFKA_BOOTSTRAP; default: the broker "
+    "`voc kafka start` runs].",
+)
+@click.option("--group", default="voc-pipeline", show_default=True, help="Kafka consumer group.")
+@click.option("--bounded", is_flag=True, help="Kafka: read to the end offsets seen at start, stop.")
+@click.option(
+    "--until-idle",
+    type=click.FloatRange(min=0.5),
+    default=None,
+    help="Kafka: stop after this many seconds without input (default: run until SIGINT).",
+)
+@click.option("--no-publish", is_flag=True, help="Kafka: don't publish alerts/dead letters.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
-def run(source, input_dir, warehouse, catalog, tag_model, window_s, as_json):
+def run(
+    source,
+    input_dir,
+    warehouse,
+    catalog,
+    tag_model,
+    window_s,
+    bootstrap,
+    group,
+    bounded,
+    until_idle,
+    no_publish,
+    as_json,
+):
     """Run the pipeline: validate, stitch, tag, detect, and write the warehouse.
 
     \b
@@ -52,10 +81,23 @@ def run(source, input_dir, warehouse, catalog, tag_model, window_s, as_json):
       voc simulate --days 3 --out data/
       voc run --input data/ --warehouse wh.duckdb --json
     """
-    if source == "files" and input_dir is None:
-        fail("--input DIR is required with --source files (write one with `voc simulate`)")
     started = time.perf_counter()
-    summary = run_pipeline(input_dir, warehouse, catalog, tag_model, window_s)
+    if source == "kafka":
+        summary = run_kafka_pipeline(
+            bootstrap,
+            group,
+            warehouse,
+            catalog,
+            tag_model,
+            window_s,
+            bounded=bounded,
+            until_idle_s=until_idle,
+            publish=not no_publish,
+        )
+    else:
+        if input_dir is None:
+            fail("--input DIR is required with --source files (write one with `voc simulate`)")
+        summary = run_pipeline(input_dir, warehouse, catalog, tag_model, window_s)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
         emit_json(summary)
@@ -65,7 +107,8 @@ def run(source, input_dir, warehouse, catalog, tag_model, window_s, as_json):
 
 def run_pipeline(input_dir, warehouse, catalog, tag_model, window_s) -> dict:
     from voc.loop import warehouse_summary
-    from voc.pipeline.job import embedded_options, run as run_job
+    from voc.pipeline.job import embedded_options
+    from voc.pipeline.job import run as run_job
 
     opts = embedded_options(
         input_dir=str(input_dir),
@@ -77,5 +120,74 @@ def run_pipeline(input_dir, warehouse, catalog, tag_model, window_s) -> dict:
     with step(f"pipeline {input_dir} -> {warehouse}"):
         result = run_job(opts)
     summary = warehouse_summary(Path(warehouse))
+    summary["pipeline_counters"] = result.counters
+    return summary
+
+
+def run_kafka_pipeline(
+    bootstrap, group, warehouse, catalog, tag_model, window_s, *, bounded, until_idle_s, publish
+) -> dict:
+    import signal
+
+    from voc.kafka.broker import bootstrap as broker_bootstrap
+    from voc.kafka.broker import default_home
+    from voc.kafka.clients import BrokerUnavailable, admin_client
+    from voc.loop import warehouse_summary
+    from voc.pipeline import kafka_source
+    from voc.pipeline.job import run_streaming
+    from voc.pipeline.options import VocOptions
+    from voc.pipeline.runners import RunnerUnavailable, ensure_prism, prism_options
+
+    bootstrap = bootstrap or broker_bootstrap(default_home())
+    try:
+        with admin_client(bootstrap, timeout_s=5) as admin:
+            admin.list_topics()
+    except BrokerUnavailable as exc:
+        fail(f"{exc}\nStart the project's broker with `voc kafka start`, or pass --bootstrap.")
+    try:
+        with step("Prism runner (built once from Go modules)"):
+            prism = ensure_prism()
+    except RunnerUnavailable as exc:
+        fail(str(exc))
+    opts = VocOptions.from_dictionary(
+        {
+            **prism_options(prism),
+            "warehouse": str(warehouse),
+            "catalog": str(catalog),
+            "tag_model": str(tag_model) if tag_model else None,
+            "window_s": window_s,
+        }
+    )
+    config = kafka_source.KafkaReadConfig(
+        bootstrap=bootstrap,
+        group_id=group,
+        streams=("calls", "ticket_events", "app_events", "social_posts"),
+        bounded=bounded,
+        until_idle_s=until_idle_s,
+    )
+    kafka_source.STOP.clear()
+
+    def drain(signum, _frame):
+        err.print(
+            f"[yellow]signal {signum}: draining (readers stop, sinks flush, offsets commit)[/]"
+        )
+        kafka_source.STOP.set()
+
+    old = {s: signal.signal(s, drain) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        how = (
+            "bounded"
+            if bounded
+            else f"until {until_idle_s}s idle"
+            if until_idle_s
+            else "until SIGINT"
+        )
+        with step(f"pipeline kafka {bootstrap} ({how}) -> {warehouse}"):
+            result = run_streaming(opts, config, publish=publish)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    summary = warehouse_summary(Path(warehouse))
+    summary["recovered_records"] = result.recovered
     summary["pipeline_counters"] = result.counters
     return summary

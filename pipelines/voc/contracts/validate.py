@@ -67,7 +67,9 @@ def parse_time(value: str) -> datetime:
 
 
 def format_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC `...Z`, with microseconds only when there are any."""
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return value.astimezone(UTC).strftime(fmt)
 
 
 def validate_record(stream: Stream, raw: bytes, source: str) -> dict[str, Any] | DeadLetter:

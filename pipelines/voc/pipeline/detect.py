@@ -130,6 +130,21 @@ class DetectSpikesFn(beam.DoFn):
         return window.TimestampedValue(row, v.window_start_s + self.params.window_s)
 
 
+class CountDistinctFn(beam.CombineFn):
+    def create_accumulator(self) -> set[str]:
+        return set()
+
+    def add_input(self, acc: set[str], contact_id: str) -> set[str]:
+        acc.add(contact_id)
+        return acc
+
+    def merge_accumulators(self, accs) -> set[str]:
+        return set().union(*accs)
+
+    def extract_output(self, acc: set[str]) -> int:
+        return len(acc)
+
+
 class _ToWindowCountFn(beam.DoFn):
     def process(self, element, w=beam.DoFn.WindowParam):
         key, count = element
@@ -165,15 +180,17 @@ class DetectBreakpoints(beam.PTransform):
         return (
             contacts
             | "KeyByScenario"
-            >> beam.Map(lambda c: (detection_key(c, stage_of), 1)).with_output_types(
-                tuple[str, int]
+            >> beam.Map(lambda c: (detection_key(c, stage_of), c["contact_id"])).with_output_types(
+                tuple[str, str]
             )
             | "FixedWindows"
             >> beam.WindowInto(
                 window.FixedWindows(self.params.window_s),
                 allowed_lateness=self.allowed_lateness_s,
             )
-            | "CountPerWindow" >> beam.CombinePerKey(sum)
+            # Distinct contact ids, not elements: a contact replayed after a
+            # restart (or recovered from the warehouse) is counted once.
+            | "CountPerWindow" >> beam.CombinePerKey(CountDistinctFn())
             | "WithWindowStart"
             >> beam.ParDo(_ToWindowCountFn()).with_output_types(tuple[str, typing.Any])
             | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())

@@ -11,26 +11,44 @@ reading it tells the whole data flow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import apache_beam as beam
+from apache_beam.transforms.window import TimestampedValue
 
 from voc.catalog import load_catalog
 from voc.contracts.streams import INPUT_STREAMS, Stream
+from voc.contracts.validate import parse_time
 from voc.detect.spike import SpikeParams
+from voc.kafka.topics import ALERTS, DEAD_LETTERS
 from voc.pipeline.contacts import ExtractContacts
 from voc.pipeline.detect import DetectBreakpoints
 from voc.pipeline.options import VocOptions
+from voc.pipeline.publish import PublishToKafka
 from voc.pipeline.read import ReadStreamFiles
+from voc.pipeline.recover import Recovered
 from voc.pipeline.sink import WriteToWarehouse
 from voc.pipeline.stitch import StitchJourneys
 from voc.pipeline.tag import TagRootCause
 from voc.pipeline.validate import ValidateEvents
 
+if TYPE_CHECKING:
+    from voc.pipeline.kafka_source import KafkaReadConfig
 
-def build_pipeline(p: beam.Pipeline, opts: VocOptions, source: beam.PTransform | None = None):
-    """Add the whole job to `p`. `source` emits RawRecords; default: the stream files."""
+
+def build_pipeline(
+    p: beam.Pipeline,
+    opts: VocOptions,
+    source: beam.PTransform | None = None,
+    recovered: Recovered | None = None,
+    publish_to: str | None = None,
+):
+    """Add the whole job to `p`. `source` emits RawRecords (default: the stream
+    files); `recovered` is state read back from the warehouse after a restart;
+    `publish_to` is a Kafka bootstrap address for the alert and dead-letter topics."""
     catalog = load_catalog(opts.catalog)
     warehouse, batch = opts.warehouse, opts.batch_size
+    recovered = recovered or Recovered()
 
     raw = p | "Read" >> (source or ReadStreamFiles(opts.input_dir))
     # RawRecord
@@ -45,20 +63,34 @@ def build_pipeline(p: beam.Pipeline, opts: VocOptions, source: beam.PTransform |
             | f"Record{stream.title()}" >> beam.Map(lambda v: v.record)
             | f"Store{stream.title()}" >> WriteToWarehouse(str(stream), warehouse, batch)
         )
-    contacts = checked.valid | "ExtractContacts" >> ExtractContacts()
+    replayed = p | "RecoveredRecords" >> _create_timestamped(
+        [(r, r.event_time_us) for r in recovered.records]
+    )
+    # ValidRecord read back from the warehouse: contacts that never came out
+    # tagged, and their customers' recent journey events
+    valid = (checked.valid, replayed) | "WithRecovered" >> beam.Flatten()
+    contacts = valid | "ExtractContacts" >> ExtractContacts()
     # Contact
-    stitched = (
-        per_stream[INPUT_STREAMS.index(Stream.APP_EVENTS)],
-        contacts,
-    ) | "StitchJourneys" >> StitchJourneys(opts.lookback_s, opts.recent_n)
+    app_events = valid | "AppEvents" >> beam.Filter(lambda v: v.stream == Stream.APP_EVENTS)
+    stitched = (app_events, contacts) | "StitchJourneys" >> StitchJourneys(
+        opts.lookback_s, opts.recent_n
+    )
     # StitchedContact
     tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model, batch)
     # tagged-contact dict
-    alerts = tagged | "DetectBreakpoints" >> DetectBreakpoints(
-        SpikeParams(window_s=opts.window_s),
-        stage_of={s.id: s.stage for s in catalog.scenarios},
-        owner_of={s.id: s.owner for s in catalog.scenarios},
-        allowed_lateness_s=opts.allowed_lateness_s,
+    baseline = p | "RecoveredContacts" >> _create_timestamped(
+        [(c, _us(c["event_time"])) for c in recovered.tagged]
+    )
+    alerts = (
+        (tagged, baseline)
+        | "WithBaseline" >> beam.Flatten()
+        | "DetectBreakpoints"
+        >> DetectBreakpoints(
+            SpikeParams(window_s=opts.window_s),
+            stage_of={s.id: s.stage for s in catalog.scenarios},
+            owner_of={s.id: s.owner for s in catalog.scenarios},
+            allowed_lateness_s=opts.allowed_lateness_s,
+        )
     )
     # alert dict
     _ = tagged | "StoreContacts" >> WriteToWarehouse("contacts", warehouse, batch)
@@ -66,11 +98,26 @@ def build_pipeline(p: beam.Pipeline, opts: VocOptions, source: beam.PTransform |
     _ = checked.dead_letters | "StoreDeadLetters" >> WriteToWarehouse(
         "dead_letters", warehouse, batch
     )
+    if publish_to:
+        _ = alerts | "PublishAlerts" >> PublishToKafka(publish_to, ALERTS, "alert_id")
+        _ = checked.dead_letters | "PublishDeadLetters" >> PublishToKafka(
+            publish_to, DEAD_LETTERS, "dead_letter_id"
+        )
+
+
+def _create_timestamped(items: list[tuple[object, int]]) -> beam.PTransform:
+    return beam.Create(items) | beam.Map(lambda x: TimestampedValue(x[0], x[1] / 1e6))
+
+
+def _us(ts: str) -> int:
+    dt = parse_time(ts)
+    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
 
 
 @dataclass
 class RunResult:
     counters: dict[str, int]
+    recovered: int = 0
 
 
 def run(opts: VocOptions, source: beam.PTransform | None = None) -> RunResult:
@@ -89,11 +136,47 @@ def run(opts: VocOptions, source: beam.PTransform | None = None) -> RunResult:
         result = p.result
     finally:
         close_shared()
-    counters = {
-        f"{c.key.metric.namespace}.{c.key.metric.name}": c.committed
-        for c in result.metrics().query()["counters"]
-    }
-    return RunResult(counters)
+    return RunResult(_counters(result))
+
+
+def run_streaming(opts: VocOptions, kafka: KafkaReadConfig, *, publish: bool = True) -> RunResult:
+    """Run the job on Kafka with the streaming Prism runner until the readers
+    finish (bounded mode, --until-idle, or SIGINT/SIGTERM), after recovering
+    state from the warehouse."""
+    from voc.pipeline.kafka_source import ReadFromKafka
+    from voc.pipeline.recover import recover
+    from voc.warehouse.catalog_tables import load_catalog_tables
+    from voc.warehouse.duck import close_shared, open_warehouse
+
+    con = open_warehouse(opts.warehouse)
+    try:
+        load_catalog_tables(con, load_catalog(opts.catalog))
+    finally:
+        con.close()
+    recovered = recover(
+        opts.warehouse, lookback_s=opts.lookback_s, baseline_horizon_s=opts.baseline_horizon_s
+    )
+    p = beam.Pipeline(options=opts)
+    build_pipeline(
+        p, opts, ReadFromKafka(kafka), recovered, publish_to=kafka.bootstrap if publish else None
+    )
+    try:
+        result = p.run()
+        result.wait_until_finish()
+    finally:
+        close_shared()
+    return RunResult(_counters(result), recovered=len(recovered.records))
+
+
+def _counters(result) -> dict[str, int]:
+    try:
+        return {
+            f"{c.key.metric.namespace}.{c.key.metric.name}": c.committed
+            for c in result.metrics().query()["counters"]
+            if not c.key.metric.namespace.startswith("beam.")
+        }
+    except Exception:  # some runners report no metrics after the job ends
+        return {}
 
 
 def embedded_options(**values) -> VocOptions:

@@ -29,4 +29,10 @@ class VocOptions(PipelineOptions):
             "--lookback_s", type=int, default=86400, help="Journey events kept before a contact, s."
         )
         parser.add_argument("--recent_n", type=int, default=5, help="Recent journey events kept.")
+        parser.add_argument(
+            "--baseline_horizon_s",
+            type=int,
+            default=3 * 86400,
+            help="Event time of tagged contacts read back to rebuild detector baselines, s.",
+        )
         parser.add_argument("--batch_size", type=int, default=1000, help="Max sink/tag batch size.")
