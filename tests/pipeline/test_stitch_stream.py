@@ -15,7 +15,13 @@ S = 1_000_000
 
 
 def app_event(t_s: int, stage: str, name: str) -> TimestampedValue:
-    rec = {"customer_id": "cus-1", "journey_stage": stage, "event_name": name, "order_id": "o1"}
+    rec = {
+        "event_id": f"app-{t_s}",
+        "customer_id": "cus-1",
+        "journey_stage": stage,
+        "event_name": name,
+        "order_id": "o1",
+    }
     return TimestampedValue(ValidRecord("app_events", t_s * S, rec), t_s)
 
 

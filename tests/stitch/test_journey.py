@@ -67,3 +67,15 @@ def test_pruning_never_changes_the_stage_of_a_later_contact(raw, cut, contact):
         a = full.stitch(contact * S, order, lookback_s=10**6, recent_n=3).journey_stage
         b = pruned.stitch(contact * S, order, lookback_s=10**6, recent_n=3).journey_stage
         assert a == b
+
+
+def test_a_replayed_event_counts_once():
+    # GIVEN the same journey event twice (recovered and replayed after a restart)
+    step = JourneyStep(100 * S, "order", "payment_failed", "o1", "app-1")
+    j = CustomerJourney.of([step, step, JourneyStep(50 * S, "order", "cart", "o1", "app-0")])
+    j.add(step)
+    # THEN it is in the journey once
+    assert j.stitch(200 * S, "o1", lookback_s=3600, recent_n=5).recent_events == (
+        "cart",
+        "payment_failed",
+    )

@@ -88,7 +88,10 @@ class StitchContactFn(beam.DoFn):
     ):
         fire_us = fire_ts.micros
         state = CustomerJourney.of(journey.read())
-        waiting = sorted(pending.read(), key=lambda c: c.event_time_us)
+        # A contact replayed after a restart may wait here twice: once is enough.
+        waiting = sorted(
+            {c.contact_id: c for c in pending.read()}.values(), key=lambda c: c.event_time_us
+        )
         due = [c for c in waiting if c.event_time_us <= fire_us]
         rest = [c for c in waiting if c.event_time_us > fire_us]
         for contact in due:
@@ -123,7 +126,9 @@ class StitchContactFn(beam.DoFn):
 
 def _journey_step(v: ValidRecord) -> tuple[str, tuple[str, JourneyStep]]:
     r = v.record
-    step = JourneyStep(v.event_time_us, r["journey_stage"], r["event_name"], r.get("order_id"))
+    step = JourneyStep(
+        v.event_time_us, r["journey_stage"], r["event_name"], r.get("order_id"), r["event_id"]
+    )
     return r["customer_id"], (_JOURNEY, step)
 
 

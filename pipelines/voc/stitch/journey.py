@@ -19,12 +19,13 @@ class JourneyStep(NamedTuple):
     stage: str
     event_name: str
     order_id: str | None
+    event_id: str = ""
 
 
-def _order(step: JourneyStep) -> tuple[int, str, str, str]:
+def _order(step: JourneyStep) -> tuple[int, str, str, str, str]:
     # A total order (None sorts as ""), so that state rebuilt from a bag is
     # the same list whatever order the bag returned it in.
-    return (step.ts_us, step.order_id or "", step.stage, step.event_name)
+    return (step.ts_us, step.order_id or "", step.stage, step.event_name, step.event_id)
 
 
 class Stitched(NamedTuple):
@@ -45,9 +46,14 @@ class CustomerJourney:
 
     @classmethod
     def of(cls, steps: Iterable[JourneyStep]) -> CustomerJourney:
-        return cls(sorted(steps, key=_order))
+        """From steps in any order; a step seen twice (same event id, e.g.
+        replayed after a restart) counts once."""
+        unique = {(s.event_id or _order(s)): s for s in steps}
+        return cls(sorted(unique.values(), key=_order))
 
     def add(self, step: JourneyStep) -> None:
+        if step.event_id and any(s.event_id == step.event_id for s in self.steps):
+            return
         bisect.insort(self.steps, step, key=_order)
 
     def stitch(
