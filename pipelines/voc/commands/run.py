@@ -189,5 +189,11 @@ def run_kafka_pipeline(
             signal.signal(s, h)
     summary = warehouse_summary(Path(warehouse))
     summary["recovered_records"] = result.recovered
+    summary["reconciled_contacts"] = result.reconciled
+    if result.reconciled:
+        err.print(
+            f"[yellow]{result.reconciled} contact(s) were in the raw tables but not stitched "
+            "when the stream drained; stitched and tagged them from the warehouse[/]"
+        )
     summary["pipeline_counters"] = result.counters
     return summary

@@ -38,6 +38,7 @@ from apache_beam.io.unbounded_source import (
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Timestamp
 from kafka.errors import KafkaError
 
+from voc.kafka.clients import BrokerUnavailable
 from voc.kafka.consume import BatchConsumer, commit
 from voc.kafka.topics import stream_of_topic, topic_for
 from voc.pipeline.elements import RawRecord
@@ -85,7 +86,6 @@ class KafkaPartitionReader(UnboundedReader):
         self.topic = topic
         self.partition = partition
         self.stream = str(stream_of_topic(topic))
-        self._start = start
         self._buffer: list = []
         self._current = None
         self._next_offset: int | None = start
@@ -97,21 +97,37 @@ class KafkaPartitionReader(UnboundedReader):
         self._consumer: BatchConsumer | None = None
 
     def start(self) -> bool:
-        tp = (self.topic, self.partition)
-        self._consumer = BatchConsumer(
-            self.config.bootstrap,
-            [self.topic],
-            self.config.group_id,
-            partitions=[tp],
-            max_records=self.config.max_records,
-            poll_timeout_ms=self.config.poll_timeout_ms,
-            start_offsets={tp: self._start} if self._start is not None else None,
-        )
-        if self._next_offset is None:
-            self._next_offset = self._consumer.positions()[tp]
-        if self.config.bounded:
-            self._end = self._consumer.end_offsets()[tp]
         return self.advance()
+
+    def _connect(self) -> bool:
+        """Open the consumer; False while the broker cannot be reached (a
+        broker restart is waited out, not turned into a failed bundle)."""
+        if self._consumer is not None:
+            return True
+        tp = (self.topic, self.partition)
+        try:
+            consumer = BatchConsumer(
+                self.config.bootstrap,
+                [self.topic],
+                self.config.group_id,
+                partitions=[tp],
+                max_records=self.config.max_records,
+                poll_timeout_ms=self.config.poll_timeout_ms,
+                start_offsets={tp: self._next_offset} if self._next_offset is not None else None,
+            )
+            if self._next_offset is None:
+                self._next_offset = consumer.positions()[tp]
+            if self.config.bounded and self._end is None:
+                self._end = consumer.end_offsets()[tp]
+        except (KafkaError, BrokerUnavailable) as exc:
+            log.warning(
+                "kafka %s/%s: cannot connect (%s); retrying", self.topic, self.partition, exc
+            )
+            self._last_data = time.monotonic()
+            time.sleep(1.0)
+            return False
+        self._consumer = consumer
+        return True
 
     def advance(self) -> bool:
         if self._finished:
@@ -131,12 +147,14 @@ class KafkaPartitionReader(UnboundedReader):
         if STOP.is_set():
             self._finished = True
             return
+        if not self._connect():
+            return
         if self._end is not None and self._next_offset >= self._end:
             self._finished = True
             return
         try:
             batches = self._consumer.poll()
-        except KafkaError as exc:
+        except (KafkaError, BrokerUnavailable) as exc:
             # A broker restart is not "no input": wait and try again, and do
             # not let the idle rules advance the watermark or stop the reader.
             log.warning("kafka %s/%s: %s; retrying", self.topic, self.partition, exc)
@@ -161,7 +179,7 @@ class KafkaPartitionReader(UnboundedReader):
     def _at_end(self) -> bool:
         try:
             return self._next_offset >= self._consumer.end_offsets()[(self.topic, self.partition)]
-        except KafkaError:
+        except (KafkaError, BrokerUnavailable):
             return False
 
     def get_current(self) -> RawRecord:

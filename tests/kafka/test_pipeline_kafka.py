@@ -1,0 +1,242 @@
+"""The pipeline on a real Kafka broker: nothing lost, nothing duplicated,
+through malformed records, a `kill -9` mid-stream and a broker restart.
+
+Every run is `voc run --source kafka` in its own process (the Prism runner,
+the DuckDB file), exactly as a user starts it; the expected values come from
+the simulator's files, read independently of the pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from tests.kafka.conftest import _free_port
+from voc.contracts.streams import INPUT_STREAMS
+from voc.kafka import broker
+from voc.kafka.produce import produce_path
+from voc.kafka.topics import DEAD_LETTERS, INPUT_TOPICS, ensure_topics
+from voc.simulate import simulate
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+TABLES = ["calls", "ticket_events", "app_events", "social_posts", "contacts", "dead_letters"]
+
+
+@pytest.fixture(scope="module")
+def kafka(tmp_path_factory):
+    """A broker of this module's own: the tests stop and restart it."""
+    home = tmp_path_factory.mktemp("pipeline-kafka")
+    (home / "lib").symlink_to(broker.ensure_jars(broker.default_home()))
+    ports = {"port": _free_port(), "controller_port": _free_port()}
+    info = broker.start(home, timeout_s=120, **ports)
+    ensure_topics(info.bootstrap)
+    yield info.bootstrap, home, ports
+    broker.stop(home)
+
+
+@pytest.fixture(scope="module")
+def streams(tmp_path_factory, kafka):
+    """Two simulated days, malformed lines included, published to the topics."""
+    out = tmp_path_factory.mktemp("streams")
+    simulate(out, days=2, seed=11, scale=0.3)
+    for stream in INPUT_STREAMS:
+        report = produce_path(kafka[0], out / f"{stream}.jsonl")
+        assert report.failed == 0
+    return out
+
+
+def expected(streams: Path) -> dict:
+    """What a perfect run must hold, read from the files themselves."""
+    valid: dict[str, set[str]] = {}
+    bad = 0
+    for stream in INPUT_STREAMS:
+        ids = set()
+        for line in (streams / f"{stream}.jsonl").read_bytes().splitlines():
+            try:
+                rec = json.loads(line)
+                eid = rec["event_id"]
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+                continue
+            if eid.startswith("bad-"):
+                bad += 1
+            else:
+                ids.add(eid)
+        valid[str(stream)] = ids
+    truth = [json.loads(x) for x in (streams / "ground_truth" / "contacts.jsonl").open()]
+    malformed = sum(1 for _ in (streams / "ground_truth" / "malformed.jsonl").open())
+    assert bad == malformed
+    return {"valid": valid, "contacts": {t["contact_id"] for t in truth}, "malformed": malformed}
+
+
+def voc_run(bootstrap: str, warehouse: Path, group: str, *extra: str, background=False):
+    cmd = [
+        sys.executable,
+        "-m",
+        "voc.cli",
+        "run",
+        "--source",
+        "kafka",
+        "--bootstrap",
+        bootstrap,
+        "--group",
+        group,
+        "--warehouse",
+        str(warehouse),
+        "--json",
+        *extra,
+    ]
+    if background:
+        return subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def table_ids(warehouse: Path) -> dict[str, list[str]]:
+    keys = {"contacts": "contact_id", "dead_letters": "dead_letter_id"}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            t: [
+                r[0]
+                for r in con.execute(f"SELECT {keys.get(t, 'event_id')} FROM raw.{t}").fetchall()
+            ]
+            for t in TABLES
+        }
+
+
+def committed(bootstrap: str, group: str) -> int:
+    c = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        bootstrap_timeout_ms=5000,
+    )
+    try:
+        return sum(
+            c.committed(TopicPartition(t, p)) or 0
+            for t in INPUT_TOPICS
+            for p in c.partitions_for_topic(t) or ()
+        )
+    finally:
+        c.close()
+
+
+def total_records(bootstrap: str) -> int:
+    c = KafkaConsumer(bootstrap_servers=bootstrap, bootstrap_timeout_ms=5000)
+    try:
+        tps = [TopicPartition(t, p) for t in INPUT_TOPICS for p in c.partitions_for_topic(t)]
+        return sum(c.end_offsets(tps).values())
+    finally:
+        c.close()
+
+
+def wait_for_progress(bootstrap: str, group: str, proc, timeout_s: float = 180) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
+        done = committed(bootstrap, group)
+        if done > 0:
+            return done
+        time.sleep(0.3)
+    raise AssertionError("the pipeline committed nothing in time")
+
+
+def assert_exactly_once(warehouse: Path, exp: dict) -> None:
+    ids = table_ids(warehouse)
+    for stream, valid in exp["valid"].items():
+        assert len(ids[stream]) == len(set(ids[stream]))
+        assert set(ids[stream]) == valid, stream
+    assert sorted(ids["contacts"]) == sorted(exp["contacts"])
+    assert len(ids["dead_letters"]) == exp["malformed"]
+
+
+@pytest.fixture(scope="module")
+def clean_run(kafka, streams, tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("wh") / "clean.duckdb"
+    return warehouse, voc_run(kafka[0], warehouse, "g-clean", "--bounded")
+
+
+def test_every_valid_contact_once_and_every_malformed_record_a_dead_letter(
+    kafka, streams, clean_run
+):
+    warehouse, summary = clean_run
+    exp = expected(streams)
+    # THEN each valid record is in its table once, each contact once
+    assert_exactly_once(warehouse, exp)
+    # AND each malformed record is a dead letter with its reason, in the
+    # warehouse and on the dead-letter topic
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        reasons = [r[0] for r in con.execute("SELECT reason FROM raw.dead_letters").fetchall()]
+    assert all(reasons) and len(reasons) == exp["malformed"]
+    c = KafkaConsumer(
+        DEAD_LETTERS,
+        bootstrap_servers=kafka[0],
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+        bootstrap_timeout_ms=5000,
+    )
+    published = {m.key for m in c}
+    c.close()
+    assert len(published) == exp["malformed"]
+    # AND the summary says the same, and every offset is committed
+    assert summary["contacts"] == len(exp["contacts"])
+    assert summary["dead_letters"] == exp["malformed"]
+    assert committed(kafka[0], "g-clean") == total_records(kafka[0])
+
+
+def test_kill_9_mid_stream_then_restart_loses_and_duplicates_nothing(
+    kafka, streams, clean_run, tmp_path
+):
+    bootstrap = kafka[0]
+    warehouse = tmp_path / "killed.duckdb"
+    # GIVEN a run killed with SIGKILL (runner and all) once it has committed some offsets
+    proc = voc_run(
+        bootstrap, warehouse, "g-kill", "--until-idle", "30", "--no-publish", background=True
+    )
+    at_kill = wait_for_progress(bootstrap, "g-kill", proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert at_kill < total_records(bootstrap), "killed too late to test anything"
+    # WHEN it is started again
+    voc_run(bootstrap, warehouse, "g-kill", "--bounded", "--no-publish")
+    # THEN the warehouse holds exactly what an uninterrupted run holds
+    assert_exactly_once(warehouse, expected(streams))
+    assert table_ids(warehouse) == {k: v for k, v in table_ids(clean_run[0]).items()} or all(
+        sorted(a) == sorted(b)
+        for a, b in zip(
+            table_ids(warehouse).values(), table_ids(clean_run[0]).values(), strict=True
+        )
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        alerts = sorted(con.execute("SELECT alert_id FROM raw.alerts").fetchall())
+    with duckdb.connect(str(clean_run[0]), read_only=True) as con:
+        assert alerts == sorted(con.execute("SELECT alert_id FROM raw.alerts").fetchall())
+
+
+def test_broker_restart_mid_stream_recovers_with_the_same_counts(kafka, streams, tmp_path):
+    bootstrap, home, ports = kafka
+    warehouse = tmp_path / "restarted.duckdb"
+    # GIVEN a running pipeline that has made progress
+    proc = voc_run(
+        bootstrap, warehouse, "g-restart", "--until-idle", "20", "--no-publish", background=True
+    )
+    wait_for_progress(bootstrap, "g-restart", proc)
+    # WHEN the broker stops and comes back on the same ports
+    broker.stop(home)
+    time.sleep(3)
+    broker.start(home, timeout_s=120, **ports)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    # THEN the run finishes on its own and nothing is lost or doubled
+    assert_exactly_once(warehouse, expected(streams))
