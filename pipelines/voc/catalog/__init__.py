@@ -202,6 +202,27 @@ def _cross_reference_problems(
                 problems.append(f"{where}: entry point signal '{ep}' is not an entry point")
         if not (s["keywords_zh"] or s["keywords_en"]):
             problems.append(f"{where}: needs at least one keyword")
+    problems += _competing_keywords(doc["scenarios"])
+    return problems
+
+
+def _competing_keywords(scenarios: list[dict[str, Any]]) -> list[str]:
+    """A keyword claimed by two scenarios that can tag the same contact (same
+    domain, or one of them cross-cutting) makes the keyword tagger abstain on
+    a tie: the catalog must say which scenario it means."""
+    import unicodedata
+
+    owners: dict[str, list[str]] = {}
+    for s in scenarios:
+        for kw in (*s["keywords_zh"], *s["keywords_en"]):
+            key = unicodedata.normalize("NFKC", kw).lower().strip()
+            owners.setdefault(key, []).append(s["id"])
+    problems = []
+    for kw, ids in owners.items():
+        ids = sorted(set(ids))
+        domains = {i.split(".", 1)[0] for i in ids}
+        if len(ids) > 1 and len(domains - {"common"}) <= 1:
+            problems.append(f"keyword '{kw}' is claimed by competing scenarios {', '.join(ids)}")
     return problems
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ def slug(text: str) -> str:
     return s if s[0].isalpha() else f"x_{s}"
 
 
+def _fold(keyword: str) -> str:
+    return unicodedata.normalize("NFKC", keyword).lower().strip()
+
+
 def _split_lang(items: list[str]) -> tuple[list[str], list[str]]:
     zh = [i for i in items if _CJK.search(i)]
     return zh, [i for i in items if not _CJK.search(i)]
@@ -63,6 +68,7 @@ def import_csv(
     scenarios: list[dict[str, Any]] = []
     stages: dict[str, list[str]] = {}
     seen: dict[str, int] = {}
+    keyword_line: dict[str, int] = {}
     domain = slug(domain) or "imported"
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
@@ -119,6 +125,14 @@ def import_csv(
             if not keywords:
                 kw_en = [name] if not _CJK.search(name) else []
                 kw_zh = [name] if _CJK.search(name) else []
+            clash = next((k for k in (*kw_zh, *kw_en) if _fold(k) in keyword_line), None)
+            if clash is not None:
+                errors.append(
+                    f"{path}:{lineno}: keyword {clash!r} is already used by line "
+                    f"{keyword_line[_fold(clash)]}; a keyword must point at one scenario"
+                )
+                continue
+            keyword_line.update({_fold(k): lineno for k in (*kw_zh, *kw_en)})
             description = rec.get("description", "") or name
             stages.setdefault(dom, [])
             if stage not in stages[dom]:
