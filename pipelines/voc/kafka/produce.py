@@ -110,8 +110,10 @@ class TokenBucket:
             now = self._clock()
             self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
             self._last = now
-            if self._tokens >= n:
-                self._tokens -= n
+            # The epsilon absorbs float rounding, which could otherwise leave a
+            # hair's breadth of a token missing forever.
+            if self._tokens >= n - 1e-9:
+                self._tokens = max(0.0, self._tokens - n)
                 return
             self._sleep((n - self._tokens) / self.rate)
 
@@ -260,7 +262,7 @@ def produce(
     rate_per_s: float | None = None,
     on_progress: Callable[[int], None] | None = None,
     linger_ms: int = 20,
-    timeout_s: float = 10,
+    timeout_s: float = 5,
 ) -> ProduceReport:
     """Send `records` (acks=all, batched by `linger_ms`), at most `rate_per_s` a
     second if given, else as fast as possible; flush; count what the broker took."""
