@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from voc.kafka import broker
 from voc.kafka.topics import ensure_topics
 

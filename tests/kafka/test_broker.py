@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from voc.commands.kafka import kafka as kafka_cli
 from voc.kafka import broker
 from voc.kafka.topics import INPUT_TOPICS, OUTPUT_TOPICS

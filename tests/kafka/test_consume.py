@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from kafka import KafkaProducer
+
 from voc.kafka.clients import admin_client
 from voc.kafka.consume import BatchConsumer, commit, end_offsets, raw_consume, read_batches
 

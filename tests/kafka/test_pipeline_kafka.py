@@ -18,13 +18,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from kafka import KafkaConsumer, TopicPartition
+
+from tests.kafka.conftest import _free_port
 from voc.contracts.streams import INPUT_STREAMS
 from voc.kafka import broker
 from voc.kafka.produce import produce_path
 from voc.kafka.topics import DEAD_LETTERS, INPUT_TOPICS, ensure_topics
 from voc.simulate import simulate
-
-from tests.kafka.conftest import _free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 TABLES = ["calls", "ticket_events", "app_events", "social_posts", "contacts", "dead_letters"]

@@ -11,6 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+
+from tests.kafka.sample_streams import write_stream_folder
 from voc.commands.produce import produce as produce_cli
 from voc.contracts.streams import Stream
 from voc.contracts.validate import DeadLetter, validate_record
@@ -24,8 +26,6 @@ from voc.kafka.produce import (
     produce_path,
 )
 from voc.kafka.topics import INPUT_TOPICS, topic_for
-
-from tests.kafka.sample_streams import write_stream_folder
 
 HELPDESK_CSV = (
     Path(__file__).resolve().parents[3] / "shared" / "data" / "helpdesk_log" / "helpdesk.csv"

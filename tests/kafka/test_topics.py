@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from kafka.admin import ConfigResource, ConfigResourceType
+
 from voc.contracts.streams import Stream
 from voc.kafka.clients import admin_client
 from voc.kafka.topics import (

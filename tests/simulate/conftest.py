@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from voc.simulate import SimulationSummary, simulate
 
 DAYS = 3

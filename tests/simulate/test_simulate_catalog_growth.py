@@ -6,14 +6,13 @@ import copy
 import random
 from pathlib import Path
 
+from tests.simulate.helpers import read_jsonl
 from voc.catalog import Scenario, parse_catalog, read_catalog_doc
 from voc.contracts.streams import Stream
 from voc.contracts.validate import DeadLetter, validate_record
 from voc.paths import DEFAULT_CATALOG
 from voc.simulate import simulate
 from voc.simulate.text import TextContext, _contains_keyword, customer_text
-
-from tests.simulate.helpers import read_jsonl
 
 
 def _grown_catalog(copies: int):

@@ -6,11 +6,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from tests.simulate.helpers import malformed_lines, read_jsonl, valid_records
 from voc.contracts.streams import Stream
 from voc.contracts.validate import DeadLetter, validate_record
 from voc.simulate import SimulationSummary
-
-from tests.simulate.helpers import malformed_lines, read_jsonl, valid_records
 
 
 def test_every_line_is_valid_except_the_planted_malformed_ones(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from tests.simulate.conftest import DAYS
+from tests.simulate.helpers import read_jsonl, valid_records
 from voc.catalog import load_catalog
 from voc.contracts.streams import Stream
 from voc.contracts.validate import parse_time
 from voc.simulate import DEFAULT_START, SimulationSummary
 from voc.simulate.text import _contains_keyword
-
-from tests.simulate.conftest import DAYS
-from tests.simulate.helpers import read_jsonl, valid_records
 
 
 def _contact_texts(out: Path) -> dict[str, tuple[str, str]]:

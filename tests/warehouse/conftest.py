@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 import pytest
+
 from voc.catalog import load_catalog
 from voc.warehouse.catalog_tables import load_catalog_tables
 from voc.warehouse.tables import RAW_SCHEMA, RAW_TABLES

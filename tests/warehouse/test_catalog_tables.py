@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import duckdb
+
 from voc.catalog import load_catalog
 from voc.warehouse.catalog_tables import load_catalog_tables
 

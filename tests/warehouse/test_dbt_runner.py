@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from voc.warehouse.dbt_runner import DbtBuildError, DbtBuildResult, NodeResult, mart_row_counts
 
 

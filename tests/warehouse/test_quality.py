@@ -4,6 +4,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from voc.warehouse.quality import RawQualityError, check_raw
 
 

@@ -1,0 +1,136 @@
+"""`voc eval`: measure the learned tagger on labelled data it has never seen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from voc.commands._output import emit_json, err, fail, step
+
+_CSV = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.group(name="eval")
+def eval_group() -> None:
+    """Measure tagging accuracy and speed on labelled CSVs."""
+
+
+@eval_group.command()
+@click.option("--train", "train_csv", type=_CSV, required=True, help="Labelled training CSV.")
+@click.option("--test", "test_csv", type=_CSV, required=True, help="Labelled test CSV.")
+@click.option(
+    "--catalog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario catalog YAML: labels that are not its scenario ids are out of scope.",
+)
+@click.option("--text-col", default="text", show_default=True)
+@click.option("--label-col", default="category", show_default=True)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Abstain threshold; default: chosen on a validation split of the training data.",
+)
+@click.option(
+    "--save-model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the trained model here.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
+def tagging(
+    train_csv, test_csv, catalog, text_col, label_col, seed, threshold, save_model, as_json
+):
+    """Train the text model on TRAIN, tag TEST, report accuracy, macro-F1, out-of-scope
+    recall, coverage and one-thread tagging speed.
+
+    \b
+    Chinese shopping reviews, for example:
+      voc eval split --input online_shopping_10_cats.csv --out-dir zh --label-col cat
+      voc eval tagging --train zh/train.csv --test zh/test.csv --text-col review --label-col cat
+    """
+    from voc.catalog import CatalogError
+    from voc.evaluation.data import EvaluationDataError
+    from voc.evaluation.tagging import evaluate_tagging
+    from voc.tagging.model import ModelTrainingError
+
+    try:
+        with step(f"train on {train_csv.name}, tag {test_csv.name}"):
+            report = evaluate_tagging(
+                train_csv,
+                test_csv,
+                text_col=text_col,
+                label_col=label_col,
+                catalog=catalog,
+                seed=seed,
+                abstain_threshold=threshold,
+                save_model=save_model,
+            )
+    except (EvaluationDataError, CatalogError, ModelTrainingError) as exc:
+        fail(str(exc))
+    if save_model is not None:
+        err.print(f"model written to {save_model}")
+    _print_report(report)
+    if as_json:
+        emit_json(report)
+
+
+@eval_group.command()
+@click.option("--input", "input_csv", type=_CSV, required=True, help="Labelled CSV to split.")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--test-share",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+)
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--label-col", default=None, help="Stratify on this column (recommended).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
+def split(input_csv, out_dir, test_share, seed, label_col, as_json):
+    """Split a labelled CSV into OUT_DIR/train.csv and OUT_DIR/test.csv, deterministically."""
+    from voc.evaluation.data import EvaluationDataError, split_csv
+
+    try:
+        counts = split_csv(
+            input_csv, out_dir, test_share=test_share, seed=seed, label_col=label_col
+        )
+    except EvaluationDataError as exc:
+        fail(str(exc))
+    err.print(f"{counts['train']} train rows, {counts['test']} test rows -> {out_dir}")
+    if as_json:
+        emit_json({"out_dir": str(out_dir), **counts})
+
+
+def _print_report(report: dict) -> None:
+    from rich.table import Table
+
+    def show(value, fmt="{:.4f}"):
+        return "—" if value is None else fmt.format(value)
+
+    table = Table(title="tagging evaluation", show_header=True, header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("accuracy (in scope, abstain = wrong)", show(report["accuracy"])),
+        ("accuracy if never abstaining", show(report.get("accuracy_no_abstain"))),
+        ("accuracy of answers given", show(report["accuracy_answered"])),
+        ("macro F1 (in scope)", show(report["macro_f1"])),
+        ("coverage (in scope answered)", show(report["coverage"])),
+        ("out-of-scope recall (abstained)", show(report["oos_recall"])),
+        ("calibration error (ECE)", show(report["ece"])),
+        ("abstain threshold", show(report["abstain_threshold"])),
+        ("texts/s (predict, 1 thread)", show(report["texts_per_s"], "{:,.0f}")),
+        ("train seconds", show(report["seconds_train"], "{:.1f}")),
+        (
+            "test texts (in scope / out)",
+            f"{report['n_test']} ({report['n_in_scope']} / {report['n_out_of_scope']})",
+        ),
+        ("train texts, labels", f"{report['n_train']}, {report['labels']}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    err.print(table)

@@ -1,0 +1,1 @@
+"""Measuring the taggers on labelled data they have never seen (pure, no Beam)."""
