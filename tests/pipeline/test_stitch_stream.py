@@ -22,12 +22,12 @@ def app_event(t_s: int, stage: str, name: str) -> TimestampedValue:
         "event_name": name,
         "order_id": "o1",
     }
-    return TimestampedValue(ValidRecord("app_events", t_s * S, rec), t_s)
+    return TimestampedValue([ValidRecord("app_events", t_s * S, rec)], t_s)
 
 
 def contact(cid: str, t_s: int, customer: str | None = "cus-1") -> TimestampedValue:
     c = Contact(cid, "call", t_s * S, "ecommerce", customer, "o1", "text", "zh", None, None)
-    return TimestampedValue(c, t_s)
+    return TimestampedValue([c], t_s)
 
 
 def streaming() -> PipelineOptions:

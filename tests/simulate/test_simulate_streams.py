@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.simulate.helpers import malformed_lines, read_jsonl, valid_records
+from voc.catalog import load_catalog
 from voc.contracts.streams import Stream
 from voc.contracts.validate import DeadLetter, validate_record
 from voc.simulate import SimulationSummary
@@ -150,7 +151,12 @@ def test_signal_events_precede_their_contacts(simulated: tuple[Path, SimulationS
         )
     truth = read_jsonl(out / "ground_truth" / "contacts.jsonl")
     with_signal = [t for t in truth if t["signal_event"]]
-    with_signals_available = [t for t in truth if t["scenario_id"] and not t["is_repeat"]]
+    catalog = load_catalog()
+    with_signals_available = [
+        t
+        for t in truth
+        if t["scenario_id"] and not t["is_repeat"] and catalog[t["scenario_id"]].app_event_signals
+    ]
     # WHEN the signal is looked up for the same customer
     found = sum(
         any(

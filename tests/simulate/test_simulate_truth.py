@@ -59,7 +59,10 @@ def test_contacts_are_about_catalog_scenarios_or_off_topic(
         if scenario.domain != "common":
             assert t["business_domain"] == scenario.domain
     assert 0.02 < len(off_topic) / len(truth) < 0.09
-    assert len({t["scenario_id"] for t in on_topic}) == len(catalog)
+    # Contacts spread over the catalog: at least half the coverage that
+    # uniform draws would give (the catalog can be larger than the sample).
+    uniform = len(catalog) * (1 - (1 - 1 / len(catalog)) ** len(on_topic))
+    assert len({t["scenario_id"] for t in on_topic}) >= 0.5 * uniform
 
 
 def test_both_languages_appear_in_the_planned_mix(

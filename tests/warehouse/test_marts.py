@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from conftest import DEP, NDA, query
+
+from tests.warehouse.conftest import DEP, NDA, query
 
 
 @pytest.fixture(scope="module")

@@ -144,9 +144,14 @@ def read_catalog_doc(path: Path | str) -> Any:
     return doc
 
 
+# libyaml's C loader when the wheel has it: the ~1,400-scenario catalog loads
+# in a fraction of the pure-Python loader's time.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
     except FileNotFoundError:
         raise CatalogError(f"catalog file not found: {path}") from None
     except yaml.YAMLError as exc:

@@ -60,7 +60,13 @@ def to_contact(v: ValidRecord) -> Contact | None:
 
 
 class ExtractContacts(beam.PTransform):
-    """ValidRecord (any stream) -> Contact, timestamp kept (event time)."""
+    """list[ValidRecord] (any stream) -> list[Contact] (batches without a
+    contact emit nothing)."""
 
     def expand(self, valid):
-        return valid | "ToContact" >> beam.FlatMap(lambda v: [c] if (c := to_contact(v)) else [])
+        return valid | "ToContacts" >> beam.FlatMap(_contacts_of)
+
+
+def _contacts_of(batch: list[ValidRecord]):
+    contacts = [c for v in batch if (c := to_contact(v)) is not None]
+    return [contacts] if contacts else []

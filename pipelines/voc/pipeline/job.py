@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.transforms.window import TimestampedValue
 
 from voc.catalog import load_catalog
@@ -50,30 +51,26 @@ def build_pipeline(
     warehouse, batch = opts.warehouse, opts.batch_size
     recovered = recovered or Recovered()
 
-    raw = p | "Read" >> (source or ReadStreamFiles(opts.input_dir))
-    # RawRecord
+    raw = p | "Read" >> (source or ReadStreamFiles(opts.input_dir, batch))
+    # list[RawRecord]: a file chunk or a Kafka poll
     checked = raw | "ValidateEvents" >> ValidateEvents()
-    # valid: ValidRecord (event time) | dead_letters: dead-letter dict
-    per_stream = checked.valid | "SplitByStream" >> beam.Partition(
-        lambda v, _: INPUT_STREAMS.index(Stream(v.stream)), len(INPUT_STREAMS)
-    )
-    for stream, records in zip(INPUT_STREAMS, per_stream, strict=True):
-        _ = (
-            records
-            | f"Record{stream.title()}" >> beam.Map(lambda v: v.record)
-            | f"Store{stream.title()}" >> WriteToWarehouse(str(stream), warehouse, batch)
+    # valid: list[ValidRecord] | <stream>: list[dict] | dead_letters: list[dict]
+    for stream in INPUT_STREAMS:
+        _ = checked[str(stream)] | f"Store{stream.title()}" >> WriteToWarehouse(
+            str(stream), warehouse, batched=True
         )
-    replayed = p | "RecoveredRecords" >> _create_timestamped(
-        [(r, r.event_time_us) for r in recovered.records]
+    replayed = p | "RecoveredRecords" >> beam.Create(
+        [recovered.records] if recovered.records else []
     )
-    # ValidRecord read back from the warehouse: contacts that never came out
-    # tagged, and their customers' recent journey events
+    # list[ValidRecord] read back from the warehouse: contacts that never came
+    # out tagged, and their customers' recent journey events
     valid = (checked.valid, replayed) | "WithRecovered" >> beam.Flatten()
     contacts = valid | "ExtractContacts" >> ExtractContacts()
-    # Contact
-    app_events = valid | "AppEvents" >> beam.Filter(lambda v: v.stream == Stream.APP_EVENTS)
+    # list[Contact]
+    app_events = valid | "AppEvents" >> beam.FlatMap(_app_events_of)
+    # list[ValidRecord] of app events
     stitched = (app_events, contacts) | "StitchJourneys" >> StitchJourneys(
-        opts.lookback_s, opts.recent_n
+        opts.lookback_s, opts.recent_n, bounded=not opts.view_as(StandardOptions).streaming
     )
     # StitchedContact
     tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model, batch)
@@ -96,13 +93,20 @@ def build_pipeline(
     _ = tagged | "StoreContacts" >> WriteToWarehouse("contacts", warehouse, batch)
     _ = alerts | "StoreAlerts" >> WriteToWarehouse("alerts", warehouse, batch)
     _ = checked.dead_letters | "StoreDeadLetters" >> WriteToWarehouse(
-        "dead_letters", warehouse, batch
+        "dead_letters", warehouse, batched=True
     )
     if publish_to:
         _ = alerts | "PublishAlerts" >> PublishToKafka(publish_to, ALERTS, "alert_id")
-        _ = checked.dead_letters | "PublishDeadLetters" >> PublishToKafka(
-            publish_to, DEAD_LETTERS, "dead_letter_id"
+        _ = (
+            checked.dead_letters
+            | "EachDeadLetter" >> beam.FlatMap(lambda rows: rows)
+            | "PublishDeadLetters" >> PublishToKafka(publish_to, DEAD_LETTERS, "dead_letter_id")
         )
+
+
+def _app_events_of(batch: list) -> list:
+    events = [v for v in batch if v.stream == Stream.APP_EVENTS]
+    return [events] if events else []
 
 
 def _create_timestamped(items: list[tuple[object, int]]) -> beam.PTransform:

@@ -136,11 +136,14 @@ class KafkaPartitionReader(UnboundedReader):
             self._fill()
         if not self._buffer:
             return False
-        rec = self._buffer.pop(0)
-        self._current = rec
-        self._next_offset = rec.offset + 1
+        # One element per poll: the whole batch, so that Beam's per-element
+        # cost is paid once per poll, not once per record.
+        batch, self._buffer = self._buffer, []
+        self._current = batch
+        self._next_offset = batch[-1].offset + 1
         self._last_data = time.monotonic()
-        self._max_ts_ms = max(self._max_ts_ms or rec.timestamp_ms, rec.timestamp_ms)
+        newest = max(r.timestamp_ms for r in batch)
+        self._max_ts_ms = max(self._max_ts_ms or newest, newest)
         return True
 
     def _fill(self) -> None:
@@ -182,12 +185,12 @@ class KafkaPartitionReader(UnboundedReader):
         except (KafkaError, BrokerUnavailable):
             return False
 
-    def get_current(self) -> RawRecord:
-        r = self._current
-        return RawRecord(self.stream, f"{self.topic}/{self.partition}/{r.offset}", r.value)
+    def get_current(self) -> list[RawRecord]:
+        prefix = f"{self.topic}/{self.partition}/"
+        return [RawRecord(self.stream, f"{prefix}{r.offset}", r.value) for r in self._current]
 
     def get_current_timestamp(self) -> Timestamp:
-        return Timestamp(micros=self._current.timestamp_ms * 1000)
+        return Timestamp(micros=min(r.timestamp_ms for r in self._current) * 1000)
 
     def get_watermark(self) -> Timestamp:
         if self._finished:
@@ -203,8 +206,6 @@ class KafkaPartitionReader(UnboundedReader):
         return Timestamp(max(marks))
 
     def get_checkpoint_mark(self) -> KafkaCheckpoint:
-        # Records still buffered here were not emitted: the mark points before
-        # them, so a resumed reader reads them again.
         return KafkaCheckpoint(self.config, self.topic, self.partition, self._next_offset)
 
     def close(self) -> None:
@@ -258,7 +259,8 @@ class KafkaTopicsSource(UnboundedSource):
 
 
 class ReadFromKafka(beam.PTransform):
-    """-> RawRecord per Kafka record, timestamped with the record's timestamp."""
+    """-> list[RawRecord] per poll of one partition, timestamped with the
+    oldest record timestamp in it."""
 
     def __init__(self, config: KafkaReadConfig) -> None:
         super().__init__()

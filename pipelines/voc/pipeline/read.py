@@ -11,28 +11,39 @@ from voc.pipeline.elements import RawRecord
 
 
 class ReadLinesFn(beam.DoFn):
-    """(stream, path) -> RawRecord per line, bytes untouched (a bad line is the
-    validator's business, not the reader's)."""
+    """(stream, path) -> list[RawRecord] of up to `batch_size` lines, bytes
+    untouched (a bad line is the validator's business, not the reader's)."""
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
 
     def process(self, element: tuple[str, str]):
         stream, path = element
         name = Path(path).name
+        batch: list[RawRecord] = []
         with open(path, "rb") as fh:
             for lineno, line in enumerate(fh, start=1):
                 payload = line.rstrip(b"\r\n")
                 if payload.strip():
-                    yield RawRecord(stream, f"{name}:{lineno}", payload)
+                    batch.append(RawRecord(stream, f"{name}:{lineno}", payload))
+                if len(batch) >= self.batch_size:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
 
 
 class ReadStreamFiles(beam.PTransform):
     """Reads `<stream>.jsonl` for each input stream present in `input_dir`.
 
-    Emits: RawRecord (global window, no event time yet: ValidateEvents sets it).
+    Emits: list[RawRecord] (global window, no event time yet: ValidateEvents
+    parses it).
     """
 
-    def __init__(self, input_dir: str) -> None:
+    def __init__(self, input_dir: str, batch_size: int = 1000) -> None:
         super().__init__()
         self.input_dir = input_dir
+        self.batch_size = batch_size
 
     def expand(self, pbegin):
         files = [
@@ -49,7 +60,5 @@ class ReadStreamFiles(beam.PTransform):
         return (
             pbegin
             | "ListFiles" >> beam.Create(files)
-            # Each file is read by one worker; reshuffle so lines spread out.
-            | "ReadLines" >> beam.ParDo(ReadLinesFn())
-            | "Spread" >> beam.Reshuffle()
+            | "ReadLines" >> beam.ParDo(ReadLinesFn(self.batch_size))
         )

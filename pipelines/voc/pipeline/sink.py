@@ -31,19 +31,25 @@ class UpsertBatchFn(beam.DoFn):
 
 
 class WriteToWarehouse(beam.PTransform):
-    """dict rows of one raw table -> (table, inserted count) per batch."""
+    """dict rows of one raw table -> (table, inserted count) per batch.
 
-    def __init__(self, table: str, warehouse: str, max_batch_size: int) -> None:
+    `batched`: the input elements already are lists of rows (one upsert each);
+    otherwise single rows are batched first (up to `max_batch_size`)."""
+
+    def __init__(
+        self, table: str, warehouse: str, max_batch_size: int = 1000, *, batched: bool = False
+    ) -> None:
         super().__init__()
         if table not in RAW_TABLES:
             raise ValueError(f"unknown raw table {table!r}; known: {sorted(RAW_TABLES)}")
         self.table = table
         self.warehouse = warehouse
         self.max_batch_size = max_batch_size
+        self.batched = batched
 
     def expand(self, rows):
-        return (
-            rows
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.max_batch_size)
-            | "Upsert" >> beam.ParDo(UpsertBatchFn(self.table, self.warehouse))
-        )
+        if not self.batched:
+            rows = rows | "Batch" >> beam.BatchElements(
+                min_batch_size=1, max_batch_size=self.max_batch_size
+            )
+        return rows | "Upsert" >> beam.ParDo(UpsertBatchFn(self.table, self.warehouse))
