@@ -66,6 +66,12 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def to_micros(value: str) -> int:
+    """A schema-valid UTC timestamp as microseconds since the epoch (exact: no float)."""
+    dt = parse_time(value)
+    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+
+
 def format_time(value: datetime) -> str:
     """UTC `...Z`, with microseconds only when there are any."""
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ"

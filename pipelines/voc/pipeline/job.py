@@ -19,7 +19,7 @@ from apache_beam.transforms.window import TimestampedValue
 
 from voc.catalog import load_catalog
 from voc.contracts.streams import INPUT_STREAMS, Stream
-from voc.contracts.validate import parse_time
+from voc.contracts.validate import to_micros
 from voc.detect.spike import SpikeParams
 from voc.kafka.topics import ALERTS, DEAD_LETTERS
 from voc.pipeline.contacts import ExtractContacts
@@ -76,7 +76,7 @@ def build_pipeline(
     tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model, batch)
     # tagged-contact dict
     baseline = p | "RecoveredContacts" >> _create_timestamped(
-        [(c, _us(c["event_time"])) for c in recovered.tagged]
+        [(c, to_micros(c["event_time"])) for c in recovered.tagged]
     )
     alerts = (
         (tagged, baseline)
@@ -111,11 +111,6 @@ def _app_events_of(batch: list) -> list:
 
 def _create_timestamped(items: list[tuple[object, int]]) -> beam.PTransform:
     return beam.Create(items) | beam.Map(lambda x: TimestampedValue(x[0], x[1] / 1e6))
-
-
-def _us(ts: str) -> int:
-    dt = parse_time(ts)
-    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
 
 
 @dataclass

@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from voc.contracts.streams import Stream
-from voc.contracts.validate import format_time
+from voc.contracts.validate import format_time, to_micros
 from voc.pipeline.elements import ValidRecord
 from voc.warehouse.tables import RAW_TABLES
 
@@ -101,7 +101,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, stream: Stream) -> list[Vali
     for r in rows:
         rec = _as_record(dict(zip(names, r, strict=True)))
         ts = rec["event_time"]
-        out.append(ValidRecord(str(stream), _us(ts), rec))
+        out.append(ValidRecord(str(stream), to_micros(ts), rec))
     return out
 
 
@@ -115,8 +115,3 @@ def _as_record(row: dict[str, Any]) -> dict[str, Any]:
             v = json.loads(v)
         rec[k] = v
     return rec
-
-
-def _us(ts: str) -> int:
-    dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    return int(dt.timestamp()) * 1_000_000 + dt.microsecond

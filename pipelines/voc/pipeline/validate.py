@@ -10,7 +10,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from voc.contracts.streams import INPUT_STREAMS, Stream
-from voc.contracts.validate import DeadLetter, parse_time, validate_record
+from voc.contracts.validate import DeadLetter, to_micros, validate_record
 from voc.pipeline.elements import RawRecord, ValidRecord
 
 DEAD_LETTERS = "dead_letters"
@@ -30,10 +30,7 @@ class ValidateBatchFn(beam.DoFn):
             if isinstance(result, DeadLetter):
                 dead.append(result.to_dict())
                 continue
-            ts = parse_time(result["event_time"])
-            valid.append(
-                ValidRecord(raw.stream, int(ts.timestamp()) * 1_000_000 + ts.microsecond, result)
-            )
+            valid.append(ValidRecord(raw.stream, to_micros(result["event_time"]), result))
             rows[raw.stream].append(result)
         self.valid.inc(len(valid))
         self.invalid.inc(len(dead))

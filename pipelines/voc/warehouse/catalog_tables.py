@@ -68,10 +68,20 @@ def load_catalog_tables(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> dic
     department_zh = _department_zh_names(catalog)
     scenarios = [
         (
-            s.id, s.domain, s.stage, s.category, s.name_zh, s.name_en,
-            s.description_zh, s.description_en, s.owner, s.severity,
+            s.id,
+            s.domain,
+            s.stage,
+            s.category,
+            s.name_zh,
+            s.name_en,
+            s.description_zh,
+            s.description_en,
+            s.owner,
+            s.severity,
             *(float(s.sla_hours[p]) for p in PRIORITIES),
-            s.is_guarantee, list(s.keywords_zh), list(s.keywords_en),
+            s.is_guarantee,
+            list(s.keywords_zh),
+            list(s.keywords_en),
         )
         for s in catalog.scenarios
     ]
@@ -106,15 +116,28 @@ def load_catalog_tables(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> dic
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return {"scenarios": len(scenarios), "departments": len(departments),
-            "journey_stages": len(stages)}
+    return {
+        "scenarios": len(scenarios),
+        "departments": len(departments),
+        "journey_stages": len(stages),
+    }
 
 
 _SCENARIO_COLUMNS = (
-    "scenario_id", "domain", "stage", "category", "name_zh", "name_en",
-    "description_zh", "description_en", "owner", "severity",
+    "scenario_id",
+    "domain",
+    "stage",
+    "category",
+    "name_zh",
+    "name_en",
+    "description_zh",
+    "description_en",
+    "owner",
+    "severity",
     *(f"sla_hours_{p}" for p in PRIORITIES),
-    "is_guarantee", "keywords_zh", "keywords_en",
+    "is_guarantee",
+    "keywords_zh",
+    "keywords_en",
 )
 
 

@@ -60,9 +60,8 @@ class ExpectationFailure:
         if self.error:
             return f"{what}: {self.expectation} {args} could not run: {self.error}"
         examples = ", ".join(repr(v) for v in self.unexpected_examples[:5])
-        return (
-            f"{what}: {self.expectation} {args}: {self.unexpected_count} unexpected"
-            + (f" (e.g. {examples})" if examples else "")
+        return f"{what}: {self.expectation} {args}: {self.unexpected_count} unexpected" + (
+            f" (e.g. {examples})" if examples else ""
         )
 
 
@@ -158,8 +157,7 @@ def rules_for(table: RawTable, scenario_ids: Iterable[str] | None = None) -> lis
         # into pandas costs more than the check is worth (and arrays are unhashable,
         # which sends great-expectations' batch fingerprint down a slow pickle path).
         is_bulky = branch.get("type") in ("array", "object") or (
-            branch.get("type") == "string"
-            and not ({"enum", "pattern", "format"} & branch.keys())
+            branch.get("type") == "string" and not ({"enum", "pattern", "format"} & branch.keys())
         )
         if name in required and not nullable and not is_bulky:
             rules.append(Rule("ExpectColumnValuesToNotBeNull", {"column": name}))
@@ -171,8 +169,11 @@ def rules_for(table: RawTable, scenario_ids: Iterable[str] | None = None) -> lis
             rules.append(
                 Rule(
                     "ExpectColumnValuesToBeBetween",
-                    {"column": name, "min_value": EARLIEST_EVENT_TIME,
-                     "max_value": LATEST_EVENT_TIME},
+                    {
+                        "column": name,
+                        "min_value": EARLIEST_EVENT_TIME,
+                        "max_value": LATEST_EVENT_TIME,
+                    },
                 )
             )
         if branch.get("type") in ("integer", "number") and (
@@ -181,8 +182,11 @@ def rules_for(table: RawTable, scenario_ids: Iterable[str] | None = None) -> lis
             rules.append(
                 Rule(
                     "ExpectColumnValuesToBeBetween",
-                    {"column": name, "min_value": branch.get("minimum"),
-                     "max_value": branch.get("maximum")},
+                    {
+                        "column": name,
+                        "min_value": branch.get("minimum"),
+                        "max_value": branch.get("maximum"),
+                    },
                 )
             )
     rules += _conditional_rules(table.name)
@@ -190,11 +194,16 @@ def rules_for(table: RawTable, scenario_ids: Iterable[str] | None = None) -> lis
         ids = sorted(scenario_ids)
         if table.name == "contacts":
             # Null is "untagged" on a contact; any id must be in the catalog.
-            rules.append(Rule("ExpectColumnValuesToBeInSet",
-                              {"column": "scenario_id", "value_set": ids}))
+            rules.append(
+                Rule("ExpectColumnValuesToBeInSet", {"column": "scenario_id", "value_set": ids})
+            )
         elif table.name == "alerts":
-            rules.append(Rule("ExpectColumnValuesToBeInSet",
-                              {"column": "scenario_id", "value_set": [*ids, UNTAGGED]}))
+            rules.append(
+                Rule(
+                    "ExpectColumnValuesToBeInSet",
+                    {"column": "scenario_id", "value_set": [*ids, UNTAGGED]},
+                )
+            )
     return rules
 
 
@@ -221,8 +230,10 @@ def check_raw(warehouse: Path, tables: Iterable[str] | None = None) -> QualityRe
             ).fetchall()
         }
         scenario_ids = (
-            [r[0] for r in con.execute(f"SELECT scenario_id FROM {RAW_SCHEMA}.scenarios")
-             .fetchall()]
+            [
+                r[0]
+                for r in con.execute(f"SELECT scenario_id FROM {RAW_SCHEMA}.scenarios").fetchall()
+            ]
             if "scenarios" in existing
             else None
         )
@@ -233,9 +244,7 @@ def check_raw(warehouse: Path, tables: Iterable[str] | None = None) -> QualityRe
                 continue
             table_rules[name] = rules_for(RAW_TABLES[name], scenario_ids)
             columns = sorted({c for rule in table_rules[name] for c in rule.columns})
-            frames[name] = con.execute(
-                f"SELECT {', '.join(columns)} FROM {RAW_SCHEMA}.{name}"
-            ).df()
+            frames[name] = con.execute(f"SELECT {', '.join(columns)} FROM {RAW_SCHEMA}.{name}").df()
     finally:
         con.close()
 
@@ -245,9 +254,14 @@ def check_raw(warehouse: Path, tables: Iterable[str] | None = None) -> QualityRe
     reports: dict[str, TableReport] = {}
     for name in missing:
         reports[name] = TableReport(
-            name, 0, 0,
-            (ExpectationFailure(name, "table_exists", None, {},
-                                error=f"{RAW_SCHEMA}.{name} does not exist"),),
+            name,
+            0,
+            0,
+            (
+                ExpectationFailure(
+                    name, "table_exists", None, {}, error=f"{RAW_SCHEMA}.{name} does not exist"
+                ),
+            ),
         )
     for name, rules in table_rules.items():
         reports[name] = _validate(gx, context, source, name, frames[name], rules)
@@ -293,8 +307,9 @@ def _conditional_rules(table: str) -> list[Rule]:
         return []
 
     def when(event_type: str, column: str) -> Rule:
-        return Rule("ExpectColumnValuesToNotBeNull", {"column": column},
-                    where=("event_type", event_type))
+        return Rule(
+            "ExpectColumnValuesToNotBeNull", {"column": column}, where=("event_type", event_type)
+        )
 
     return [
         when("created", "channel"),
