@@ -61,3 +61,19 @@ def test_steady_low_counts_never_alert(counts):
     # Below min_count nothing can break, whatever the baseline.
     _, v = feed(counts)
     assert not any(x.opens_episode for x in v)
+
+
+def test_a_key_first_seen_in_a_burst_is_judged_against_the_quiet_before_it():
+    # GIVEN a stream watched since t=0 and a scenario whose first contacts
+    # arrive, 30 windows later, as a burst
+    state = SpikeState()
+    # WHEN the burst is observed with the stream's origin
+    verdicts = observe(state, WindowCount(30 * 60, 9), P, origin_s=0)
+    # THEN the 30 quiet windows are its history and the burst alerts
+    assert verdicts[-1].opens_episode
+    assert len(verdicts) == 31
+
+
+def test_without_an_origin_a_new_key_warms_up_first():
+    verdicts = observe(SpikeState(), WindowCount(30 * 60, 9), P)
+    assert not any(v.opens_episode for v in verdicts)

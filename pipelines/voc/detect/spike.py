@@ -62,10 +62,21 @@ def threshold_of(state: SpikeState, p: SpikeParams) -> float:
     return max(float(p.min_count), state.mean + p.z * spread)
 
 
-def observe(state: SpikeState, wc: WindowCount, p: SpikeParams) -> list[SpikeVerdict]:
+def observe(
+    state: SpikeState, wc: WindowCount, p: SpikeParams, origin_s: int | None = None
+) -> list[SpikeVerdict]:
     """Feed one window's count (windows must come in increasing order; the
     windows skipped since the last call count as zero). Returns a verdict per
-    window considered, the skipped zeros included; mutates `state`."""
+    window considered, the skipped zeros included; mutates `state`.
+
+    `origin_s`: when the stream started being watched. A key first seen after
+    it had zero contacts in every window since: those quiet windows are its
+    history, so a rare scenario that first shows up in a burst is judged
+    against a learned zero, not left in warm-up."""
+    if state.last_window_start_s is None and origin_s is not None:
+        first = origin_s - origin_s % p.window_s
+        if wc.window_start_s > first:
+            state.last_window_start_s = first - p.window_s
     if state.last_window_start_s is not None and wc.window_start_s <= state.last_window_start_s:
         raise ValueError(
             f"window {wc.window_start_s} is not after {state.last_window_start_s}: "
@@ -75,9 +86,12 @@ def observe(state: SpikeState, wc: WindowCount, p: SpikeParams) -> list[SpikeVer
     if state.last_window_start_s is not None:
         gap = (wc.window_start_s - state.last_window_start_s) // p.window_s - 1
         # Long silences are summarised: after a few dozen zero windows the
-        # EWMA has converged, so feeding more of them changes nothing visible.
-        for i in range(min(gap, 200)):
-            start = wc.window_start_s - (min(gap, 200) - i) * p.window_s
+        # EWMA has converged, so feeding more of them changes nothing visible;
+        # they still count towards the warm-up.
+        fed = min(gap, 200)
+        state.windows_seen += gap - fed
+        for i in range(fed):
+            start = wc.window_start_s - (fed - i) * p.window_s
             verdicts.append(_step(state, WindowCount(start, 0), p))
     verdicts.append(_step(state, wc, p))
     state.last_window_start_s = wc.window_start_s

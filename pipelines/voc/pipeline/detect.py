@@ -30,11 +30,13 @@ KEY_SEP = "|"
 
 def detection_key(contact: dict, stage_of: dict[str, str]) -> str:
     """domain|stage|scenario. A tagged contact counts under its scenario's own
-    catalog stage (a stable key); an untagged one under the journey stage the
-    customer was in, so that a new, unknown problem still has a place."""
+    catalog domain and stage (a stable key: a cross-cutting scenario such as a
+    failed payment is one key, whichever business the customer came from); an
+    untagged one under the customer's business and journey stage, so that a
+    new, unknown problem still has a place."""
     sid = contact["scenario_id"]
     if sid:
-        return KEY_SEP.join((contact["domain"], stage_of.get(sid, "unknown"), sid))
+        return KEY_SEP.join((sid.split(".", 1)[0], stage_of.get(sid, "unknown"), sid))
     return KEY_SEP.join((contact["domain"], contact["journey_stage"] or "unknown", UNTAGGED))
 
 
@@ -55,8 +57,15 @@ class DetectSpikesFn(beam.DoFn):
     TIMER_AT = ReadModifyWriteStateSpec("timer_at_us", VarIntCoder())
     FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
 
-    def __init__(self, params: SpikeParams, owner_of: dict[str, str], default_owner: str) -> None:
+    def __init__(
+        self,
+        params: SpikeParams,
+        owner_of: dict[str, str],
+        default_owner: str,
+        origin_s: int | None = None,
+    ) -> None:
         self.params = params
+        self.origin_s = origin_s
         self.owner_of = owner_of
         self.default_owner = default_owner
         self.late_windows = Metrics.counter("detect", "late_windows")
@@ -98,7 +107,7 @@ class DetectSpikesFn(beam.DoFn):
             ):
                 self.late_windows.inc()
                 continue
-            for verdict in observe(state, wc, p):
+            for verdict in observe(state, wc, p, self.origin_s):
                 if verdict.opens_episode:
                     self.alerts.inc()
                     yield self._alert(key, verdict)
@@ -167,8 +176,10 @@ class DetectBreakpoints(beam.PTransform):
         owner_of: dict[str, str],
         allowed_lateness_s: int,
         default_owner: str = "customer_service",
+        origin_s: int | None = None,
     ) -> None:
         super().__init__()
+        self.origin_s = origin_s
         self.params = params
         self.stage_of = stage_of
         self.owner_of = owner_of
@@ -196,6 +207,6 @@ class DetectBreakpoints(beam.PTransform):
             | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
             | "DetectSpikes"
             >> beam.ParDo(
-                DetectSpikesFn(self.params, self.owner_of, self.default_owner)
+                DetectSpikesFn(self.params, self.owner_of, self.default_owner, self.origin_s)
             ).with_input_types(tuple[str, typing.Any])
         )

@@ -11,6 +11,7 @@ reading it tells the whole data flow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import apache_beam as beam
@@ -87,6 +88,7 @@ def build_pipeline(
             stage_of={s.id: s.stage for s in catalog.scenarios},
             owner_of={s.id: s.owner for s in catalog.scenarios},
             allowed_lateness_s=opts.allowed_lateness_s,
+            origin_s=opts.detect_origin_s,
         )
     )
     # alert dict
@@ -102,6 +104,26 @@ def build_pipeline(
             | "EachDeadLetter" >> beam.FlatMap(lambda rows: rows)
             | "PublishDeadLetters" >> PublishToKafka(publish_to, DEAD_LETTERS, "dead_letter_id")
         )
+
+
+def stream_start_s(input_dir: str, head_lines: int = 2000) -> int | None:
+    """The earliest event time among the first lines of each stream file: the
+    files are in event-time order give or take minutes, so the head says when
+    the streams begin without reading them whole."""
+    import orjson
+
+    starts = []
+    for stream in INPUT_STREAMS:
+        path = Path(input_dir) / f"{stream}.jsonl"
+        if not path.exists():
+            continue
+        with path.open("rb") as fh:
+            for _, line in zip(range(head_lines), fh, strict=False):
+                try:
+                    starts.append(to_micros(orjson.loads(line)["event_time"]) // 1_000_000)
+                except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                    continue
+    return min(starts) if starts else None
 
 
 def _app_events_of(batch: list) -> list:
@@ -130,6 +152,8 @@ def run(opts: VocOptions, source: beam.PTransform | None = None) -> RunResult:
         load_catalog_tables(con, load_catalog(opts.catalog))
     finally:
         con.close()
+    if source is None and opts.detect_origin_s is None:
+        opts.detect_origin_s = stream_start_s(opts.input_dir)
     try:
         with beam.Pipeline(options=opts) as p:
             build_pipeline(p, opts, source)

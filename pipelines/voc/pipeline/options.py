@@ -30,6 +30,13 @@ class VocOptions(PipelineOptions):
         )
         parser.add_argument("--recent_n", type=int, default=5, help="Recent journey events kept.")
         parser.add_argument(
+            "--detect_origin_s",
+            type=int,
+            default=None,
+            help="When the streams started (epoch s): keys first seen later have quiet "
+            "history since then. Files: the earliest event time at their head.",
+        )
+        parser.add_argument(
             "--baseline_horizon_s",
             type=int,
             default=3 * 86400,
