@@ -7,10 +7,16 @@ window breaks when its count reaches
 
     threshold = max(min_count, mean + z * sqrt(max(var, mean, var_floor)))
 
-(the sqrt(mean) term is the Poisson noise floor for rare scenarios). One alert is
-raised per episode: the key stays "firing" and says nothing more until its count
-stays below the threshold for `rearm_windows` windows in a row. While firing,
-the baseline does not learn, so an incident does not become the new normal.
+(the sqrt(mean) term is the Poisson noise floor for rare scenarios), or when
+the last `run_windows` windows together reach the same rule scaled to their
+length (a slow, sustained rise that no single window shows: a Poisson sum
+test, with `min_run_count` as its floor).
+
+One alert is raised per episode: the key stays "firing" and says nothing more
+until its count stays below the threshold for `rearm_windows` windows in a
+row. While firing, the baseline does not learn, so an incident does not become
+the new normal; and it learns a window's count only up to mean + 2 spreads
+(winsorised), so a ramping incident cannot lift its own bar before it peaks.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ class SpikeParams:
     var_floor: float = 0.5
     warmup_windows: int = 24
     rearm_windows: int = 3
+    run_windows: int = 3
+    min_run_count: int = 10
 
 
 class WindowCount(NamedTuple):
@@ -55,11 +63,21 @@ class SpikeState:
     last_window_start_s: int | None = None
     firing: bool = False
     quiet_run: int = 0
+    recent: tuple[int, ...] = ()  # the last run_windows - 1 counts, oldest first
+
+
+def _spread(state: SpikeState, p: SpikeParams) -> float:
+    return math.sqrt(max(state.var, state.mean, p.var_floor))
 
 
 def threshold_of(state: SpikeState, p: SpikeParams) -> float:
-    spread = math.sqrt(max(state.var, state.mean, p.var_floor))
-    return max(float(p.min_count), state.mean + p.z * spread)
+    return max(float(p.min_count), state.mean + p.z * _spread(state, p))
+
+
+def run_threshold_of(state: SpikeState, p: SpikeParams) -> float:
+    n = p.run_windows
+    spread = math.sqrt(n * max(state.var, state.mean, p.var_floor))
+    return max(float(p.min_run_count), n * state.mean + p.z * spread)
 
 
 def observe(
@@ -100,7 +118,10 @@ def observe(
 
 def _step(state: SpikeState, wc: WindowCount, p: SpikeParams) -> SpikeVerdict:
     threshold = threshold_of(state, p)
-    breaking = state.windows_seen >= p.warmup_windows and wc.count >= threshold
+    run = (*state.recent, wc.count)
+    sustained = len(run) == p.run_windows and sum(run) >= run_threshold_of(state, p)
+    state.recent = run[-(p.run_windows - 1) :] if p.run_windows > 1 else ()
+    breaking = state.windows_seen >= p.warmup_windows and (wc.count >= threshold or sustained)
     opens = breaking and not state.firing
     if breaking:
         state.firing = True
@@ -121,6 +142,7 @@ def _learn(state: SpikeState, count: int, p: SpikeParams) -> None:
     if state.windows_seen == 0:
         state.mean, state.var = float(count), 0.0
         return
-    delta = count - state.mean
+    capped = min(float(count), state.mean + 2 * _spread(state, p))
+    delta = capped - state.mean
     state.mean += p.alpha * delta
     state.var = (1 - p.alpha) * (state.var + p.alpha * delta * delta)
