@@ -105,6 +105,59 @@ def split(input_csv, out_dir, test_share, seed, label_col, as_json):
         emit_json({"out_dir": str(out_dir), **counts})
 
 
+@eval_group.command(name="catalog-holdout")
+@click.option("--days", default=None, type=click.IntRange(min=2), help="Simulated days.")
+@click.option("--scale", default=None, type=click.FloatRange(min=0.0, min_open=True))
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--random-split", is_flag=True, help="Also score a random 70/30 split.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
+def catalog_holdout(days, scale, seed, random_split, as_json):
+    """Simulate contacts about the default catalog's scenarios, train the text model
+    on the first 70% of the period, and score the hybrid tagger, the model alone and
+    the rules alone on the rest: macro-F1, accuracy, coverage, off-topic abstained,
+    one-thread texts/s. Defaults: the benchmark's size
+    (benchmarks/bench_tagging_catalog.py)."""
+    from voc.evaluation.catalog_holdout import (
+        BENCH_DAYS,
+        BENCH_SCALE,
+        TAGGERS,
+        evaluate_catalog_holdout,
+    )
+
+    days = BENCH_DAYS if days is None else days
+    scale = BENCH_SCALE if scale is None else scale
+    with step(f"simulate {days} days (scale {scale}), train, tag the hold-out"):
+        report = evaluate_catalog_holdout(
+            days=days, seed=seed, scale=scale, random_split_too=random_split
+        )
+    from rich.table import Table
+
+    table = Table(title="catalog hold-out (time split)", header_style="bold")
+    table.add_column("tagger")
+    for col in ("macro F1", "accuracy", "coverage", "off-topic abstained", "texts/s"):
+        table.add_column(col, justify="right")
+    for name in TAGGERS:
+        r = report[name]
+        table.add_row(
+            name,
+            f"{r['macro_f1']:.4f}",
+            f"{r['accuracy']:.4f}",
+            f"{r['coverage']:.4f}",
+            "—" if r["oos_recall"] is None else f"{r['oos_recall']:.4f}",
+            f"{r['texts_per_s']:,.0f}",
+        )
+    err.print(table)
+    err.print(
+        f"{report['n_train']} training contacts, {report['n_holdout']} held out; "
+        f"{report['scenarios_in_holdout']} scenarios in the hold-out "
+        f"({report['scenarios_in_holdout_unseen_in_train']} never seen in training)"
+    )
+    if random_split:
+        err.print(f"random split: hybrid macro F1 {report['random_macro_f1']:.4f}")
+    if as_json:
+        emit_json(report)
+
+
 def _print_report(report: dict) -> None:
     from rich.table import Table
 
