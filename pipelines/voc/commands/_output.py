@@ -7,10 +7,13 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+
+from voc.paths import DEFAULT_WORK_DIR
 
 err = Console(stderr=True, highlight=False)
 
@@ -31,3 +34,17 @@ def emit_json(obj: dict[str, Any]) -> None:
 def fail(message: str) -> None:
     """Stop with a clear message and exit status 1 (no traceback)."""
     raise click.ClickException(message)
+
+
+def warehouse_option(*, written: bool = False):
+    """--warehouse: the DuckDB file, one default for every command. `written`:
+    the command creates it if missing; otherwise it must exist already."""
+    return click.option(
+        "--warehouse",
+        type=click.Path(exists=not written, dir_okay=False, path_type=Path),
+        default=DEFAULT_WORK_DIR / "voc.duckdb",
+        show_default=True,
+        help="DuckDB file to write (created if missing; re-runs add no duplicates)."
+        if written
+        else "DuckDB file the pipeline wrote.",
+    )

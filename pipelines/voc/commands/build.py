@@ -6,18 +6,11 @@ from pathlib import Path
 
 import click
 
-from voc.commands._output import emit_json, err, fail, step
-from voc.paths import DEFAULT_WORK_DIR
+from voc.commands._output import emit_json, err, fail, step, warehouse_option
 
 
 @click.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=DEFAULT_WORK_DIR / "voc.duckdb",
-    show_default=True,
-    help="DuckDB file the pipeline wrote.",
-)
+@warehouse_option()
 @click.option("--skip-quality", is_flag=True, help="Skip the great-expectations raw checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
 def build(warehouse, skip_quality, as_json):

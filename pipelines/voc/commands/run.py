@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from voc.commands._output import emit_json, err, fail, step
-from voc.paths import DEFAULT_CATALOG, DEFAULT_WORK_DIR
+from voc.commands._output import emit_json, err, fail, step, warehouse_option
+from voc.paths import DEFAULT_CATALOG
 
 
 @click.command()
@@ -25,13 +25,7 @@ from voc.paths import DEFAULT_CATALOG, DEFAULT_WORK_DIR
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of calls.jsonl, ticket_events.jsonl, app_events.jsonl, social_posts.jsonl.",
 )
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_WORK_DIR / "voc.duckdb",
-    show_default=True,
-    help="DuckDB file to write (created if missing; re-runs add no duplicates).",
-)
+@warehouse_option(written=True)
 @click.option(
     "--catalog",
     type=click.Path(exists=True, path_type=Path),

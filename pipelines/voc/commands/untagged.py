@@ -8,18 +8,11 @@ from pathlib import Path
 import click
 import duckdb
 
-from voc.commands._output import emit_json, err, fail
-from voc.paths import DEFAULT_WORK_DIR
+from voc.commands._output import emit_json, err, fail, warehouse_option
 
 
 @click.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=DEFAULT_WORK_DIR / "voc.duckdb",
-    show_default=True,
-    help="DuckDB file the pipeline wrote.",
-)
+@warehouse_option()
 @click.option("--k", type=click.IntRange(2, 200), default=None, help="Number of clusters.")
 @click.option("--top", type=int, default=10, show_default=True, help="Clusters to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
