@@ -1,14 +1,27 @@
 """The tagger the pipeline uses: rules (signals, keywords) first, then the
-learned text model when one is given, for what the rules leave untagged."""
+learned text model, when one is given, for what the rules leave untagged or
+tag on an app event alone (DECISIONLOG.md, "Tag precedence").
+
+An app event alone is weak evidence: customers often see a failure event and
+then call about something else (measured on simulator hold-out text: 0.58
+precision, against 0.93-1.00 for the other rule branches). So with a model,
+the model decides those, among the scenarios of the contact's own domain and
+the cross-cutting one; the app-event tag stands when the model is unsure."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from voc.catalog import Catalog, load_catalog
 from voc.tagging.base import Tag, TagContext
-from voc.tagging.rules import RuleTagger
+from voc.tagging.rules import CONFIDENCE, RuleTagger
+
+# Below this the model's answer is not worth an owner's time (hold-out: 0.3
+# keeps coverage at 0.98 while abstaining on two thirds of off-topic text).
+MODEL_MIN_CONFIDENCE = 0.3
 
 
 class HybridTagger:
@@ -16,18 +29,38 @@ class HybridTagger:
         self.rules = RuleTagger(catalog)
         self.model = model
         self.catalog = catalog
+        if model is not None:
+            labels = np.asarray(model.labels)
+            domains = np.asarray([label.split(".", 1)[0] for label in model.labels])
+            self._allowed = {
+                d: (domains == d) | (domains == "common")
+                for d in {s.domain for s in catalog.scenarios}
+            }
+            self._known = np.asarray([label in catalog for label in labels])
 
     def tag_batch(self, texts: Sequence[str], contexts: Sequence[TagContext]) -> list[Tag | None]:
         tags = self.rules.tag_batch(texts, contexts)
         if self.model is None:
             return tags
-        todo = [i for i, t in enumerate(tags) if t is None]
-        if todo:
-            labels, confidence = self.model.predict([texts[i] for i in todo])
-            for i, label, conf in zip(todo, labels, confidence, strict=True):
-                if label is not None and label in self.catalog:
-                    tags[i] = Tag(label, float(conf), "model", f"text model p={conf:.2f}")
+        todo = [i for i, t in enumerate(tags) if t is None or _app_event_only(t)]
+        if not todo:
+            return tags
+        probs = self.model.predict_proba([texts[i] for i in todo])
+        floor = max(self.model.abstain_threshold, MODEL_MIN_CONFIDENCE)
+        for row, i in zip(probs, todo, strict=True):
+            allowed = self._allowed.get(contexts[i].domain, self._known) & self._known
+            if not allowed.any():
+                continue
+            masked = np.where(allowed, row, -1.0)
+            best = int(masked.argmax())
+            conf = float(row[best])
+            if conf >= floor:
+                tags[i] = Tag(self.model.labels[best], conf, "model", f"text model p={conf:.2f}")
         return tags
+
+
+def _app_event_only(tag: Tag) -> bool:
+    return tag.method == "signal" and tag.confidence == CONFIDENCE["signal"]
 
 
 def build_tagger(catalog_path: str | Path, model_path: str | Path | None = None) -> HybridTagger:
