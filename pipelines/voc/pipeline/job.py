@@ -11,7 +11,6 @@ reading it tells the whole data flow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import apache_beam as beam
@@ -27,7 +26,7 @@ from voc.pipeline.contacts import ExtractContacts
 from voc.pipeline.detect import DetectBreakpoints
 from voc.pipeline.options import VocOptions
 from voc.pipeline.publish import PublishToKafka
-from voc.pipeline.read import ReadStreamFiles
+from voc.pipeline.read import ReadStreamFiles, stream_start_s
 from voc.pipeline.recover import Recovered
 from voc.pipeline.sink import WriteToWarehouse
 from voc.pipeline.stitch import StitchJourneys
@@ -45,8 +44,8 @@ def build_pipeline(
     recovered: Recovered | None = None,
     publish_to: str | None = None,
 ):
-    """Add the whole job to `p`. `source` emits RawRecords (default: the stream
-    files); `recovered` is state read back from the warehouse after a restart;
+    """Add the whole job to `p`. `source` emits list[RawRecord] batches (default:
+    the stream files); `recovered` is state read back from the warehouse after a restart;
     `publish_to` is a Kafka bootstrap address for the alert and dead-letter topics."""
     catalog = load_catalog(opts.catalog)
     warehouse, batch = opts.warehouse, opts.batch_size
@@ -104,26 +103,6 @@ def build_pipeline(
             | "EachDeadLetter" >> beam.FlatMap(lambda rows: rows)
             | "PublishDeadLetters" >> PublishToKafka(publish_to, DEAD_LETTERS, "dead_letter_id")
         )
-
-
-def stream_start_s(input_dir: str, head_lines: int = 2000) -> int | None:
-    """The earliest event time among the first lines of each stream file: the
-    files are in event-time order give or take minutes, so the head says when
-    the streams begin without reading them whole."""
-    import orjson
-
-    starts = []
-    for stream in INPUT_STREAMS:
-        path = Path(input_dir) / f"{stream}.jsonl"
-        if not path.exists():
-            continue
-        with path.open("rb") as fh:
-            for _, line in zip(range(head_lines), fh, strict=False):
-                try:
-                    starts.append(to_micros(orjson.loads(line)["event_time"]) // 1_000_000)
-                except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                    continue
-    return min(starts) if starts else None
 
 
 def _app_events_of(batch: list) -> list:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import apache_beam as beam
+import orjson
 
 from voc.contracts.streams import INPUT_STREAMS
+from voc.contracts.validate import to_micros
 from voc.pipeline.elements import RawRecord
 
 
@@ -62,3 +64,21 @@ class ReadStreamFiles(beam.PTransform):
             | "ListFiles" >> beam.Create(files)
             | "ReadLines" >> beam.ParDo(ReadLinesFn(self.batch_size))
         )
+
+
+def stream_start_s(input_dir: str, head_lines: int = 2000) -> int | None:
+    """The earliest event time among the first lines of each stream file: the
+    files are in event-time order give or take minutes, so the head says when
+    the streams begin without reading them whole."""
+    starts = []
+    for stream in INPUT_STREAMS:
+        path = Path(input_dir) / f"{stream}.jsonl"
+        if not path.exists():
+            continue
+        with path.open("rb") as fh:
+            for _, line in zip(range(head_lines), fh, strict=False):
+                try:
+                    starts.append(to_micros(orjson.loads(line)["event_time"]) // 1_000_000)
+                except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                    continue
+    return min(starts) if starts else None
