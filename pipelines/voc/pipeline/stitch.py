@@ -65,6 +65,11 @@ class StitchShardFn(beam.DoFn):
         self.bounded = bounded
         self.late_journey = Metrics.counter("stitch", "late_journey_events")
         self.late_contacts = Metrics.counter("stitch", "late_contacts")
+        # How often the watermark fires a shard and how much state each firing
+        # reads: on a runner that keeps state outside the SDK (Prism), this is
+        # what streaming throughput costs.
+        self.flushes = Metrics.counter("stitch", "flushes")
+        self.steps_read = Metrics.counter("stitch", "journey_steps_read")
 
     def process(
         self,
@@ -119,6 +124,8 @@ class StitchShardFn(beam.DoFn):
             key=lambda c: (c.event_time_us, c.contact_id),
         )
         items = list(steps.read())
+        self.flushes.inc()
+        self.steps_read.inc(len(items))
         # Only the journeys of the customers being stitched are built.
         wanted = {c.customer_id for c in due}
         journeys = _journeys(item for item in items if item[0] in wanted)
