@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from voc.contracts.streams import INPUT_STREAMS
+from voc.contracts.validate import parse_time
 
 
 @dataclass
@@ -52,7 +53,8 @@ def score_incidents(warehouse: Path, incidents_file: Path, window_s: int) -> Inc
 
 
 def _naive_utc(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    # The warehouse stores UTC as naive TIMESTAMPs.
+    return parse_time(value).replace(tzinfo=None)
 
 
 def warehouse_summary(warehouse: Path) -> dict[str, Any]:

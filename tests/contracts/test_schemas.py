@@ -101,3 +101,10 @@ def test_validator_sorts_out_arbitrary_call_shaped_objects(record):
         assert validator("call").is_valid(result)
     else:
         assert result.reason.startswith(("schema violation", "invalid"))
+
+
+@given(st.integers(0, 4_102_444_800 * 1_000_000))
+def test_event_time_micros_round_trip_exactly(us):
+    from voc.contracts.validate import from_micros, to_micros
+
+    assert to_micros(from_micros(us)) == us

@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -20,6 +20,8 @@ import orjson
 
 from voc.contracts.streams import SCHEMA_VERSION, Stream
 from voc.paths import SCHEMAS_DIR
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,11 @@ def to_micros(value: str) -> int:
     """A schema-valid UTC timestamp as microseconds since the epoch (exact: no float)."""
     dt = parse_time(value)
     return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+
+
+def from_micros(us: int) -> str:
+    """The inverse of `to_micros`, exact (integer arithmetic, no float seconds)."""
+    return format_time(_EPOCH + timedelta(microseconds=us))
 
 
 def format_time(value: datetime) -> str:

@@ -7,15 +7,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import TimestampedValue
 
 from voc.contracts.streams import SCHEMA_VERSION
-from voc.contracts.validate import format_time
+from voc.contracts.validate import from_micros
 from voc.pipeline.elements import StitchedContact
 from voc.tagging.base import TagContext
-
-
-def _utc(ts_us: int) -> str:
-    from datetime import UTC, datetime
-
-    return format_time(datetime.fromtimestamp(ts_us / 1e6, tz=UTC))
 
 
 class TagBatchFn(beam.DoFn):
@@ -53,7 +47,7 @@ class TagBatchFn(beam.DoFn):
                 "schema_version": SCHEMA_VERSION,
                 "contact_id": c.contact_id,
                 "channel": c.channel,
-                "event_time": _utc(c.event_time_us),
+                "event_time": from_micros(c.event_time_us),
                 "domain": c.domain,
                 "customer_id": c.customer_id,
                 "order_id": c.order_id,
