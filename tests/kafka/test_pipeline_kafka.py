@@ -195,29 +195,54 @@ def test_every_valid_contact_once_and_every_malformed_record_a_dead_letter(
     assert committed(kafka[0], "g-clean") == total_records(kafka[0])
 
 
+@pytest.fixture
+def own_kafka(tmp_path):
+    """A fresh broker with empty topics, for a test that produces in parts."""
+    home = tmp_path / "own-kafka"
+    home.mkdir()
+    (home / "lib").symlink_to(broker.ensure_jars(broker.default_home()))
+    info = broker.start(home, port=_free_port(), controller_port=_free_port(), timeout_s=120)
+    ensure_topics(info.bootstrap)
+    yield info.bootstrap
+    broker.stop(home)
+
+
+def produce_part(bootstrap: str, streams: Path, tmp: Path, part: int) -> None:
+    """Publish the first (part 0) or second (part 1) half of every stream file."""
+    folder = tmp / f"part-{part}"
+    folder.mkdir()
+    for stream in INPUT_STREAMS:
+        lines = (streams / f"{stream}.jsonl").read_bytes().splitlines(keepends=True)
+        half = len(lines) // 2
+        (folder / f"{stream}.jsonl").write_bytes(b"".join(lines[half:] if part else lines[:half]))
+        assert produce_path(bootstrap, folder / f"{stream}.jsonl").failed == 0
+
+
 def test_kill_9_mid_stream_then_restart_loses_and_duplicates_nothing(
-    kafka, streams, clean_run, tmp_path
+    own_kafka, streams, clean_run, tmp_path
 ):
-    bootstrap = kafka[0]
+    bootstrap = own_kafka
     warehouse = tmp_path / "killed.duckdb"
-    # GIVEN a run killed with SIGKILL (runner and all) once it has committed some offsets
+    # GIVEN a run killed with SIGKILL (runner and all) once it has committed
+    # some offsets of the first half of the streams: contacts waiting for the
+    # watermark and the detectors' baselines die with it
+    produce_part(bootstrap, streams, tmp_path, 0)
     proc = voc_run(
-        bootstrap, warehouse, "g-kill", "--until-idle", "30", "--no-publish", background=True
+        bootstrap, warehouse, "g-kill", "--until-idle", "60", "--no-publish", background=True
     )
-    at_kill = wait_for_progress(bootstrap, "g-kill", proc)
+    wait_for_progress(bootstrap, "g-kill", proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert at_kill < total_records(bootstrap), "killed too late to test anything"
-    # WHEN it is started again
+    # WHEN the rest of the streams arrives and the pipeline is started again
+    produce_part(bootstrap, streams, tmp_path, 1)
     voc_run(bootstrap, warehouse, "g-kill", "--bounded", "--no-publish")
     # THEN the warehouse holds exactly what an uninterrupted run holds
     assert_exactly_once(warehouse, expected(streams))
-    assert table_ids(warehouse) == {k: v for k, v in table_ids(clean_run[0]).items()} or all(
-        sorted(a) == sorted(b)
-        for a, b in zip(
-            table_ids(warehouse).values(), table_ids(clean_run[0]).values(), strict=True
-        )
-    )
+    # (dead-letter ids name the topic offset, which differs on this broker:
+    # assert_exactly_once has counted them)
+    assert {t: sorted(ids) for t, ids in table_ids(warehouse).items() if t != "dead_letters"} == {
+        t: sorted(ids) for t, ids in table_ids(clean_run[0]).items() if t != "dead_letters"
+    }
     with duckdb.connect(str(warehouse), read_only=True) as con:
         alerts = sorted(con.execute("SELECT alert_id FROM raw.alerts").fetchall())
     with duckdb.connect(str(clean_run[0]), read_only=True) as con:

@@ -9,18 +9,23 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
+from voc.contracts.validate import from_micros
 from voc.detect.spike import SpikeParams
 from voc.pipeline.detect import DetectBreakpoints
 
 SID = "common.payment.payment_failed"
+S = 1_000_000
 PARAMS = SpikeParams(window_s=60, warmup_windows=5, min_count=5, rearm_windows=2)
 
 
 def contacts_in_window(w: int, n: int, scenario: str | None = SID) -> list[TimestampedValue]:
+    """One batch of n tagged contacts inside minute w, as TagRootCause emits it."""
     row = {"domain": "ecommerce", "scenario_id": scenario, "journey_stage": "order"}
-    return [
-        TimestampedValue({**row, "contact_id": f"c-{w}-{i}"}, w * 60 + 1 + i % 50) for i in range(n)
+    batch = [
+        {**row, "contact_id": f"c-{w}-{i}", "event_time": from_micros((w * 60 + 1 + i % 50) * S)}
+        for i in range(n)
     ]
+    return [TimestampedValue(batch, w * 60 + 1)]
 
 
 def streaming() -> PipelineOptions:
@@ -90,7 +95,7 @@ def test_a_replayed_contact_counts_once():
     for w in range(6):
         stream = stream.add_elements(contacts_in_window(w, 1)).advance_watermark_to((w + 1) * 60)
     stream = (
-        stream.add_elements(contacts_in_window(6, 4) * 3)
+        stream.add_elements(contacts_in_window(6, 4) * 3)  # the same batch three times
         .advance_watermark_to(7 * 60)
         .advance_watermark_to_infinity()
     )

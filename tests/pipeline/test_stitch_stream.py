@@ -1,4 +1,5 @@
-"""StitchJourneys under Beam's TestStream: out-of-order and late records in event time."""
+"""StitchJourneys under Beam's TestStream: out-of-order and late records in
+event time, journey events read back from a real DuckDB warehouse."""
 
 from __future__ import annotations
 
@@ -8,21 +9,26 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
-from voc.pipeline.elements import Contact, ValidRecord
+from voc.contracts.validate import from_micros
+from voc.pipeline.elements import Contact
+from voc.pipeline.sink import WriteToWarehouse
 from voc.pipeline.stitch import StitchJourneys
 
 S = 1_000_000
 
 
 def app_event(t_s: int, stage: str, name: str) -> TimestampedValue:
+    """A batch of one app event, as ValidateEvents hands it to the raw.app_events sink."""
     rec = {
         "event_id": f"app-{t_s}",
+        "event_time": from_micros(t_s * S),
+        "domain": "ecommerce",
         "customer_id": "cus-1",
         "journey_stage": stage,
         "event_name": name,
         "order_id": "o1",
     }
-    return TimestampedValue([ValidRecord("app_events", t_s * S, rec)], t_s)
+    return TimestampedValue([rec], t_s)
 
 
 def contact(cid: str, t_s: int, customer: str | None = "cus-1") -> TimestampedValue:
@@ -36,7 +42,7 @@ def streaming() -> PipelineOptions:
     return opts
 
 
-def test_out_of_order_journey_event_counts_and_late_records_are_kept_and_flagged():
+def test_out_of_order_journey_event_counts_and_late_records_are_kept_and_flagged(tmp_path):
     # GIVEN a customer's journey where the 150 s event arrives after the 200 s contact
     # (out of order, but before the watermark passes 200 s), then, after the
     # watermark passed 300 s, a late journey event (180 s) and a late contact (190 s)
@@ -52,18 +58,25 @@ def test_out_of_order_journey_event_counts_and_late_records_are_kept_and_flagged
         .advance_watermark_to(300, tag="app")
         .advance_watermark_to(300, tag="contacts")
         .add_elements([app_event(180, "payment", "payment_retry")], tag="app")
+        .advance_processing_time(1)
         .add_elements([contact("c-late", 190)], tag="contacts")
         .advance_watermark_to(400, tag="app")
         .advance_watermark_to(400, tag="contacts")
         .advance_watermark_to_infinity(tag="app")
         .advance_watermark_to_infinity(tag="contacts")
     )
+    warehouse = str(tmp_path / "wh.duckdb")
     with beam.Pipeline(options=streaming()) as p:
-        # WHEN the contacts are stitched
+        # WHEN the contacts are stitched, the journey events stored first
         inputs = p | stream
-        stitched = (inputs["app"], inputs["contacts"]) | StitchJourneys(lookback_s=3600, recent_n=5)
-        out = stitched | beam.Map(
-            lambda s: (s.contact.contact_id, s.journey_stage, s.recent_events, s.is_late)
+        stored = inputs["app"] | WriteToWarehouse("app_events", warehouse, batched=True)
+        stitched = (stored, inputs["contacts"]) | StitchJourneys(
+            warehouse, lookback_s=3600, recent_n=5
+        )
+        out = stitched | beam.FlatMap(
+            lambda batch: [
+                (s.contact.contact_id, s.journey_stage, s.recent_events, s.is_late) for s in batch
+            ]
         )
         # THEN the on-time contact saw the out-of-order event, not the late one;
         # the late contact is flagged and sees everything before its time;

@@ -44,8 +44,11 @@ def test_scenario_rows_carry_sla_hours_keywords_and_chinese_names():
 
     # THEN they match the catalog, and departments have their Chinese names
     assert row == (
-        first.sla_hours["urgent"], first.sla_hours["low"], list(first.keywords_zh),
-        first.owner, first.is_guarantee,
+        first.sla_hours["urgent"],
+        first.sla_hours["low"],
+        list(first.keywords_zh),
+        first.owner,
+        first.is_guarantee,
     )
     assert dept_zh
 

@@ -57,7 +57,9 @@ def test_resolution_target_precedence_and_clock(marts):
     # AND an untagged ticket falls back to the default for its priority
     stale = sla[("T-STALE", "resolution")]
     assert (stale["target_hours"], stale["target_source"], stale["scenario_id"]) == (
-        48.0, "default", "untagged",
+        48.0,
+        "default",
+        "untagged",
     )
     # AND open clocks are measured to the last event time in the data, not to now
     open_ = sla[("T-OPEN", "resolution")]
@@ -94,15 +96,21 @@ def test_contacts_are_tagged_owned_and_scored(marts):
     assert rows["te-reopen-1"]["department_id"] == "finance"
     # AND the call that opened a ticket links to it but keeps its own survey score
     assert rows["call-1"]["ticket_id"] == "T-CALL"
-    assert (rows["call-1"]["satisfaction_score"], rows["call-1"]["satisfaction_score_source"]) \
-        == (5, "call_survey")
+    assert (rows["call-1"]["satisfaction_score"], rows["call-1"]["satisfaction_score_source"]) == (
+        5,
+        "call_survey",
+    )
     # AND a ticket contact is scored by its ticket's latest rating
     assert rows["te-late-1"]["satisfaction_score"] == 2
     # AND repeats are the same customer and scenario within 7 days, either side
-    assert (rows["call-2"]["has_repeat_contact"], rows["call-2"]["is_one_time_resolved"]) \
-        == (True, False)
-    assert (rows["call-3"]["is_repeat_contact"], rows["call-3"]["is_one_time_resolved"]) \
-        == (True, True)
+    assert (rows["call-2"]["has_repeat_contact"], rows["call-2"]["is_one_time_resolved"]) == (
+        True,
+        False,
+    )
+    assert (rows["call-3"]["is_repeat_contact"], rows["call-3"]["is_one_time_resolved"]) == (
+        True,
+        True,
+    )
     assert rows["call-5"]["is_repeat_contact"] is False  # 9 days later
     # AND contacts without a customer or a scenario cannot be judged
     assert rows["post-1"]["is_one_time_resolved"] is None
@@ -112,8 +120,7 @@ def test_contacts_are_tagged_owned_and_scored(marts):
 def test_satisfaction_csat_and_one_time_resolution(marts):
     # GIVEN the satisfaction mart
     rows = {
-        (r["scenario_id"], r["channel"]): r
-        for r in query(marts, "SELECT * FROM fct_satisfaction")
+        (r["scenario_id"], r["channel"]): r for r in query(marts, "SELECT * FROM fct_satisfaction")
     }
 
     # THEN NDA calls: scores 2, 4, 3 -> one of three satisfied; call-2 had a repeat
@@ -141,7 +148,8 @@ def test_alerts_and_scenario_dimension(marts):
 
     # THEN the alert carries its scenario's name and owner
     assert (alert["scenario_name_en"], alert["owner_department_id"]) == (
-        "No driver accepts the order", "dispatch_ops",
+        "No driver accepts the order",
+        "dispatch_ops",
     )
     assert alert["lift_over_baseline"] == pytest.approx(4.0)
     # AND the dimension has the catalog's scenarios plus 'untagged'

@@ -16,7 +16,12 @@ def test_good_fixture_passes_every_expectation(raw_warehouse: Path):
     # THEN every table passes and every table was checked
     assert report.ok, report.summary()
     assert set(report.tables) == {
-        "calls", "ticket_events", "app_events", "social_posts", "contacts", "alerts",
+        "calls",
+        "ticket_events",
+        "app_events",
+        "social_posts",
+        "contacts",
+        "alerts",
         "dead_letters",
     }
     assert report.tables["ticket_events"].rows == 18
@@ -51,8 +56,7 @@ def test_bad_rows_inserted_by_sql_are_flagged(raw_warehouse: Path):
         ("ticket_events", "event_time", "expect_column_values_to_be_between"),
         ("contacts", "scenario_id", "expect_column_values_to_be_in_set"),
     }
-    rating = next(f for f in report.failures
-                  if f.column == "rating" and "between" in f.expectation)
+    rating = next(f for f in report.failures if f.column == "rating" and "between" in f.expectation)
     assert rating.unexpected_count == 1 and 9 in rating.unexpected_examples
     assert report.tables["calls"].ok
     with pytest.raises(RawQualityError, match="raw.ticket_events.rating"):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import typing
+from collections import defaultdict
 from datetime import UTC, datetime
 
 import apache_beam as beam
-from apache_beam.coders import PickleCoder, VarIntCoder
+from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms import window
 from apache_beam.transforms.timeutil import TimeDomain
@@ -22,8 +23,9 @@ from apache_beam.utils.timestamp import Timestamp
 
 from voc.catalog import UNTAGGED
 from voc.contracts.streams import SCHEMA_VERSION
-from voc.contracts.validate import format_time
+from voc.contracts.validate import format_time, to_micros
 from voc.detect.spike import SpikeParams, SpikeState, WindowCount, observe
+from voc.pipeline.shards import END_OF_INPUT, shard_of
 
 KEY_SEP = "|"
 
@@ -47,14 +49,20 @@ def alert_id(key: str, window_start_s: int) -> str:
 
 
 class DetectSpikesFn(beam.DoFn):
-    """Keyed by detection key; input WindowCount (global window). Counts are
-    buffered until the watermark passes their window's end and then fed to the
-    detector in window order. A count for a window older than one already judged
-    (a late pane) is counted as `late_windows` and not judged again."""
+    """Keyed by detection shard (a fixed hash of the detection key); each
+    element is a batch of (detection key, window start s, contact id). The
+    contacts are kept until the watermark passes their window's end plus
+    `allowed_lateness_s` (one timer per window end, a dynamic timer tag); then
+    each window's distinct contacts are counted and fed to the key's detector
+    in window order. State per shard: the buffered batches (appended blind: a
+    batch costs no state read) and every key's SpikeState in one value.
 
-    BUFFER = BagStateSpec("buffer", PickleCoder())
-    STATE = ReadModifyWriteStateSpec("state", PickleCoder())
-    TIMER_AT = ReadModifyWriteStateSpec("timer_at_us", VarIntCoder())
+    Lateness: contacts that reach a window their key has already judged are
+    counted as `late_contacts` (and the window as `late_windows`), not judged.
+    """
+
+    SEEN = BagStateSpec("seen", PickleCoder())  # list[(key, window_start_s, contact_id)]
+    SPIKES = ReadModifyWriteStateSpec("spikes", PickleCoder())  # {key: SpikeState}
     FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
 
     def __init__(
@@ -62,61 +70,72 @@ class DetectSpikesFn(beam.DoFn):
         params: SpikeParams,
         owner_of: dict[str, str],
         default_owner: str,
+        allowed_lateness_s: int,
         origin_s: int | None = None,
+        *,
+        bounded: bool = False,
     ) -> None:
         self.params = params
         self.origin_s = origin_s
         self.owner_of = owner_of
         self.default_owner = default_owner
+        self.allowed_lateness_s = allowed_lateness_s
+        # Bounded input: one firing at the end of input judges every window
+        # in order (the watermark jumps to the end once all input is in).
+        self.bounded = bounded
         self.late_windows = Metrics.counter("detect", "late_windows")
+        self.late_contacts = Metrics.counter("detect", "late_contacts")
         self.alerts = Metrics.counter("detect", "alerts")
 
-    def process(
-        self,
-        element,
-        buffer=beam.DoFn.StateParam(BUFFER),
-        timer_at=beam.DoFn.StateParam(TIMER_AT),
-        flush=beam.DoFn.TimerParam(FLUSH),
-    ):
-        _, wc = element
-        buffer.add(wc)
-        end_us = (wc.window_start_s + self.params.window_s) * 1_000_000
-        current = timer_at.read()
-        if current is None or end_us > current:
-            timer_at.write(end_us)
-            flush.set(Timestamp(micros=end_us))
+    def _due_us(self, window_start_s: int) -> int:
+        return (window_start_s + self.params.window_s + self.allowed_lateness_s) * 1_000_000
+
+    def process(self, element, seen=beam.DoFn.StateParam(SEEN), flush=beam.DoFn.TimerParam(FLUSH)):
+        _, batch = element
+        seen.add(batch)
+        if self.bounded:
+            flush.set(END_OF_INPUT)
+            return
+        for due_us in {self._due_us(ws) for _, ws, _ in batch}:
+            flush.set(Timestamp(micros=due_us), dynamic_timer_tag=str(due_us))
 
     @on_timer(FLUSH)
     def on_flush(
         self,
-        key=beam.DoFn.KeyParam,
         fire_ts=beam.DoFn.TimestampParam,
-        buffer=beam.DoFn.StateParam(BUFFER),
-        state_cell=beam.DoFn.StateParam(STATE),
-        timer_at=beam.DoFn.StateParam(TIMER_AT),
+        seen=beam.DoFn.StateParam(SEEN),
+        spikes_state=beam.DoFn.StateParam(SPIKES),
     ):
-        p = self.params
-        fire_s = fire_ts.micros // 1_000_000
-        counts = sorted(buffer.read())
-        due = [wc for wc in counts if wc.window_start_s + p.window_s <= fire_s]
-        state = state_cell.read() or SpikeState()
-        for wc in due:
-            if (
-                state.last_window_start_s is not None
-                and wc.window_start_s <= state.last_window_start_s
-            ):
+        fire_us = fire_ts.micros
+        windows: dict[tuple[str, int], set[str]] = defaultdict(set)
+        later = []
+        for batch in seen.read():
+            for item in batch:
+                key, ws, contact_id = item
+                if self._due_us(ws) <= fire_us:
+                    # Distinct contact ids, not elements: a contact replayed
+                    # after a restart (or recovered) is counted once.
+                    windows[(key, ws)].add(contact_id)
+                else:
+                    later.append(item)
+        if not windows:
+            return
+        spikes = spikes_state.read() or {}
+        for key, ws in sorted(windows):
+            state = spikes.setdefault(key, SpikeState())
+            if state.last_window_start_s is not None and ws <= state.last_window_start_s:
                 self.late_windows.inc()
+                self.late_contacts.inc(len(windows[(key, ws)]))
                 continue
-            for verdict in observe(state, wc, p, self.origin_s):
+            count = WindowCount(ws, len(windows[(key, ws)]))
+            for verdict in observe(state, count, self.params, self.origin_s):
                 if verdict.opens_episode:
                     self.alerts.inc()
                     yield self._alert(key, verdict)
-        state_cell.write(state)
-        buffer.clear()
-        for wc in counts:
-            if wc not in due:
-                buffer.add(wc)
-        timer_at.clear()
+        spikes_state.write(spikes)
+        seen.clear()
+        if later:
+            seen.add(later)
 
     def _alert(self, key: str, v) -> beam.window.TimestampedValue:
         domain, stage, scenario = key.split(KEY_SEP)
@@ -139,34 +158,24 @@ class DetectSpikesFn(beam.DoFn):
         return window.TimestampedValue(row, v.window_start_s + self.params.window_s)
 
 
-class CountDistinctFn(beam.CombineFn):
-    def create_accumulator(self) -> set[str]:
-        return set()
-
-    def add_input(self, acc: set[str], contact_id: str) -> set[str]:
-        acc.add(contact_id)
-        return acc
-
-    def merge_accumulators(self, accs) -> set[str]:
-        return set().union(*accs)
-
-    def extract_output(self, acc: set[str]) -> int:
-        return len(acc)
-
-
-class _ToWindowCountFn(beam.DoFn):
-    def process(self, element, w=beam.DoFn.WindowParam):
-        key, count = element
-        yield key, WindowCount(int(w.start.micros // 1_000_000), int(count))
+def _by_shard(rows: list[dict], stage_of: dict[str, str], window_s: int, shards: int):
+    out: dict[str, list] = defaultdict(list)
+    for row in rows:
+        key = detection_key(row, stage_of)
+        t_s = to_micros(row["event_time"]) // 1_000_000
+        out[shard_of(key, shards)].append((key, t_s - t_s % window_s, row["contact_id"]))
+    return list(out.items())
 
 
 class DetectBreakpoints(beam.PTransform):
-    """Tagged-contact dicts (timestamped in event time) -> alert dicts
-    (schemas/alert.schema.json), at most one per episode per key.
+    """Batches of tagged-contact dicts -> alert dicts (schemas/alert.schema.json),
+    timestamped with the window's end, at most one per episode per key.
 
-    Windowing: fixed windows of `window_s`; a contact later than
-    `allowed_lateness_s` behind the watermark does not count towards detection
-    (it still reaches the warehouse: this stage only reads the contacts).
+    Windowing: fixed windows of `params.window_s` in event time, from each
+    contact's `event_time` (the input is in the global window); a window is
+    judged once the watermark passes its end plus `allowed_lateness_s`. State
+    is keyed by `shards` buckets of detection keys, not by key: a batch of
+    contacts becomes a handful of stateful elements.
     """
 
     def __init__(
@@ -177,6 +186,9 @@ class DetectBreakpoints(beam.PTransform):
         allowed_lateness_s: int,
         default_owner: str = "customer_service",
         origin_s: int | None = None,
+        shards: int = 4,
+        *,
+        bounded: bool = False,
     ) -> None:
         super().__init__()
         self.origin_s = origin_s
@@ -185,28 +197,26 @@ class DetectBreakpoints(beam.PTransform):
         self.owner_of = owner_of
         self.allowed_lateness_s = allowed_lateness_s
         self.default_owner = default_owner
+        self.shards = shards
+        self.bounded = bounded
 
-    def expand(self, contacts):
-        stage_of = self.stage_of
+    def expand(self, contact_batches):
         return (
-            contacts
-            | "KeyByScenario"
-            >> beam.Map(lambda c: (detection_key(c, stage_of), c["contact_id"])).with_output_types(
-                tuple[str, str]
-            )
-            | "FixedWindows"
-            >> beam.WindowInto(
-                window.FixedWindows(self.params.window_s),
-                allowed_lateness=self.allowed_lateness_s,
-            )
-            # Distinct contact ids, not elements: a contact replayed after a
-            # restart (or recovered from the warehouse) is counted once.
-            | "CountPerWindow" >> beam.CombinePerKey(CountDistinctFn())
-            | "WithWindowStart"
-            >> beam.ParDo(_ToWindowCountFn()).with_output_types(tuple[str, typing.Any])
-            | "GlobalWindow" >> beam.WindowInto(window.GlobalWindows())
+            contact_batches
+            | "KeyByShard"
+            >> beam.FlatMap(
+                _by_shard, self.stage_of, self.params.window_s, self.shards
+            ).with_output_types(tuple[str, typing.Any])
+            # (shard, list[(detection key, window start s, contact id)])
             | "DetectSpikes"
             >> beam.ParDo(
-                DetectSpikesFn(self.params, self.owner_of, self.default_owner, self.origin_s)
+                DetectSpikesFn(
+                    self.params,
+                    self.owner_of,
+                    self.default_owner,
+                    self.allowed_lateness_s,
+                    self.origin_s,
+                    bounded=self.bounded,
+                )
             ).with_input_types(tuple[str, typing.Any])
         )

@@ -3,7 +3,7 @@ reading it tells the whole data flow.
 
     raw records ─ ValidateEvents ─┬─ dead letters ───────────────────────► raw.dead_letters
                                   ├─ valid records per stream ───────────► raw.<stream>
-                                  └─ ExtractContacts ─ StitchJourneys (+ app events)
+                                  └─ ExtractContacts ─ StitchJourneys (+ stored raw.app_events)
                                         ─ TagRootCause ─┬────────────────► raw.contacts
                                                         └─ DetectBreakpoints ► raw.alerts
 """
@@ -55,29 +55,27 @@ def build_pipeline(
     # list[RawRecord]: a file chunk or a Kafka poll
     checked = raw | "ValidateEvents" >> ValidateEvents()
     # valid: list[ValidRecord] | <stream>: list[dict] | dead_letters: list[dict]
-    for stream in INPUT_STREAMS:
-        _ = checked[str(stream)] | f"Store{stream.title()}" >> WriteToWarehouse(
-            str(stream), warehouse, batched=True
-        )
+    stored = {
+        stream: checked[str(stream)]
+        | f"Store{stream.title()}" >> WriteToWarehouse(str(stream), warehouse, batched=True)
+        for stream in INPUT_STREAMS
+    }
+    # (table, rows inserted) per batch written
     replayed = p | "RecoveredRecords" >> beam.Create(
         [recovered.records] if recovered.records else []
     )
-    # list[ValidRecord] read back from the warehouse: contacts that never came
-    # out tagged, and their customers' recent journey events
+    # list[ValidRecord] read back from the warehouse: contacts that never came out tagged
     valid = (checked.valid, replayed) | "WithRecovered" >> beam.Flatten()
     contacts = valid | "ExtractContacts" >> ExtractContacts()
     # list[Contact]
-    app_events = valid | "AppEvents" >> beam.FlatMap(_app_events_of)
-    # list[ValidRecord] of app events
-    stitched = (app_events, contacts) | "StitchJourneys" >> StitchJourneys(
-        opts.lookback_s, opts.recent_n, bounded=not opts.view_as(StandardOptions).streaming
+    bounded = not opts.view_as(StandardOptions).streaming
+    stitched = (stored[Stream.APP_EVENTS], contacts) | "StitchJourneys" >> StitchJourneys(
+        warehouse, opts.lookback_s, opts.recent_n, opts.shards, bounded=bounded
     )
-    # StitchedContact
-    tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model, batch)
-    # tagged-contact dict
-    baseline = p | "RecoveredContacts" >> _create_timestamped(
-        [(c, to_micros(c["event_time"])) for c in recovered.tagged]
-    )
+    # list[StitchedContact], journeys read from raw.app_events once stored
+    tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model)
+    # list of tagged-contact dicts
+    baseline = p | "RecoveredContacts" >> _create_batch(recovered.tagged)
     alerts = (
         (tagged, baseline)
         | "WithBaseline" >> beam.Flatten()
@@ -88,10 +86,12 @@ def build_pipeline(
             owner_of={s.id: s.owner for s in catalog.scenarios},
             allowed_lateness_s=opts.allowed_lateness_s,
             origin_s=opts.detect_origin_s,
+            shards=opts.shards,
+            bounded=bounded,
         )
     )
     # alert dict
-    _ = tagged | "StoreContacts" >> WriteToWarehouse("contacts", warehouse, batch)
+    _ = tagged | "StoreContacts" >> WriteToWarehouse("contacts", warehouse, batched=True)
     _ = alerts | "StoreAlerts" >> WriteToWarehouse("alerts", warehouse, batch)
     _ = checked.dead_letters | "StoreDeadLetters" >> WriteToWarehouse(
         "dead_letters", warehouse, batched=True
@@ -105,13 +105,12 @@ def build_pipeline(
         )
 
 
-def _app_events_of(batch: list) -> list:
-    events = [v for v in batch if v.stream == Stream.APP_EVENTS]
-    return [events] if events else []
-
-
-def _create_timestamped(items: list[tuple[object, int]]) -> beam.PTransform:
-    return beam.Create(items) | beam.Map(lambda x: TimestampedValue(x[0], x[1] / 1e6))
+def _create_batch(rows: list[dict]) -> beam.PTransform:
+    """One batch of tagged-contact rows, timestamped with the oldest one."""
+    oldest_s = min((to_micros(r["event_time"]) for r in rows), default=0) / 1e6
+    return beam.Create([rows] if rows else []) | beam.Map(
+        lambda batch: TimestampedValue(batch, oldest_s)
+    )
 
 
 @dataclass
@@ -156,9 +155,7 @@ def run_streaming(opts: VocOptions, kafka: KafkaReadConfig, *, publish: bool = T
         load_catalog_tables(con, load_catalog(opts.catalog))
     finally:
         con.close()
-    recovered = recover(
-        opts.warehouse, lookback_s=opts.lookback_s, baseline_horizon_s=opts.baseline_horizon_s
-    )
+    recovered = recover(opts.warehouse, baseline_horizon_s=opts.baseline_horizon_s)
     p = beam.Pipeline(options=opts)
     build_pipeline(
         p, opts, ReadFromKafka(kafka), recovered, publish_to=kafka.bootstrap if publish else None
@@ -183,9 +180,8 @@ def reconcile(opts: VocOptions) -> int:
     from voc.pipeline.recover import recover
     from voc.warehouse.duck import close_shared
 
-    missing = recover(opts.warehouse, lookback_s=opts.lookback_s, baseline_horizon_s=0)
-    contacts = [r for r in missing.records if r.stream != Stream.APP_EVENTS]
-    if not contacts:
+    missing = recover(opts.warehouse, baseline_horizon_s=0)
+    if not missing.records:
         return 0
     batch_opts = embedded_options(
         warehouse=opts.warehouse,
@@ -200,7 +196,7 @@ def reconcile(opts: VocOptions) -> int:
             build_pipeline(p, batch_opts, beam.Create([]), Recovered(records=missing.records))
     finally:
         close_shared()
-    return len(contacts)
+    return len(missing.records)
 
 
 def _counters(result) -> dict[str, int]:

@@ -42,4 +42,11 @@ class VocOptions(PipelineOptions):
             default=3 * 86400,
             help="Event time of tagged contacts read back to rebuild detector baselines, s.",
         )
+        parser.add_argument(
+            "--shards",
+            type=int,
+            default=4,
+            help="State buckets of the stitching and detection stages: more spread "
+            "across workers, fewer fire fewer timers.",
+        )
         parser.add_argument("--batch_size", type=int, default=1000, help="Max sink/tag batch size.")

@@ -1,13 +1,13 @@
 """RecoverFromWarehouse: the warehouse is the pipeline's durable state.
 
-A streaming run keeps its stitching and detection state in the runner's
-memory; a killed run loses it. On start, the job therefore reads back what it
-needs from the DuckDB raw tables, before any new record arrives:
+A streaming run keeps its waiting contacts and detector baselines in the
+runner's memory; a killed run loses them (journey events need no recovery:
+stitching reads them from raw.app_events). On start, the job therefore reads
+back what it needs from the DuckDB raw tables, before any new record arrives:
 
 - contact records that landed in the raw tables but never came out as a
   tagged contact (the run died between the raw sink and the contacts sink),
-  with their customers' journey events within the stitching lookback, so
-  they are stitched and tagged now;
+  so they are stitched and tagged now;
 - the tagged contacts of the last `baseline_horizon_s` of event time, so the
   detector's per-key baselines are rebuilt instead of warming up again.
 
@@ -47,40 +47,20 @@ _UNSTITCHED = {
 
 @dataclass
 class Recovered:
-    records: list[ValidRecord] = field(default_factory=list)  # contacts + their journeys
+    records: list[ValidRecord] = field(default_factory=list)  # contacts never tagged
     tagged: list[dict[str, Any]] = field(default_factory=list)  # detector warm-up
 
     def __bool__(self) -> bool:
         return bool(self.records or self.tagged)
 
 
-def recover(warehouse: Path, *, lookback_s: int, baseline_horizon_s: int) -> Recovered:
+def recover(warehouse: Path, *, baseline_horizon_s: int) -> Recovered:
     out = Recovered()
     if not Path(warehouse).exists():
         return out
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        customers: dict[str, int] = {}
         for stream, sql in _UNSTITCHED.items():
-            for row in _rows(con, sql, stream):
-                out.records.append(row)
-                cid = row.record.get("customer_id")
-                if cid:
-                    customers[cid] = min(customers.get(cid, row.event_time_us), row.event_time_us)
-        if customers:
-            con.execute("CREATE TEMP TABLE _voc_recover (customer_id VARCHAR, since TIMESTAMP)")
-            con.executemany(
-                "INSERT INTO _voc_recover VALUES (?, ?)",
-                [
-                    (c, datetime.fromtimestamp(us / 1e6 - lookback_s, tz=UTC).replace(tzinfo=None))
-                    for c, us in customers.items()
-                ],
-            )
-            out.records += _rows(
-                con,
-                "SELECT a.* FROM raw.app_events a JOIN _voc_recover r USING (customer_id) "
-                "WHERE a.event_time >= r.since",
-                Stream.APP_EVENTS,
-            )
+            out.records += _rows(con, sql, stream)
         latest = con.execute("SELECT max(event_time) FROM raw.contacts").fetchall()[0][0]
         if latest is not None:
             cols = RAW_TABLES["contacts"].column_names

@@ -13,7 +13,8 @@ from voc.tagging.base import TagContext
 
 
 class TagBatchFn(beam.DoFn):
-    """list[StitchedContact] -> tagged-contact dicts (schemas/tagged_contact.schema.json)."""
+    """list[StitchedContact] -> list of tagged-contact dicts
+    (schemas/tagged_contact.schema.json), timestamped with the oldest contact's event time."""
 
     def __init__(self, catalog_path: str, model_path: str | None) -> None:
         self.catalog_path = catalog_path
@@ -40,6 +41,7 @@ class TagBatchFn(beam.DoFn):
             for s in batch
         ]
         tags = self.tagger.tag_batch([s.contact.text for s in batch], contexts)
+        rows = []
         for s, tag in zip(batch, tags, strict=True):
             c = s.contact
             (self.tagged if tag else self.untagged).inc()
@@ -61,25 +63,21 @@ class TagBatchFn(beam.DoFn):
                 "method": tag.method if tag else "untagged",
                 "evidence": tag.evidence if tag else "no signal, keyword or model reached the bar",
             }
-            yield TimestampedValue(row, c.event_time_us / 1e6)
+            rows.append(row)
+        if rows:
+            yield TimestampedValue(rows, min(s.contact.event_time_us for s in batch) / 1e6)
 
 
 class TagRootCause(beam.PTransform):
-    """StitchedContact -> tagged-contact dict, timestamp kept (event time).
+    """list[StitchedContact] -> list of tagged-contact dicts, one batch out per
+    batch in, so that the keyword automaton and the text model see many texts
+    per call. Event time: the batch carries its oldest contact's time; each row
+    its own `event_time`."""
 
-    Contacts are tagged in batches (BatchElements) so that the keyword automaton
-    and the text model see many texts per call.
-    """
-
-    def __init__(self, catalog_path: str, model_path: str | None, max_batch_size: int) -> None:
+    def __init__(self, catalog_path: str, model_path: str | None) -> None:
         super().__init__()
         self.catalog_path = catalog_path
         self.model_path = model_path
-        self.max_batch_size = max_batch_size
 
     def expand(self, stitched):
-        return (
-            stitched
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.max_batch_size)
-            | "Tag" >> beam.ParDo(TagBatchFn(self.catalog_path, self.model_path))
-        )
+        return stitched | "Tag" >> beam.ParDo(TagBatchFn(self.catalog_path, self.model_path))

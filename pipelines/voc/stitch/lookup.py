@@ -1,0 +1,124 @@
+"""Stitch a batch of contacts from the journey events stored in the warehouse.
+
+The same answer as `CustomerJourney.stitch` (the reference, kept Beam- and
+DuckDB-free; a hypothesis test holds the two together), computed by one SQL
+query over `raw.app_events` for a whole batch of contacts: the streaming job
+keeps no journey events in runner state, only the contacts still waiting for
+the watermark (DECISIONLOG.md, "Stitching from the warehouse").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import duckdb
+import pyarrow as pa
+
+from voc.stitch.journey import Stitched
+
+
+class ContactAt(NamedTuple):
+    """What stitching needs of a contact."""
+
+    contact_id: str
+    customer_id: str
+    order_id: str | None
+    event_time_us: int
+
+
+# The stage is the latest event at or before the contact; with an order id,
+# the latest of that order's own events when the order has any. Ties in time
+# are broken by the same total order as CustomerJourney (None order id as '').
+STITCH_SQL = """
+with
+
+candidates as (
+    select
+        due.contact_id,
+        events.journey_stage,
+        events.event_name,
+        events.event_time,
+        coalesce(events.order_id, '') as order_key,
+        events.event_id,
+        coalesce(events.order_id = due.order_id, false) as is_same_order,
+        events.event_time >= due.contact_time - to_seconds($lookback_s) as is_recent
+    from _voc_due as due
+    inner join raw.app_events as events
+        on
+            events.customer_id = due.customer_id
+            and events.event_time <= due.contact_time
+),
+
+scoped as (
+    select
+        *,
+        bool_or(is_same_order) over (partition by contact_id) as has_order_events
+    from candidates
+),
+
+final as (
+    select
+        contact_id,
+        last(
+            journey_stage
+            order by event_time, order_key, journey_stage, event_name, event_id
+        ) as journey_stage,
+        list(
+            event_name
+            order by event_time desc, order_key desc, journey_stage desc,
+            event_name desc, event_id desc
+        ) filter (where is_recent) as recent_newest_first
+    from scoped
+    where is_same_order or not has_order_events
+    group by contact_id
+)
+
+select
+    contact_id,
+    journey_stage,
+    list_reverse(coalesce(recent_newest_first, [])[1:$recent_n]) as recent_events
+from final
+"""
+
+_DUE = pa.schema(
+    [
+        ("contact_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("order_id", pa.string()),
+        ("contact_time", pa.timestamp("us")),
+    ]
+)
+
+
+def stitch_from_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    contacts: Sequence[ContactAt],
+    *,
+    lookback_s: int,
+    recent_n: int,
+) -> dict[str, Stitched]:
+    """contact id -> Stitched for each contact; a contact whose customer has no
+    journey event before it gets Stitched(None, ())."""
+    out = {c.contact_id: Stitched(None, ()) for c in contacts}
+    if not contacts:
+        return out
+    due = pa.table(
+        [
+            [c.contact_id for c in contacts],
+            [c.customer_id for c in contacts],
+            [c.order_id for c in contacts],
+            pa.array([c.event_time_us for c in contacts], pa.int64()).cast(pa.timestamp("us")),
+        ],
+        schema=_DUE,
+    )
+    cur = con.cursor()
+    try:
+        cur.register("_voc_due", due)
+        rows = cur.execute(STITCH_SQL, {"lookback_s": lookback_s, "recent_n": recent_n}).fetchall()
+        cur.unregister("_voc_due")
+    finally:
+        cur.close()
+    for contact_id, stage, recent in rows:
+        out[contact_id] = Stitched(stage, tuple(recent))
+    return out
