@@ -65,8 +65,13 @@ def build_pipeline(
         [recovered.records] if recovered.records else []
     )
     # list[ValidRecord] read back from the warehouse: contacts that never came out tagged
-    valid = (checked.valid, replayed) | "WithRecovered" >> beam.Flatten()
-    contacts = valid | "ExtractContacts" >> ExtractContacts()
+    # Contacts are picked out before the two meet, so that the valid records
+    # (mostly app events) stay inside the reading stage: a Flatten is where a
+    # runner stops fusing, and only the contacts cross it.
+    contacts = (
+        checked.valid | "ExtractContacts" >> ExtractContacts(),
+        replayed | "ExtractRecoveredContacts" >> ExtractContacts(),
+    ) | "WithRecovered" >> beam.Flatten()
     # list[Contact]
     bounded = not opts.view_as(StandardOptions).streaming
     stitched = (stored[Stream.APP_EVENTS], contacts) | "StitchJourneys" >> StitchJourneys(
