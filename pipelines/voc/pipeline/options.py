@@ -49,4 +49,9 @@ class VocOptions(PipelineOptions):
             help="State buckets of the stitching and detection stages: more spread "
             "across workers, fewer fire fewer timers.",
         )
-        parser.add_argument("--batch_size", type=int, default=1000, help="Max sink/tag batch size.")
+        parser.add_argument(
+            "--batch_size",
+            type=int,
+            default=1000,
+            help="Lines per file chunk; max alerts per sink batch.",
+        )
