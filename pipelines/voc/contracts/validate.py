@@ -93,7 +93,10 @@ def validate_record(stream: Stream, raw: bytes, source: str) -> dict[str, Any] |
         return dead_letter(str(stream), source, f"invalid JSON: {exc}", raw)
     if not isinstance(record, dict):
         return dead_letter(str(stream), source, "invalid record: expected a JSON object", raw)
-    errors = list(validator(stream.schema_name).iter_errors(record))
+    schema = validator(stream.schema_name)
+    if schema.is_valid(record):  # the common case, without building error objects
+        return record
+    errors = list(schema.iter_errors(record))
     if errors:
         # Sorted so that the reason is the same on every run.
         reasons = sorted(f"{_path(e.instance_path)}: {e.message}" for e in errors)

@@ -14,7 +14,6 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms import window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import (
-    BagStateSpec,
     ReadModifyWriteStateSpec,
     TimerSpec,
     on_timer,
@@ -54,14 +53,15 @@ class DetectSpikesFn(beam.DoFn):
     contacts are kept until the watermark passes their window's end plus
     `allowed_lateness_s` (one timer per window end, a dynamic timer tag); then
     each window's distinct contacts are counted and fed to the key's detector
-    in window order. State per shard: the buffered batches (appended blind: a
-    batch costs no state read) and every key's SpikeState in one value.
+    in window order. State per shard: the waiting contacts grouped by when
+    their window is judged, and every key's SpikeState, one value each.
 
     Lateness: contacts that reach a window their key has already judged are
     counted as `late_contacts` (and the window as `late_windows`), not judged.
     """
 
-    SEEN = BagStateSpec("seen", PickleCoder())  # list[(key, window_start_s, contact_id)]
+    PENDING = ReadModifyWriteStateSpec("pending", PickleCoder())
+    # {due us: [(key, window start s, contact id)]}: contacts by when their window is judged
     SPIKES = ReadModifyWriteStateSpec("spikes", PickleCoder())  # {key: SpikeState}
     FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
 
@@ -90,36 +90,46 @@ class DetectSpikesFn(beam.DoFn):
     def _due_us(self, window_start_s: int) -> int:
         return (window_start_s + self.params.window_s + self.allowed_lateness_s) * 1_000_000
 
-    def process(self, element, seen=beam.DoFn.StateParam(SEEN), flush=beam.DoFn.TimerParam(FLUSH)):
+    def process(
+        self, element, pending=beam.DoFn.StateParam(PENDING), flush=beam.DoFn.TimerParam(FLUSH)
+    ):
         _, batch = element
-        seen.add(batch)
+        by_due = pending.read() or {}
+        new_dues = set()
+        for item in batch:
+            due_us = self._due_us(item[1])
+            if due_us not in by_due:
+                by_due[due_us] = []
+                new_dues.add(due_us)
+            by_due[due_us].append(item)
+        pending.write(by_due)
         if self.bounded:
             flush.set(END_OF_INPUT)
             return
-        for due_us in {self._due_us(ws) for _, ws, _ in batch}:
+        for due_us in new_dues:
             flush.set(Timestamp(micros=due_us), dynamic_timer_tag=str(due_us))
 
     @on_timer(FLUSH)
     def on_flush(
         self,
         fire_ts=beam.DoFn.TimestampParam,
-        seen=beam.DoFn.StateParam(SEEN),
+        pending=beam.DoFn.StateParam(PENDING),
         spikes_state=beam.DoFn.StateParam(SPIKES),
     ):
         fire_us = fire_ts.micros
-        windows: dict[tuple[str, int], set[str]] = defaultdict(set)
-        later = []
-        for batch in seen.read():
-            for item in batch:
-                key, ws, contact_id = item
-                if self._due_us(ws) <= fire_us:
-                    # Distinct contact ids, not elements: a contact replayed
-                    # after a restart (or recovered) is counted once.
-                    windows[(key, ws)].add(contact_id)
-                else:
-                    later.append(item)
-        if not windows:
+        by_due = pending.read() or {}
+        # A watermark jump fires many window ends in one bundle, oldest first:
+        # each takes only the contacts whose window it closes.
+        due = sorted(d for d in by_due if d <= fire_us)
+        if not due:
             return
+        windows: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for d in due:
+            for key, ws, contact_id in by_due.pop(d):
+                # Distinct contact ids, not elements: a contact replayed
+                # after a restart (or recovered) is counted once.
+                windows[(key, ws)].add(contact_id)
+        pending.write(by_due)
         spikes = spikes_state.read() or {}
         for key, ws in sorted(windows):
             state = spikes.setdefault(key, SpikeState())
@@ -133,9 +143,6 @@ class DetectSpikesFn(beam.DoFn):
                     self.alerts.inc()
                     yield self._alert(key, verdict)
         spikes_state.write(spikes)
-        seen.clear()
-        if later:
-            seen.add(later)
 
     def _alert(self, key: str, v) -> beam.window.TimestampedValue:
         domain, stage, scenario = key.split(KEY_SEP)
@@ -168,7 +175,8 @@ def _by_shard(rows: list[dict], stage_of: dict[str, str], window_s: int, shards:
 
 
 class DetectBreakpoints(beam.PTransform):
-    """Batches of tagged-contact dicts -> alert dicts (schemas/alert.schema.json),
+    """Batches of tagged-contact dicts (one PCollection or a tuple of them) ->
+    alert dicts (schemas/alert.schema.json),
     timestamped with the window's end, at most one per episode per key.
 
     Windowing: fixed windows of `params.window_s` in event time, from each
@@ -201,13 +209,22 @@ class DetectBreakpoints(beam.PTransform):
         self.bounded = bounded
 
     def expand(self, contact_batches):
-        return (
-            contact_batches
-            | "KeyByShard"
+        # One PCollection of batches, or several: each is keyed where it is
+        # made, so only small (key, window, id) tuples cross the Flatten.
+        if not isinstance(contact_batches, tuple):
+            contact_batches = (contact_batches,)
+        keyed = [
+            batches
+            | f"KeyByShard{i}"
             >> beam.FlatMap(
                 _by_shard, self.stage_of, self.params.window_s, self.shards
             ).with_output_types(tuple[str, typing.Any])
             # (shard, list[(detection key, window start s, contact id)])
+            for i, batches in enumerate(contact_batches)
+        ]
+        return (
+            keyed
+            | "Union" >> beam.Flatten().with_output_types(tuple[str, typing.Any])
             | "DetectSpikes"
             >> beam.ParDo(
                 DetectSpikesFn(

@@ -65,35 +65,29 @@ def build_pipeline(
         [recovered.records] if recovered.records else []
     )
     # list[ValidRecord] read back from the warehouse: contacts that never came out tagged
-    # Contacts are picked out before the two meet, so that the valid records
-    # (mostly app events) stay inside the reading stage: a Flatten is where a
-    # runner stops fusing, and only the contacts cross it.
-    contacts = (
-        checked.valid | "ExtractContacts" >> ExtractContacts(),
-        replayed | "ExtractRecoveredContacts" >> ExtractContacts(),
-    ) | "WithRecovered" >> beam.Flatten()
+    contacts = checked.valid | "ExtractContacts" >> ExtractContacts()
+    recovered_contacts = replayed | "ExtractRecoveredContacts" >> ExtractContacts()
     # list[Contact]
     bounded = not opts.view_as(StandardOptions).streaming
-    stitched = (stored[Stream.APP_EVENTS], contacts) | "StitchJourneys" >> StitchJourneys(
+    stitched = (
+        stored[Stream.APP_EVENTS],
+        contacts,
+        recovered_contacts,
+    ) | "StitchJourneys" >> StitchJourneys(
         warehouse, opts.lookback_s, opts.recent_n, opts.shards, bounded=bounded
     )
     # list[StitchedContact], journeys read from raw.app_events once stored
     tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model)
     # list of tagged-contact dicts
     baseline = p | "RecoveredContacts" >> _create_batch(recovered.tagged)
-    alerts = (
-        (tagged, baseline)
-        | "WithBaseline" >> beam.Flatten()
-        | "DetectBreakpoints"
-        >> DetectBreakpoints(
-            SpikeParams(window_s=opts.window_s),
-            stage_of={s.id: s.stage for s in catalog.scenarios},
-            owner_of={s.id: s.owner for s in catalog.scenarios},
-            allowed_lateness_s=opts.allowed_lateness_s,
-            origin_s=opts.detect_origin_s,
-            shards=opts.shards,
-            bounded=bounded,
-        )
+    alerts = (tagged, baseline) | "DetectBreakpoints" >> DetectBreakpoints(
+        SpikeParams(window_s=opts.window_s),
+        stage_of={s.id: s.stage for s in catalog.scenarios},
+        owner_of={s.id: s.owner for s in catalog.scenarios},
+        allowed_lateness_s=opts.allowed_lateness_s,
+        origin_s=opts.detect_origin_s,
+        shards=opts.shards,
+        bounded=bounded,
     )
     # alert dict
     _ = tagged | "StoreContacts" >> WriteToWarehouse("contacts", warehouse, batched=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import typing
 from collections import defaultdict
 
@@ -10,7 +11,7 @@ from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
-from apache_beam.transforms.window import GlobalWindow, TimestampedValue
+from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
 
@@ -26,7 +27,8 @@ class StitchShardFn(beam.DoFn):
     of contacts for that shard, or a note that a batch of journey events is
     stored in the warehouse (it only holds this stage's watermark back until
     the events are durable). State per shard: the contacts waiting for the
-    watermark and the event time it last fired at, in one value.
+    watermark (by id, and in a heap by event time) and the event time it last
+    fired at, in one value.
 
     A contact waits until the watermark passes its event time, so journey
     events that arrive out of order but on time still count; it is then
@@ -41,7 +43,8 @@ class StitchShardFn(beam.DoFn):
     """
 
     WAITING = ReadModifyWriteStateSpec("waiting", PickleCoder())
-    # (fired through, microseconds or None; {contact id: Contact})
+    # (fired through, microseconds or None; {contact id: Contact};
+    #  heap of (event time us, contact id) of the same contacts)
     FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
 
     def __init__(self, warehouse: str, lookback_s: int, recent_n: int, bounded: bool) -> None:
@@ -73,18 +76,21 @@ class StitchShardFn(beam.DoFn):
         _, (kind, contacts) = element
         if kind == _STORED:
             return
-        fired, waiting = waiting_state.read() or (None, {})
+        fired, waiting, queue = waiting_state.read() or (None, {}, [])
         new_times = set()
         for c in contacts:
-            if fired is not None and c.event_time_us <= fired:
+            if c.customer_id is None:
+                self._ready.append((c, False))  # no journey to wait for
+            elif fired is not None and c.event_time_us <= fired:
                 # The watermark already passed it: stitch now, with what is stored.
                 self.late_contacts.inc()
                 self._ready.append((c, True))
             elif c.contact_id not in waiting:
                 # Keyed by id: a contact replayed after a restart waits here once.
                 waiting[c.contact_id] = c
+                heapq.heappush(queue, (c.event_time_us, c.contact_id))
                 new_times.add(c.event_time_us)
-        waiting_state.write((fired, waiting))
+        waiting_state.write((fired, waiting, queue))
         if self.bounded:
             flush.set(END_OF_INPUT)
             return
@@ -96,12 +102,14 @@ class StitchShardFn(beam.DoFn):
         self, fire_ts=beam.DoFn.TimestampParam, waiting_state=beam.DoFn.StateParam(WAITING)
     ):
         fire_us = fire_ts.micros
-        fired, waiting = waiting_state.read() or (None, {})
+        fired, waiting, queue = waiting_state.read() or (None, {}, [])
         self.flushes.inc()
-        for c in [c for c in waiting.values() if c.event_time_us <= fire_us]:
-            del waiting[c.contact_id]
-            self._ready.append((c, False))
-        waiting_state.write((max(fire_us, fired or fire_us), waiting))
+        # A watermark jump fires many timers in one bundle, oldest first: each
+        # takes only what is due from the front of the queue.
+        while queue and queue[0][0] <= fire_us:
+            _, contact_id = heapq.heappop(queue)
+            self._ready.append((waiting.pop(contact_id), False))
+        waiting_state.write((max(fire_us, fired or fire_us), waiting, queue))
 
     def finish_bundle(self):
         if not self._ready:
@@ -126,25 +134,19 @@ class StitchShardFn(beam.DoFn):
 
 def _contacts_by_shard(batch: list[Contact], shards: int):
     out: dict[str, list] = defaultdict(list)
-    anonymous = []
     for c in batch:
-        if c.customer_id:
-            out[shard_of(c.customer_id, shards)].append(c)
-        else:
-            anonymous.append(StitchedContact(c, None, (), False))
-    if anonymous:
-        oldest_s = min(s.contact.event_time_us for s in anonymous) / 1e6
-        yield beam.pvalue.TaggedOutput("anonymous", TimestampedValue(anonymous, oldest_s))
-    for shard, items in out.items():
-        yield shard, (_CONTACTS, items)
+        # An anonymous contact has no journey: any shard will pass it through.
+        out[shard_of(c.customer_id or "", shards)].append(c)
+    return [(shard, (_CONTACTS, items)) for shard, items in out.items()]
 
 
 class StitchJourneys(beam.PTransform):
-    """(stored, list[Contact]) -> list[StitchedContact], each batch timestamped
+    """(stored, list[Contact], ...) -> list[StitchedContact], each batch timestamped
     with its oldest contact's event time. `stored` is the output of the
     `raw.app_events` sink: one element per batch of journey events written,
-    with that batch's timestamp. Contacts with no customer id (an anonymous
-    social post) pass through with no journey. Assumes the global window.
+    with that batch's timestamp; then any number of PCollections of contact
+    batches. Contacts with no customer id (an anonymous social post) pass
+    through with no journey. Assumes the global window.
 
     The journey events themselves are read from the warehouse
     (voc.stitch.lookup); state is keyed by `shards` buckets of customers, not
@@ -168,22 +170,27 @@ class StitchJourneys(beam.PTransform):
         self.bounded = bounded
 
     def expand(self, inputs):
-        stored, contact_batches = inputs
+        stored, *contact_batches = inputs
         shards = self.shards
         # Every shard's watermark waits for the stored events: one note per
         # stored batch is enough, since a watermark is per stage, not per key.
         stored_notes = stored | "AsStoredNote" >> beam.Map(
             lambda _: (shard_of("", shards), (_STORED, []))
         ).with_output_types(tuple[str, typing.Any])
-        contacts = contact_batches | "ContactsByShard" >> beam.FlatMap(
-            _contacts_by_shard, shards
-        ).with_outputs("anonymous", main="keyed")
-        stitched = (
-            (stored_notes, contacts.keyed)
+        # Each input is keyed where it is made (fused with its producer): a
+        # Flatten is where a runner stops fusing, so only the keyed batches
+        # cross it, on their way to the shuffle that stateful stitching needs.
+        keyed = [
+            batches
+            | f"ContactsByShard{i}"
+            >> beam.FlatMap(_contacts_by_shard, shards).with_output_types(tuple[str, typing.Any])
+            for i, batches in enumerate(contact_batches)
+        ]
+        return (
+            (stored_notes, *keyed)
             | "Union" >> beam.Flatten().with_output_types(tuple[str, typing.Any])
             | "Stitch"
             >> beam.ParDo(
                 StitchShardFn(self.warehouse, self.lookback_s, self.recent_n, self.bounded)
             ).with_input_types(tuple[str, typing.Any])
         )
-        return (stitched, contacts.anonymous) | "All" >> beam.Flatten()

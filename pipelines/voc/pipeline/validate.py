@@ -9,7 +9,7 @@ from collections import defaultdict
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from voc.contracts.streams import INPUT_STREAMS, Stream
+from voc.contracts.streams import INPUT_STREAMS
 from voc.contracts.validate import DeadLetter, to_micros, validate_record
 from voc.pipeline.elements import RawRecord, ValidRecord
 
@@ -25,8 +25,9 @@ class ValidateBatchFn(beam.DoFn):
         rows: dict[str, list[dict]] = defaultdict(list)
         valid: list[ValidRecord] = []
         dead: list[dict] = []
+        streams = {str(s): s for s in INPUT_STREAMS}
         for raw in batch:
-            result = validate_record(Stream(raw.stream), raw.payload, raw.source)
+            result = validate_record(streams[raw.stream], raw.payload, raw.source)
             if isinstance(result, DeadLetter):
                 dead.append(result.to_dict())
                 continue

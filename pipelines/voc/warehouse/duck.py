@@ -57,21 +57,19 @@ def close_shared() -> None:
         _open.clear()
 
 
+def _column(rows: list[dict[str, Any]], name: str, sql_type: str) -> pa.Array:
+    values = [row.get(name) for row in rows]  # one pass per column: no per-value branching
+    if sql_type == "JSON":
+        values = [None if v is None else orjson.dumps(v).decode() for v in values]
+    return pa.array(values, type=_ARROW[sql_type])
+
+
 def upsert(con: duckdb.DuckDBPyConnection, table: RawTable, rows: Iterable[dict[str, Any]]) -> int:
     """Insert rows whose id is not there yet; return how many were new."""
     rows = list(rows)
     if not rows:
         return 0
-    columns = {c.name: [] for c in table.columns}
-    for row in rows:
-        for c in table.columns:
-            value = row.get(c.name)
-            if c.sql_type == "JSON" and value is not None:
-                value = orjson.dumps(value).decode()
-            columns[c.name].append(value)
-    batch = pa.table(
-        {c.name: pa.array(columns[c.name], type=_ARROW[c.sql_type]) for c in table.columns}
-    )
+    batch = pa.table({c.name: _column(rows, c.name, c.sql_type) for c in table.columns})
     select = ", ".join(
         f"CAST({c.name} AS {c.sql_type})" if c.sql_type in ("TIMESTAMP", "JSON") else c.name
         for c in table.columns
@@ -81,15 +79,15 @@ def upsert(con: duckdb.DuckDBPyConnection, table: RawTable, rows: Iterable[dict[
         cur = con.cursor()
         try:
             cur.register("_voc_batch", batch)
-            before = cur.execute(f"SELECT count(*) FROM {table.qualified}").fetchall()[0][0]
-            cur.execute(
+            # DuckDB answers an INSERT with the number of rows it inserted:
+            # ignored duplicates (already stored, or twice in the batch) are not counted.
+            inserted = cur.execute(
                 f"INSERT OR IGNORE INTO {table.qualified} ({names}) SELECT {select} FROM _voc_batch"
-            ).fetchall()
-            after = cur.execute(f"SELECT count(*) FROM {table.qualified}").fetchall()[0][0]
+            ).fetchall()[0][0]
             cur.unregister("_voc_batch")
         finally:
             cur.close()
-    return after - before
+    return inserted
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
