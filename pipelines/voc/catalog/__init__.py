@@ -7,7 +7,7 @@ dbt's dim_scenarios) all load it through `load_catalog`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +126,24 @@ def parse_catalog(doc: Any, source: str = "<memory>") -> Catalog:
 def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
     """Load a catalog from one YAML file, or from a folder holding `catalog.yaml`
     (version, departments, entry points, domains and stages) and
-    `scenarios/*.yaml` (each a `scenarios:` list), merged in file-name order."""
-    return parse_catalog(read_catalog_doc(path), str(path))
+    `scenarios/*.yaml` (each a `scenarios:` list), merged in file-name order.
+
+    Parsed once per process while its files stay unchanged (a job's driver,
+    pipeline builder and taggers all ask for it; it is immutable)."""
+    return _load_catalog(str(path), _files_stamp(Path(path)))
+
+
+@lru_cache(maxsize=8)
+def _load_catalog(path: str, _stamp: tuple) -> Catalog:
+    return parse_catalog(read_catalog_doc(path), path)
+
+
+def _files_stamp(path: Path) -> tuple:
+    files = [path]
+    if path.is_dir():
+        files = [path / "catalog.yaml", *(path / "scenarios").glob("*.yaml")]
+    stats = [(str(f), f.stat()) for f in files if f.exists()]
+    return tuple(sorted((name, st.st_mtime_ns, st.st_size) for name, st in stats))
 
 
 def read_catalog_doc(path: Path | str) -> Any:

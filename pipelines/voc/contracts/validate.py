@@ -22,6 +22,7 @@ from voc.contracts.streams import SCHEMA_VERSION, Stream
 from voc.paths import SCHEMAS_DIR
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +65,14 @@ def validator(name: str) -> jsonschema_rs.Draft202012Validator:
 
 
 def parse_time(value: str) -> datetime:
-    """Parse a schema-valid UTC timestamp (`...Z`)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    """Parse a schema-valid UTC timestamp (`...Z`; Python >= 3.11 reads the Z)."""
+    return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def to_micros(value: str) -> int:
-    """A schema-valid UTC timestamp as microseconds since the epoch (exact: no float)."""
-    dt = parse_time(value)
-    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+    """A schema-valid UTC timestamp as microseconds since the epoch (exact: no float).
+    On the hot path (every record), hence timedelta arithmetic, not .timestamp()."""
+    return (datetime.fromisoformat(value) - _EPOCH) // _MICROSECOND
 
 
 def from_micros(us: int) -> str:
