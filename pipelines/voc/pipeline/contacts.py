@@ -5,6 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from voc.contracts.streams import Stream
+from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import Contact, ValidRecord
 
 
@@ -64,7 +65,7 @@ class ExtractContacts(beam.PTransform):
     contact emit nothing)."""
 
     def expand(self, valid):
-        return valid | "ToContacts" >> beam.FlatMap(_contacts_of)
+        return valid | "ToContacts" >> beam.FlatMap(_contacts_of).with_output_types(RecordBatch)
 
 
 def _contacts_of(batch: list[ValidRecord]):

@@ -41,6 +41,7 @@ from kafka.errors import KafkaError
 from voc.kafka.clients import BrokerUnavailable
 from voc.kafka.consume import BatchConsumer, commit
 from voc.kafka.topics import stream_of_topic, topic_for
+from voc.pipeline.coders import BatchCoder
 from voc.pipeline.elements import RawRecord
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ class KafkaPartitionSource(UnboundedSource):
         return PickleCoder()
 
     def default_output_coder(self):
-        return PickleCoder()
+        return BatchCoder()
 
 
 class KafkaTopicsSource(UnboundedSource):
@@ -255,7 +256,7 @@ class KafkaTopicsSource(UnboundedSource):
         return PickleCoder()
 
     def default_output_coder(self):
-        return PickleCoder()
+        return BatchCoder()
 
 
 class ReadFromKafka(beam.PTransform):

@@ -9,6 +9,7 @@ import orjson
 
 from voc.contracts.streams import INPUT_STREAMS
 from voc.contracts.validate import to_micros
+from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import RawRecord
 
 
@@ -62,7 +63,7 @@ class ReadStreamFiles(beam.PTransform):
         return (
             pbegin
             | "ListFiles" >> beam.Create(files)
-            | "ReadLines" >> beam.ParDo(ReadLinesFn(self.batch_size))
+            | "ReadLines" >> beam.ParDo(ReadLinesFn(self.batch_size)).with_output_types(RecordBatch)
         )
 
 

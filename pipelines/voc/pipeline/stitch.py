@@ -15,6 +15,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
 
+from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import Contact, StitchedContact
 from voc.pipeline.shards import END_OF_INPUT, shard_of
 from voc.stitch.lookup import ContactAt, stitch_from_warehouse
@@ -192,5 +193,7 @@ class StitchJourneys(beam.PTransform):
             | "Stitch"
             >> beam.ParDo(
                 StitchShardFn(self.warehouse, self.lookback_s, self.recent_n, self.bounded)
-            ).with_input_types(tuple[str, typing.Any])
+            )
+            .with_input_types(tuple[str, typing.Any])
+            .with_output_types(RecordBatch)
         )

@@ -8,6 +8,7 @@ from apache_beam.transforms.window import TimestampedValue
 
 from voc.contracts.streams import SCHEMA_VERSION
 from voc.contracts.validate import from_micros
+from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import StitchedContact
 from voc.tagging.base import TagContext
 
@@ -80,4 +81,6 @@ class TagRootCause(beam.PTransform):
         self.model_path = model_path
 
     def expand(self, stitched):
-        return stitched | "Tag" >> beam.ParDo(TagBatchFn(self.catalog_path, self.model_path))
+        return stitched | "Tag" >> beam.ParDo(
+            TagBatchFn(self.catalog_path, self.model_path)
+        ).with_output_types(RecordBatch)

@@ -11,6 +11,7 @@ from apache_beam.metrics import Metrics
 
 from voc.contracts.streams import INPUT_STREAMS
 from voc.contracts.validate import DeadLetter, to_micros, validate_record
+from voc.pipeline.coders import as_batches
 from voc.pipeline.elements import RawRecord, ValidRecord
 
 DEAD_LETTERS = "dead_letters"
@@ -54,6 +55,8 @@ class ValidateEvents(beam.PTransform):
     """
 
     def expand(self, raw_batches):
-        return raw_batches | "Validate" >> beam.ParDo(ValidateBatchFn()).with_outputs(
+        outputs = raw_batches | "Validate" >> beam.ParDo(ValidateBatchFn()).with_outputs(
             DEAD_LETTERS, *(str(s) for s in INPUT_STREAMS), main="valid"
         )
+        as_batches(*(outputs[tag] for tag in ("valid", DEAD_LETTERS, *map(str, INPUT_STREAMS))))
+        return outputs
