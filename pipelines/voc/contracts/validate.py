@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema_rs
 import orjson
@@ -88,24 +88,34 @@ def format_time(value: datetime) -> str:
 
 def validate_record(stream: Stream, raw: bytes, source: str) -> dict[str, Any] | DeadLetter:
     """Return the parsed record, or a DeadLetter saying exactly what is wrong."""
+    result = parse_payload(stream, raw)
+    if isinstance(result, Rejected):
+        return dead_letter(str(stream), source, result.reason, raw)
+    return result
+
+
+class Rejected(NamedTuple):
+    """Why a payload is not a valid record of its stream."""
+
+    reason: str
+
+
+def parse_payload(stream: Stream, raw: bytes) -> dict[str, Any] | Rejected:
+    """The parsed record, or why it was rejected. The batch validator calls this
+    and builds the record's source (and the dead letter) only when rejected."""
     try:
         record = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return dead_letter(str(stream), source, f"invalid JSON: {exc}", raw)
+        return Rejected(f"invalid JSON: {exc}")
     if not isinstance(record, dict):
-        return dead_letter(str(stream), source, "invalid record: expected a JSON object", raw)
+        return Rejected("invalid record: expected a JSON object")
     schema = validator(stream.schema_name)
     if schema.is_valid(record):  # the common case, without building error objects
         return record
-    errors = list(schema.iter_errors(record))
-    if errors:
-        # Sorted so that the reason is the same on every run.
-        reasons = sorted(f"{_path(e.instance_path)}: {e.message}" for e in errors)
-        more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
-        return dead_letter(
-            str(stream), source, "schema violation: " + "; ".join(reasons[:3]) + more, raw
-        )
-    return record
+    # Sorted so that the reason is the same on every run.
+    reasons = sorted(f"{_path(e.instance_path)}: {e.message}" for e in schema.iter_errors(record))
+    more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    return Rejected("schema violation: " + "; ".join(reasons[:3]) + more)
 
 
 def _path(parts: list[str | int]) -> str:

@@ -3,7 +3,8 @@
 Beam samples the byte size of elements as they pass (a monitoring metric) by
 encoding them; with the default pickle-based coder that means pickling a
 2,000-record batch just to measure it, many times per bundle. This coder
-estimates a batch's size from its length instead; encoding is pickle."""
+estimates a batch's size from its length (a RawBatch: its payload bytes)
+instead; encoding is pickle."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pickle
 from typing import Any
 
 from apache_beam.coders import Coder, registry
+
+from voc.pipeline.elements import RawBatch
 
 # A typical record of ours pickles to a few hundred bytes; the metric is an
 # estimate either way.
@@ -25,6 +28,8 @@ class BatchCoder(Coder):
         return pickle.loads(encoded)
 
     def estimate_size(self, value: Any) -> int:
+        if isinstance(value, RawBatch):
+            return sum(map(len, value.payloads))
         try:
             return BYTES_PER_RECORD * len(value)
         except TypeError:

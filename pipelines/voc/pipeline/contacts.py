@@ -8,6 +8,9 @@ from voc.contracts.streams import Stream
 from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import Contact, ValidRecord
 
+# The only streams a contact can come from (to_contact says which records are).
+CONTACT_STREAMS = frozenset({Stream.CALLS, Stream.TICKET_EVENTS, Stream.SOCIAL_POSTS})
+
 
 def to_contact(v: ValidRecord) -> Contact | None:
     """A call, a ticket opened without a call, or a social post; None for the rest.

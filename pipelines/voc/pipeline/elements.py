@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 
-class RawRecord(NamedTuple):
-    """One record exactly as it arrived: a file line or a Kafka message value."""
+class RawBatch(NamedTuple):
+    """Records of one stream exactly as they arrived (file lines or Kafka
+    message values), column-wise: a file chunk or one Kafka poll. Record i
+    came from `f"{source_prefix}{positions[i]}"` (file:line or
+    topic/partition/offset); the string is only built for a dead letter."""
 
     stream: str  # a voc.contracts.streams.Stream value
-    source: str  # file:line or topic/partition/offset
-    payload: bytes
+    source_prefix: str  # "file.jsonl:" or "topic/partition/"
+    positions: list[int]  # line numbers or offsets
+    payloads: list[bytes]
 
 
 class ValidRecord(NamedTuple):

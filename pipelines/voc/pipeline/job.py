@@ -44,7 +44,7 @@ def build_pipeline(
     recovered: Recovered | None = None,
     publish_to: str | None = None,
 ):
-    """Add the whole job to `p`. `source` emits list[RawRecord] batches (default:
+    """Add the whole job to `p`. `source` emits RawBatch elements (default:
     the stream files); `recovered` is state read back from the warehouse after a restart;
     `publish_to` is a Kafka bootstrap address for the alert and dead-letter topics."""
     catalog = load_catalog(opts.catalog)
@@ -52,9 +52,9 @@ def build_pipeline(
     recovered = recovered or Recovered()
 
     raw = p | "Read" >> (source or ReadStreamFiles(opts.input_dir, batch))
-    # list[RawRecord]: a file chunk or a Kafka poll
+    # RawBatch: a file chunk or a Kafka poll
     checked = raw | "ValidateEvents" >> ValidateEvents()
-    # valid: list[ValidRecord] | <stream>: list[dict] | dead_letters: list[dict]
+    # contact_records: list[ValidRecord] | <stream>: list[dict] | dead_letters: list[dict]
     stored = {
         stream: checked[str(stream)]
         | f"Store{stream.title()}" >> WriteToWarehouse(str(stream), warehouse, batched=True)
@@ -65,7 +65,7 @@ def build_pipeline(
         [recovered.records] if recovered.records else []
     )
     # list[ValidRecord] read back from the warehouse: contacts that never came out tagged
-    contacts = checked.valid | "ExtractContacts" >> ExtractContacts()
+    contacts = checked.contact_records | "ExtractContacts" >> ExtractContacts()
     recovered_contacts = replayed | "ExtractRecoveredContacts" >> ExtractContacts()
     # list[Contact]
     bounded = not opts.view_as(StandardOptions).streaming

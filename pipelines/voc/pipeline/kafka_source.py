@@ -1,4 +1,4 @@
-"""ReadFromKafka: the four input topics as RawRecords, one Beam split per
+"""ReadFromKafka: the four input topics as RawBatches, one Beam split per
 partition, on kafka-python and Beam's `apache_beam.io.unbounded_source`.
 
 Delivery: at-least-once from Kafka, exactly-once into the warehouse (every
@@ -42,7 +42,7 @@ from voc.kafka.clients import BrokerUnavailable
 from voc.kafka.consume import BatchConsumer, commit
 from voc.kafka.topics import stream_of_topic, topic_for
 from voc.pipeline.coders import BatchCoder
-from voc.pipeline.elements import RawRecord
+from voc.pipeline.elements import RawBatch
 
 log = logging.getLogger(__name__)
 
@@ -186,9 +186,13 @@ class KafkaPartitionReader(UnboundedReader):
         except (KafkaError, BrokerUnavailable):
             return False
 
-    def get_current(self) -> list[RawRecord]:
-        prefix = f"{self.topic}/{self.partition}/"
-        return [RawRecord(self.stream, f"{prefix}{r.offset}", r.value) for r in self._current]
+    def get_current(self) -> RawBatch:
+        return RawBatch(
+            self.stream,
+            f"{self.topic}/{self.partition}/",
+            [r.offset for r in self._current],
+            [r.value for r in self._current],
+        )
 
     def get_current_timestamp(self) -> Timestamp:
         return Timestamp(micros=min(r.timestamp_ms for r in self._current) * 1000)
@@ -260,7 +264,7 @@ class KafkaTopicsSource(UnboundedSource):
 
 
 class ReadFromKafka(beam.PTransform):
-    """-> list[RawRecord] per poll of one partition, timestamped with the
+    """-> RawBatch per poll of one partition, timestamped with the
     oldest record timestamp in it."""
 
     def __init__(self, config: KafkaReadConfig) -> None:

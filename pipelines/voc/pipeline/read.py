@@ -10,11 +10,11 @@ import orjson
 from voc.contracts.streams import INPUT_STREAMS
 from voc.contracts.validate import to_micros
 from voc.pipeline.coders import RecordBatch
-from voc.pipeline.elements import RawRecord
+from voc.pipeline.elements import RawBatch
 
 
 class ReadLinesFn(beam.DoFn):
-    """(stream, path) -> list[RawRecord] of up to `batch_size` lines, bytes
+    """(stream, path) -> RawBatch of up to `batch_size` lines, bytes
     untouched (a bad line is the validator's business, not the reader's)."""
 
     def __init__(self, batch_size: int) -> None:
@@ -22,24 +22,26 @@ class ReadLinesFn(beam.DoFn):
 
     def process(self, element: tuple[str, str]):
         stream, path = element
-        name = Path(path).name
-        batch: list[RawRecord] = []
+        prefix = f"{Path(path).name}:"
+        positions: list[int] = []
+        payloads: list[bytes] = []
         with open(path, "rb") as fh:
             for lineno, line in enumerate(fh, start=1):
                 payload = line.rstrip(b"\r\n")
                 if payload.strip():
-                    batch.append(RawRecord(stream, f"{name}:{lineno}", payload))
-                if len(batch) >= self.batch_size:
-                    yield batch
-                    batch = []
-        if batch:
-            yield batch
+                    positions.append(lineno)
+                    payloads.append(payload)
+                if len(payloads) >= self.batch_size:
+                    yield RawBatch(stream, prefix, positions, payloads)
+                    positions, payloads = [], []
+        if payloads:
+            yield RawBatch(stream, prefix, positions, payloads)
 
 
 class ReadStreamFiles(beam.PTransform):
     """Reads `<stream>.jsonl` for each input stream present in `input_dir`.
 
-    Emits: list[RawRecord] (global window, no event time yet: ValidateEvents
+    Emits: RawBatch (global window, no event time yet: ValidateEvents
     parses it).
     """
 

@@ -4,17 +4,17 @@ is paid once per batch, not once per record."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from voc.contracts.streams import INPUT_STREAMS
-from voc.contracts.validate import DeadLetter, to_micros, validate_record
+from voc.contracts.validate import Rejected, dead_letter, parse_payload, to_micros
 from voc.pipeline.coders import as_batches
-from voc.pipeline.elements import RawRecord, ValidRecord
+from voc.pipeline.contacts import CONTACT_STREAMS
+from voc.pipeline.elements import RawBatch, ValidRecord
 
 DEAD_LETTERS = "dead_letters"
+STREAMS = {str(s): s for s in INPUT_STREAMS}
 
 
 class ValidateBatchFn(beam.DoFn):
@@ -22,32 +22,34 @@ class ValidateBatchFn(beam.DoFn):
         self.valid = Metrics.counter("validate", "valid")
         self.invalid = Metrics.counter("validate", "dead_letters")
 
-    def process(self, batch: list[RawRecord]):
-        rows: dict[str, list[dict]] = defaultdict(list)
-        valid: list[ValidRecord] = []
+    def process(self, batch: RawBatch):
+        stream = STREAMS[batch.stream]
+        rows: list[dict] = []
         dead: list[dict] = []
-        streams = {str(s): s for s in INPUT_STREAMS}
-        for raw in batch:
-            result = validate_record(streams[raw.stream], raw.payload, raw.source)
-            if isinstance(result, DeadLetter):
-                dead.append(result.to_dict())
-                continue
-            valid.append(ValidRecord(raw.stream, to_micros(result["event_time"]), result))
-            rows[raw.stream].append(result)
-        self.valid.inc(len(valid))
+        for position, payload in zip(batch.positions, batch.payloads, strict=True):
+            result = parse_payload(stream, payload)
+            if isinstance(result, Rejected):
+                source = f"{batch.source_prefix}{position}"
+                dead.append(dead_letter(batch.stream, source, result.reason, payload).to_dict())
+            else:
+                rows.append(result)
+        self.valid.inc(len(rows))
         self.invalid.inc(len(dead))
-        for stream, records in rows.items():
-            yield beam.pvalue.TaggedOutput(stream, records)
+        if rows:
+            yield beam.pvalue.TaggedOutput(batch.stream, rows)
+            if stream in CONTACT_STREAMS:
+                # Only these can hold contacts: app events go to their table only.
+                yield [ValidRecord(batch.stream, to_micros(r["event_time"]), r) for r in rows]
         if dead:
             yield beam.pvalue.TaggedOutput(DEAD_LETTERS, dead)
-        if valid:
-            yield valid
 
 
 class ValidateEvents(beam.PTransform):
-    """list[RawRecord] -> outputs, each element a batch:
+    """RawBatch -> outputs, each element a batch:
 
-    - main (`valid`): list[ValidRecord] (event time parsed from the payload);
+    - main (`contact_records`): list[ValidRecord] (event time parsed from the
+      payload) of the streams that can hold contacts (calls, ticket events,
+      social posts);
     - one output per stream name: list of that stream's schema-valid dicts;
     - `dead_letters`: list of dead-letter dicts (schemas/dead_letter.schema.json).
 
@@ -56,7 +58,8 @@ class ValidateEvents(beam.PTransform):
 
     def expand(self, raw_batches):
         outputs = raw_batches | "Validate" >> beam.ParDo(ValidateBatchFn()).with_outputs(
-            DEAD_LETTERS, *(str(s) for s in INPUT_STREAMS), main="valid"
+            DEAD_LETTERS, *(str(s) for s in INPUT_STREAMS), main="contact_records"
         )
-        as_batches(*(outputs[tag] for tag in ("valid", DEAD_LETTERS, *map(str, INPUT_STREAMS))))
+        tags = ("contact_records", DEAD_LETTERS, *map(str, INPUT_STREAMS))
+        as_batches(*(outputs[tag] for tag in tags))
         return outputs
