@@ -1,5 +1,6 @@
 """Kafka -> Beam (Prism, streaming) -> DuckDB, against the raw kafka-python
-consume rate of the same topics, measured in the same run on the same broker.
+consume rate of the same topics (the median of three reads), measured in the
+same run on the same broker.
 
 The pipeline runs twice with the same consumer group: once over every record,
 then once more with nothing left to read. The second run is the fixed cost of
@@ -93,8 +94,12 @@ def main() -> None:
             for f in sorted((tmp / "streams").glob("*.jsonl")):
                 events += produce_path(info.bootstrap, f).produced
             log(f"produced {events:,} records")
-            n, raw_s = raw_consume_all(info.bootstrap)
-            log(f"raw consume: {n:,} in {raw_s:.2f} s")
+            # The baseline varies by +-15% from one read to the next on a
+            # shared 2-core machine: the median of three reads is the figure.
+            reads = [raw_consume_all(info.bootstrap) for _ in range(3)]
+            n, raw_s = sorted(reads, key=lambda r: r[1])[1]
+            times = ", ".join(f"{s:.2f}" for _, s in reads)
+            log(f"raw consume: {n:,} in {times} s (median {raw_s:.2f})")
             pipe_s = run_pipeline(prism, tmp / "wh.duckdb", info.bootstrap)
             log(f"pipeline: {events:,} in {pipe_s:.1f} s")
             fixed_s = run_pipeline(prism, tmp / "wh.duckdb", info.bootstrap)
