@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
-from apache_beam.transforms.window import TimestampedValue
 
 from voc.catalog import load_catalog
 from voc.contracts.streams import INPUT_STREAMS, Stream
-from voc.contracts.validate import to_micros
 from voc.detect.spike import SpikeParams
 from voc.kafka.topics import ALERTS, DEAD_LETTERS
 from voc.pipeline.contacts import ExtractContacts
@@ -27,7 +25,7 @@ from voc.pipeline.detect import DetectBreakpoints
 from voc.pipeline.options import VocOptions
 from voc.pipeline.publish import PublishToKafka
 from voc.pipeline.read import ReadStreamFiles, stream_start_s
-from voc.pipeline.recover import Recovered
+from voc.pipeline.recover import ReadRecovered, Recovered, remove_snapshots, snapshot_path
 from voc.pipeline.sink import WriteToWarehouse
 from voc.pipeline.stitch import StitchJourneys
 from voc.pipeline.tag import TagRootCause
@@ -61,9 +59,8 @@ def build_pipeline(
         for stream in INPUT_STREAMS
     }
     # (table, rows inserted) per batch written
-    replayed = p | "RecoveredRecords" >> beam.Create(
-        [recovered.records] if recovered.records else []
-    )
+    snapshot = snapshot_path(warehouse)
+    replayed = p | "RecoveredRecords" >> ReadRecovered(recovered, "records", snapshot)
     # list[ValidRecord] read back from the warehouse: contacts that never came out tagged
     contacts = checked.contact_records | "ExtractContacts" >> ExtractContacts()
     recovered_contacts = replayed | "ExtractRecoveredContacts" >> ExtractContacts()
@@ -79,7 +76,7 @@ def build_pipeline(
     # list[StitchedContact], journeys read from raw.app_events once stored
     tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model)
     # list of tagged-contact dicts
-    baseline = p | "RecoveredContacts" >> _create_batch(recovered.tagged)
+    baseline = p | "RecoveredContacts" >> ReadRecovered(recovered, "tagged", snapshot)
     alerts = (tagged, baseline) | "DetectBreakpoints" >> DetectBreakpoints(
         SpikeParams(window_s=opts.window_s),
         stage_of={s.id: s.stage for s in catalog.scenarios},
@@ -102,14 +99,6 @@ def build_pipeline(
             | "EachDeadLetter" >> beam.FlatMap(lambda rows: rows)
             | "PublishDeadLetters" >> PublishToKafka(publish_to, DEAD_LETTERS, "dead_letter_id")
         )
-
-
-def _create_batch(rows: list[dict]) -> beam.PTransform:
-    """One batch of tagged-contact rows, timestamped with the oldest one."""
-    oldest_s = min((to_micros(r["event_time"]) for r in rows), default=0) / 1e6
-    return beam.Create([rows] if rows else []) | beam.Map(
-        lambda batch: TimestampedValue(batch, oldest_s)
-    )
 
 
 @dataclass
@@ -137,6 +126,7 @@ def run(opts: VocOptions, source: beam.PTransform | None = None) -> RunResult:
         result = p.result
     finally:
         close_shared()
+        remove_snapshots(opts.warehouse)
     return RunResult(_counters(result))
 
 
@@ -164,6 +154,7 @@ def run_streaming(opts: VocOptions, kafka: KafkaReadConfig, *, publish: bool = T
         result.wait_until_finish()
     finally:
         close_shared()
+        remove_snapshots(opts.warehouse)
     reconciled = reconcile(opts)
     return RunResult(_counters(result), recovered=len(recovered.records), reconciled=reconciled)
 
@@ -195,6 +186,7 @@ def reconcile(opts: VocOptions) -> int:
             build_pipeline(p, batch_opts, beam.Create([]), Recovered(records=missing.records))
     finally:
         close_shared()
+        remove_snapshots(batch_opts.warehouse)
     return len(missing.records)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from voc.catalog import PRIORITIES, Catalog
 from voc.warehouse.tables import RAW_SCHEMA
@@ -149,11 +150,18 @@ def _insert(
 ) -> None:
     if not rows:
         return
-    placeholders = ", ".join("?" for _ in columns)
-    con.executemany(
-        f"INSERT INTO {RAW_SCHEMA}.{table} ({', '.join(columns)}) VALUES ({placeholders})",
-        rows,
-    )
+    # One Arrow table, one INSERT: executemany runs a statement per row (1.2 s
+    # for the 1,411-scenario catalog, on every pipeline start).
+    transposed = zip(*rows, strict=True)  # every row has every column
+    batch = pa.table({name: list(values) for name, values in zip(columns, transposed, strict=True)})
+    names = ", ".join(columns)
+    con.register("_voc_catalog_rows", batch)
+    try:
+        con.execute(
+            f"INSERT INTO {RAW_SCHEMA}.{table} ({names}) SELECT {names} FROM _voc_catalog_rows"
+        )
+    finally:
+        con.unregister("_voc_catalog_rows")
 
 
 def _department_zh_names(catalog: Catalog) -> dict[str, str]:
