@@ -55,8 +55,7 @@ class RecordBatch(list):
 registry.register_coder(RecordBatch, BatchCoder)
 
 
-def as_batches(*pcolls):
+def as_batches(*pcolls) -> None:
     """Mark PCollections of list elements as batches, so that BatchCoder is used."""
     for pcoll in pcolls:
         pcoll.element_type = RecordBatch
-    return pcolls[0] if len(pcolls) == 1 else pcolls

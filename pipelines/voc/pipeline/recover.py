@@ -72,7 +72,7 @@ class ReadRecovered(beam.PTransform):
         self.part = part
         self.path = snapshot.with_name(f"{snapshot.name}.{part}.pickle")
         rows = getattr(recovered, part)
-        self.oldest_s = min((to_micros(_time_of(r)) for r in rows), default=0) / 1e6
+        self.oldest_s = min(map(_micros_of, rows), default=0) / 1e6
         self.empty = not rows
         if rows:
             self.path.write_bytes(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
@@ -101,8 +101,8 @@ def remove_snapshots(warehouse: str | Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _time_of(row: ValidRecord | dict[str, Any]) -> str:
-    return row.record["event_time"] if isinstance(row, ValidRecord) else row["event_time"]
+def _micros_of(row: ValidRecord | dict[str, Any]) -> int:
+    return row.event_time_us if isinstance(row, ValidRecord) else to_micros(row["event_time"])
 
 
 def recover(warehouse: Path, *, baseline_horizon_s: int) -> Recovered:
