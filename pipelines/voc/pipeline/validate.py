@@ -7,14 +7,13 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from voc.contracts.streams import INPUT_STREAMS
+from voc.contracts.streams import INPUT_STREAMS, Stream
 from voc.contracts.validate import Rejected, dead_letter, parse_payload, to_micros
 from voc.pipeline.coders import as_batches
 from voc.pipeline.contacts import CONTACT_STREAMS
 from voc.pipeline.elements import RawBatch, ValidRecord
 
 DEAD_LETTERS = "dead_letters"
-STREAMS = {str(s): s for s in INPUT_STREAMS}
 
 
 class ValidateBatchFn(beam.DoFn):
@@ -23,7 +22,7 @@ class ValidateBatchFn(beam.DoFn):
         self.invalid = Metrics.counter("validate", "dead_letters")
 
     def process(self, batch: RawBatch):
-        stream = STREAMS[batch.stream]
+        stream = Stream(batch.stream)  # once per batch: a batch is one stream
         rows: list[dict] = []
         dead: list[dict] = []
         for position, payload in zip(batch.positions, batch.payloads, strict=True):
