@@ -16,7 +16,6 @@ import pandas as pd
 from voc import calendar
 
 
-
 def model(dbt, session):
     dbt.config(materialized="table")
     years = [2025, 2026]
