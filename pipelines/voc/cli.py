@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "untagged": ("voc.commands.untagged:untagged", "Cluster untagged contacts, with examples."),
     "kafka": ("voc.commands.kafka:kafka", "Start, stop and inspect the project's Kafka broker."),
     "produce": ("voc.commands.produce:produce", "Publish stream files to Kafka topics."),
+    "alerts": ("voc.commands.alerts:alerts", "Alert episodes, owners, and delivery to channels."),
 }
 
 

@@ -13,6 +13,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from voc.warehouse.loop_tables import ensure_loop_tables
 from voc.warehouse.tables import RAW_SCHEMA, RAW_TABLES, RawTable
 
 _ARROW = {
@@ -37,6 +38,7 @@ def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for table in RAW_TABLES.values():
         con.execute(table.ddl())
+    ensure_loop_tables(con)
     return con
 
 

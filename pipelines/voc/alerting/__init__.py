@@ -1,0 +1,1 @@
+"""Alerts as episodes with owners, routed and delivered through an outbox."""
