@@ -12,7 +12,7 @@ from voc.pipeline.recover import ReadRecovered, Recovered, remove_snapshots, sna
 
 def test_recovered_rows_come_back_as_one_batch_and_the_snapshot_is_removed(tmp_path):
     # GIVEN tagged contacts and a contact record read back from a warehouse
-    warehouse = tmp_path / "wh.duckdb"
+    store = tmp_path / "wh.raw"
     tagged = [
         {"contact_id": "c-2", "event_time": "2026-01-01T00:02:00Z"},
         {"contact_id": "c-1", "event_time": "2026-01-01T00:01:00Z"},
@@ -21,20 +21,20 @@ def test_recovered_rows_come_back_as_one_batch_and_the_snapshot_is_removed(tmp_p
     recovered = Recovered(records=records, tagged=tagged)
     # WHEN a pipeline reads both parts
     with beam.Pipeline() as p:
-        got_tagged = p | "Tagged" >> ReadRecovered(recovered, "tagged", snapshot_path(warehouse))
-        got_records = p | "Records" >> ReadRecovered(recovered, "records", snapshot_path(warehouse))
+        got_tagged = p | "Tagged" >> ReadRecovered(recovered, "tagged", snapshot_path(store))
+        got_records = p | "Records" >> ReadRecovered(recovered, "records", snapshot_path(store))
         # THEN each part is one batch, as it was
         assert_that(got_tagged, equal_to([tagged]), label="tagged")
         assert_that(got_records, equal_to([records]), label="records")
-    assert len(list(tmp_path.glob("wh.duckdb.recovered.*.pickle"))) == 2
+    assert len(list(store.glob("_recovered.*.pickle"))) == 2
     # AND the snapshot files go when the run is over
-    remove_snapshots(warehouse)
-    assert list(tmp_path.iterdir()) == []
+    remove_snapshots(store)
+    assert list(store.iterdir()) == []
 
 
 def test_nothing_recovered_writes_nothing_and_reads_nothing(tmp_path):
     with beam.Pipeline() as p:
-        got = p | ReadRecovered(Recovered(), "tagged", snapshot_path(tmp_path / "wh.duckdb"))
+        got = p | ReadRecovered(Recovered(), "tagged", snapshot_path(tmp_path / "wh.raw"))
         assert_that(got, equal_to([]))
     assert list(tmp_path.iterdir()) == []
 

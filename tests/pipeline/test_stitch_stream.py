@@ -1,5 +1,5 @@
 """StitchJourneys under Beam's TestStream: out-of-order and late records in
-event time, journey events read back from a real DuckDB warehouse."""
+event time, journey events read back from the raw store's Parquet files."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
 from voc.contracts.validate import from_micros
-from voc.pipeline.elements import Contact
-from voc.pipeline.sink import WriteToWarehouse
+from voc.pipeline.elements import Contact, StoreBatch
+from voc.pipeline.sink import WriteRanges
 from voc.pipeline.stitch import StitchJourneys
 
 S = 1_000_000
 
 
 def app_event(t_s: int, stage: str, name: str) -> TimestampedValue:
-    """A batch of one app event, as ValidateEvents hands it to the raw.app_events sink."""
+    """A read of one app event, as ValidateEvents hands it to the app_events sink."""
     rec = {
         "event_id": f"app-{t_s}",
         "event_time": from_micros(t_s * S),
@@ -28,7 +28,7 @@ def app_event(t_s: int, stage: str, name: str) -> TimestampedValue:
         "event_name": name,
         "order_id": "o1",
     }
-    return TimestampedValue([rec], t_s)
+    return TimestampedValue(StoreBatch("app_events", "app.jsonl:", t_s, t_s, [rec], [t_s], []), t_s)
 
 
 def contact(cid: str, t_s: int, customer: str | None = "cus-1") -> TimestampedValue:
@@ -65,14 +65,12 @@ def test_out_of_order_journey_event_counts_and_late_records_are_kept_and_flagged
         .advance_watermark_to_infinity(tag="app")
         .advance_watermark_to_infinity(tag="contacts")
     )
-    warehouse = str(tmp_path / "wh.duckdb")
+    store = str(tmp_path / "store")
     with beam.Pipeline(options=streaming()) as p:
         # WHEN the contacts are stitched, the journey events stored first
         inputs = p | stream
-        stored = inputs["app"] | WriteToWarehouse("app_events", warehouse, batched=True)
-        stitched = (stored, inputs["contacts"]) | StitchJourneys(
-            warehouse, lookback_s=3600, recent_n=5
-        )
+        stored = inputs["app"] | WriteRanges(store)
+        stitched = (stored, inputs["contacts"]) | StitchJourneys(store, lookback_s=3600, recent_n=5)
         out = stitched | beam.FlatMap(
             lambda batch: [
                 (s.contact.contact_id, s.journey_stage, s.recent_events, s.is_late) for s in batch

@@ -53,6 +53,28 @@ from voc.paths import DEFAULT_CATALOG
     help="Kafka: stop after this many seconds without input (default: run until SIGINT).",
 )
 @click.option("--no-publish", is_flag=True, help="Kafka: don't publish alerts/dead letters.")
+@click.option(
+    "--instances",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Kafka: how many instances of the job share the topics (each reads the partitions "
+    "p with p %% instances == --instance; all write one raw store).",
+)
+@click.option(
+    "--instance",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Kafka: which of the --instances this one is (0-based).",
+)
+@click.option(
+    "--raw-store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the raw store every worker appends Parquet files to "
+    "[default: <warehouse stem>.raw beside the warehouse].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
 def run(
     source,
@@ -66,6 +88,9 @@ def run(
     bounded,
     until_idle,
     no_publish,
+    instances,
+    instance,
+    raw_store,
     as_json,
 ):
     """Run the pipeline: validate, stitch, tag, detect, and write the warehouse.
@@ -76,6 +101,8 @@ def run(
       voc run --input data/ --warehouse wh.duckdb --json
     """
     started = time.perf_counter()
+    if instance >= instances:
+        fail(f"--instance {instance} must be below --instances {instances}")
     if source == "kafka":
         summary = run_kafka_pipeline(
             bootstrap,
@@ -87,11 +114,14 @@ def run(
             bounded=bounded,
             until_idle_s=until_idle,
             publish=not no_publish,
+            instance=instance,
+            instances=instances,
+            raw_store=raw_store,
         )
     else:
         if input_dir is None:
             fail("--input DIR is required with --source files (write one with `voc simulate`)")
-        summary = run_pipeline(input_dir, warehouse, catalog, tag_model, window_s)
+        summary = run_pipeline(input_dir, warehouse, catalog, tag_model, window_s, raw_store)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
         emit_json(summary)
@@ -99,7 +129,7 @@ def run(
         err.print_json(data=summary)
 
 
-def run_pipeline(input_dir, warehouse, catalog, tag_model, window_s) -> dict:
+def run_pipeline(input_dir, warehouse, catalog, tag_model, window_s, raw_store=None) -> dict:
     from voc.loop import warehouse_summary
     from voc.pipeline.job import embedded_options
     from voc.pipeline.job import run as run_job
@@ -110,6 +140,7 @@ def run_pipeline(input_dir, warehouse, catalog, tag_model, window_s) -> dict:
         catalog=str(catalog),
         tag_model=str(tag_model) if tag_model else None,
         window_s=window_s,
+        raw_store=str(raw_store) if raw_store else None,
     )
     with step(f"pipeline {input_dir} -> {warehouse}"):
         result = run_job(opts)
@@ -119,8 +150,23 @@ def run_pipeline(input_dir, warehouse, catalog, tag_model, window_s) -> dict:
 
 
 def run_kafka_pipeline(
-    bootstrap, group, warehouse, catalog, tag_model, window_s, *, bounded, until_idle_s, publish
+    bootstrap,
+    group,
+    warehouse,
+    catalog,
+    tag_model,
+    window_s,
+    *,
+    bounded,
+    until_idle_s,
+    publish,
+    instance=0,
+    instances=1,
+    raw_store=None,
+    before_store=None,
 ) -> dict:
+    """`before_store` (tests only): a transform put between validation and
+    the raw-store sinks, e.g. a Reshuffle that breaks fusion."""
     import signal
 
     from voc.kafka.broker import bootstrap as broker_bootstrap
@@ -150,6 +196,7 @@ def run_kafka_pipeline(
             "catalog": str(catalog),
             "tag_model": str(tag_model) if tag_model else None,
             "window_s": window_s,
+            "raw_store": str(raw_store) if raw_store else None,
         }
     )
     config = kafka_source.KafkaReadConfig(
@@ -158,6 +205,8 @@ def run_kafka_pipeline(
         streams=("calls", "ticket_events", "app_events", "social_posts"),
         bounded=bounded,
         until_idle_s=until_idle_s,
+        instance=instance,
+        instances=instances,
     )
     kafka_source.STOP.clear()
 
@@ -177,7 +226,7 @@ def run_kafka_pipeline(
             else "until SIGINT"
         )
         with step(f"pipeline kafka {bootstrap} ({how}) -> {warehouse}"):
-            result = run_streaming(opts, config, publish=publish)
+            result = run_streaming(opts, config, publish=publish, before_store=before_store)
     finally:
         for s, h in old.items():
             signal.signal(s, h)

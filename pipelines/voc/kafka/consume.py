@@ -133,6 +133,10 @@ class BatchConsumer:
         """The offset of the next record each partition will return."""
         return {(tp.topic, tp.partition): self._consumer.position(tp) for tp in self._tps}
 
+    def seek(self, tp: TP, offset: int) -> None:
+        """Read `tp` from `offset` on."""
+        self._consumer.seek(TopicPartition(*tp), offset)
+
     def poll(self) -> list[Batch]:
         """One fetch: up to `max_records` records, grouped by partition."""
         polled = self._consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
@@ -258,6 +262,17 @@ def end_offsets(bootstrap: str, topics: Iterable[str], *, timeout_s: float = 10)
         bootstrap, topics, f"voc-end-offsets-{uuid.uuid4().hex[:8]}", timeout_s=timeout_s
     ) as consumer:
         return consumer.end_offsets()
+
+
+def committed_offsets(
+    bootstrap: str, group_id: str, partitions: Iterable[TP], *, timeout_s: float = 10
+) -> dict[TP, int | None]:
+    """The group's committed offset of each partition (None where it has none)."""
+    tps = list(partitions)
+    if not tps:
+        return {}
+    with BatchConsumer(bootstrap, [], group_id, partitions=tps, timeout_s=timeout_s) as consumer:
+        return consumer.committed()
 
 
 def raw_consume(bootstrap: str, topic: str, *, timeout_s: float = 300) -> ConsumeRate:

@@ -13,7 +13,7 @@ from typing import Any
 
 from apache_beam.coders import Coder, registry
 
-from voc.pipeline.elements import RawBatch
+from voc.pipeline.elements import RawBatch, StoreBatch
 
 # A typical record of ours pickles to a few hundred bytes; the metric is an
 # estimate either way.
@@ -30,6 +30,8 @@ class BatchCoder(Coder):
     def estimate_size(self, value: Any) -> int:
         if isinstance(value, RawBatch):
             return sum(map(len, value.payloads))
+        if isinstance(value, StoreBatch):
+            return BYTES_PER_RECORD * (len(value.rows) + len(value.dead_letters))
         try:
             return BYTES_PER_RECORD * len(value)
         except TypeError:

@@ -15,6 +15,24 @@ class RawBatch(NamedTuple):
     source_prefix: str  # "file.jsonl:" or "topic/partition/"
     positions: list[int]  # line numbers or offsets
     payloads: list[bytes]
+    # The first position this read covers (a Kafka reader's position before
+    # the poll: offsets with no record, e.g. transaction markers, are covered
+    # too); None = the first record's.
+    covers_from: int | None = None
+
+
+class StoreBatch(NamedTuple):
+    """What one RawBatch leaves for the raw store: its valid rows (with their
+    positions) and its dead letters, and the source range it covers, written
+    together (voc.warehouse.store: the range is the name of the rows' file)."""
+
+    stream: str
+    source_prefix: str
+    first: int
+    last: int
+    rows: list[dict[str, Any]]
+    positions: list[int]
+    dead_letters: list[dict[str, Any]]
 
 
 class ValidRecord(NamedTuple):

@@ -1,16 +1,19 @@
 """The VOC Loop Beam job. This module wires the stages and nothing else:
 reading it tells the whole data flow.
 
-    raw records ─ ValidateEvents ─┬─ dead letters ───────────────────────► raw.dead_letters
-                                  ├─ valid records per stream ───────────► raw.<stream>
-                                  └─ ExtractContacts ─ StitchJourneys (+ stored raw.app_events)
-                                        ─ TagRootCause ─┬────────────────► raw.contacts
-                                                        └─ DetectBreakpoints ► raw.alerts
+    raw records ─ ValidateEvents ─┬─ rows + dead letters of each read ─► store <stream>/
+                                  └─ ExtractContacts ─ StitchJourneys (+ stored app_events files)
+                                        ─ TagRootCause ─┬────────────────► store contacts/
+                                                        └─ DetectBreakpoints ► store alerts/
+
+The job writes only the raw store (append-only Parquet, voc.warehouse.store);
+the process that launches it loads the store into the DuckDB warehouse's
+`raw.*` tables (voc.warehouse.load), before, during and after the run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import apache_beam as beam
@@ -22,11 +25,11 @@ from voc.detect.spike import SpikeParams
 from voc.kafka.topics import ALERTS, DEAD_LETTERS
 from voc.pipeline.contacts import ExtractContacts
 from voc.pipeline.detect import DetectBreakpoints
-from voc.pipeline.options import VocOptions
+from voc.pipeline.options import VocOptions, raw_store_of
 from voc.pipeline.publish import PublishToKafka
 from voc.pipeline.read import ReadStreamFiles, stream_start_s
 from voc.pipeline.recover import ReadRecovered, Recovered, remove_snapshots, snapshot_path
-from voc.pipeline.sink import WriteToWarehouse
+from voc.pipeline.sink import WriteRanges, WriteRows
 from voc.pipeline.stitch import StitchJourneys
 from voc.pipeline.tag import TagRootCause
 from voc.pipeline.validate import ValidateEvents
@@ -41,25 +44,29 @@ def build_pipeline(
     source: beam.PTransform | None = None,
     recovered: Recovered | None = None,
     publish_to: str | None = None,
+    before_store: beam.PTransform | None = None,
 ):
     """Add the whole job to `p`. `source` emits RawBatch elements (default:
     the stream files); `recovered` is state read back from the warehouse after a restart;
-    `publish_to` is a Kafka bootstrap address for the alert and dead-letter topics."""
+    `publish_to` is a Kafka bootstrap address for the alert and dead-letter topics;
+    `before_store` (tests) is put between validation and the raw-store sinks,
+    e.g. a Reshuffle that breaks fusion."""
     catalog = load_catalog(opts.catalog)
-    warehouse, batch = opts.warehouse, opts.batch_size
+    store, batch = raw_store_of(opts), opts.batch_size
     recovered = recovered or Recovered()
 
     raw = p | "Read" >> (source or ReadStreamFiles(opts.input_dir, batch))
     # RawBatch: a file chunk or a Kafka poll
     checked = raw | "ValidateEvents" >> ValidateEvents()
-    # contact_records: list[ValidRecord] | <stream>: list[dict] | dead_letters: list[dict]
-    stored = {
-        stream: checked[str(stream)]
-        | f"Store{stream.title()}" >> WriteToWarehouse(str(stream), warehouse, batched=True)
-        for stream in INPUT_STREAMS
-    }
-    # (table, rows inserted) per batch written
-    snapshot = snapshot_path(warehouse)
+    # contact_records: list[ValidRecord] | <stream>: StoreBatch | dead_letters: list[dict]
+    stored = {}
+    for stream in INPUT_STREAMS:
+        reads = checked[str(stream)]
+        if before_store is not None:
+            reads = reads | f"BeforeStore{stream.title()}" >> before_store
+        stored[stream] = reads | f"Store{stream.title()}" >> WriteRanges(store)
+    # (stream, rows stored) per read, once its range file is durable
+    snapshot = snapshot_path(store)
     replayed = p | "RecoveredRecords" >> ReadRecovered(recovered, "records", snapshot)
     # list[ValidRecord] read back from the warehouse: contacts that never came out tagged
     contacts = checked.contact_records | "ExtractContacts" >> ExtractContacts()
@@ -71,9 +78,9 @@ def build_pipeline(
         contacts,
         recovered_contacts,
     ) | "StitchJourneys" >> StitchJourneys(
-        warehouse, opts.lookback_s, opts.recent_n, opts.shards, bounded=bounded
+        store, opts.lookback_s, opts.recent_n, opts.shards, bounded=bounded
     )
-    # list[StitchedContact], journeys read from raw.app_events once stored
+    # list[StitchedContact], journeys read from the store's app_events files
     tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model)
     # list of tagged-contact dicts
     baseline = p | "RecoveredContacts" >> ReadRecovered(recovered, "tagged", snapshot)
@@ -87,11 +94,8 @@ def build_pipeline(
         bounded=bounded,
     )
     # alert dict
-    _ = tagged | "StoreContacts" >> WriteToWarehouse("contacts", warehouse, batched=True)
-    _ = alerts | "StoreAlerts" >> WriteToWarehouse("alerts", warehouse, batch)
-    _ = checked.dead_letters | "StoreDeadLetters" >> WriteToWarehouse(
-        "dead_letters", warehouse, batched=True
-    )
+    _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True)
+    _ = alerts | "StoreAlerts" >> WriteRows("alerts", store, batch)
     if publish_to:
         _ = alerts | "PublishAlerts" >> PublishToKafka(publish_to, ALERTS, "alert_id")
         _ = (
@@ -106,55 +110,90 @@ class RunResult:
     counters: dict[str, int]
     recovered: int = 0
     reconciled: int = 0
+    # rows the run added to each warehouse table (loaded from the store)
+    inserted: dict[str, int] = field(default_factory=dict)
 
 
-def run(opts: VocOptions, source: beam.PTransform | None = None) -> RunResult:
-    """Run the job to completion on this machine and return its Beam counters."""
+def load_warehouse(opts: VocOptions, *, catalog: bool = False):
+    """Load the raw store into the warehouse file (and the catalog tables)."""
     from voc.warehouse.catalog_tables import load_catalog_tables
-    from voc.warehouse.duck import close_shared, open_warehouse
+    from voc.warehouse.duck import open_warehouse
+    from voc.warehouse.load import load_store
+    from voc.warehouse.store import RawStore, remove_tmp
 
+    store = RawStore(raw_store_of(opts))
     con = open_warehouse(opts.warehouse)
     try:
-        load_catalog_tables(con, load_catalog(opts.catalog))
+        if catalog:
+            load_catalog_tables(con, load_catalog(opts.catalog))
+        remove_tmp(store)
+        return load_store(con, store)
     finally:
         con.close()
+
+
+def run(
+    opts: VocOptions,
+    source: beam.PTransform | None = None,
+    before_store: beam.PTransform | None = None,
+) -> RunResult:
+    """Run the job to completion on this machine, load what it stored into the
+    warehouse, and return its Beam counters."""
+    load_warehouse(opts, catalog=True)
     if source is None and opts.detect_origin_s is None:
         opts.detect_origin_s = stream_start_s(opts.input_dir)
     try:
         with beam.Pipeline(options=opts) as p:
-            build_pipeline(p, opts, source)
+            build_pipeline(p, opts, source, before_store=before_store)
         result = p.result
     finally:
-        close_shared()
-        remove_snapshots(opts.warehouse)
-    return RunResult(_counters(result))
+        remove_snapshots(raw_store_of(opts))
+    loaded = load_warehouse(opts)
+    return RunResult(_counters(result), inserted=loaded.inserted)
 
 
-def run_streaming(opts: VocOptions, kafka: KafkaReadConfig, *, publish: bool = True) -> RunResult:
+def run_streaming(
+    opts: VocOptions,
+    kafka: KafkaReadConfig,
+    *,
+    publish: bool = True,
+    before_store: beam.PTransform | None = None,
+    load_interval_s: float = 5.0,
+) -> RunResult:
     """Run the job on Kafka with the streaming Prism runner until the readers
-    finish (bounded mode, --until-idle, or SIGINT/SIGTERM), after recovering
-    state from the warehouse."""
-    from voc.pipeline.kafka_source import ReadFromKafka
-    from voc.pipeline.recover import recover
-    from voc.warehouse.catalog_tables import load_catalog_tables
-    from voc.warehouse.duck import close_shared, open_warehouse
+    finish (bounded mode, --until-idle, or SIGINT/SIGTERM), after loading what
+    the store already holds and recovering state from the warehouse. The store
+    is loaded into the warehouse every `load_interval_s` while the job runs."""
+    import dataclasses
 
-    con = open_warehouse(opts.warehouse)
-    try:
-        load_catalog_tables(con, load_catalog(opts.catalog))
-    finally:
-        con.close()
+    from voc.pipeline.kafka_source import ReadFromKafka, commit_durable
+    from voc.pipeline.recover import recover
+    from voc.warehouse.load import StoreLoader
+    from voc.warehouse.store import RawStore
+
+    store = raw_store_of(opts)
+    kafka = dataclasses.replace(kafka, store=store)
+    load_warehouse(opts, catalog=True)
     recovered = recover(opts.warehouse, baseline_horizon_s=opts.baseline_horizon_s)
     p = beam.Pipeline(options=opts)
     build_pipeline(
-        p, opts, ReadFromKafka(kafka), recovered, publish_to=kafka.bootstrap if publish else None
+        p,
+        opts,
+        ReadFromKafka(kafka),
+        recovered,
+        publish_to=kafka.bootstrap if publish else None,
+        before_store=before_store,
     )
     try:
-        result = p.run()
-        result.wait_until_finish()
+        with StoreLoader(opts.warehouse, RawStore(store), load_interval_s) as loader:
+            result = p.run()
+            result.wait_until_finish()
+        if loader.error is not None:
+            raise loader.error
     finally:
-        close_shared()
-        remove_snapshots(opts.warehouse)
+        remove_snapshots(store)
+    load_warehouse(opts)
+    commit_durable(kafka)
     reconciled = reconcile(opts)
     return RunResult(_counters(result), recovered=len(recovered.records), reconciled=reconciled)
 
@@ -168,7 +207,6 @@ def reconcile(opts: VocOptions) -> int:
     issue 35771, seen here after a broker restart); the raw tables are the
     durable truth, so the gap is closed from them rather than left."""
     from voc.pipeline.recover import recover
-    from voc.warehouse.duck import close_shared
 
     missing = recover(opts.warehouse, baseline_horizon_s=0)
     if not missing.records:
@@ -180,13 +218,14 @@ def reconcile(opts: VocOptions) -> int:
         window_s=opts.window_s,
         lookback_s=opts.lookback_s,
         recent_n=opts.recent_n,
+        raw_store=raw_store_of(opts),
     )
     try:
         with beam.Pipeline(options=batch_opts) as p:
             build_pipeline(p, batch_opts, beam.Create([]), Recovered(records=missing.records))
     finally:
-        close_shared()
-        remove_snapshots(batch_opts.warehouse)
+        remove_snapshots(raw_store_of(batch_opts))
+    load_warehouse(batch_opts)
     return len(missing.records)
 
 

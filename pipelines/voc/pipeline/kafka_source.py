@@ -1,18 +1,22 @@
 """ReadFromKafka: the four input topics as RawBatches, one Beam split per
 partition, on kafka-python and Beam's `apache_beam.io.unbounded_source`.
 
-Delivery: at-least-once from Kafka, exactly-once into the warehouse (every
-sink is idempotent by id). Offsets are committed to the consumer group only
-when the runner finalises a checkpoint, i.e. after the bundle that read the
-records - and the raw-table sinks fused into it - has completed; a crash
-before that re-reads them.
+Delivery: at-least-once from Kafka whatever the runner fuses, exactly-once
+into the warehouse (loading is idempotent by id). What is durable is what the
+raw store holds: every read of a partition is written as one range file named
+by the offsets it covers (voc.warehouse.store), and a reader that starts
+without a checkpoint (a restarted job) resumes each partition where the
+contiguous range files end, not where a finalised checkpoint said. The
+consumer group's committed offset is only a floor and a progress report: a
+checkpoint's finalisation commits what the store holds durably, never more.
 
 Event time is the Kafka record's timestamp (the producer sets it to the
 record's `event_time`). Watermark per partition: the newest timestamp read
-minus `max_out_of_order_s`; when the partition has been caught up for
-`idle_s`, the watermark also advances with the wall clock (`now - idle_s`),
-so that an idle partition does not hold back every window (DECISIONLOG.md,
-"Kafka watermark").
+minus `max_out_of_order_s`. A partition caught up for `idle_s` (nothing to
+read, at its end offset) follows the newest event time read from any
+partition of the job instead, minus the same bound, so an idle partition
+does not hold back every window and the rule never looks at the wall clock
+(DECISIONLOG.md, "Kafka delivery and watermark").
 
 Modes: `bounded` reads up to the end offsets seen when the reader starts and
 then finishes (tests, backfills); `until_idle_s` finishes a partition after
@@ -43,12 +47,17 @@ from voc.kafka.consume import BatchConsumer, commit
 from voc.kafka.topics import stream_of_topic, topic_for
 from voc.pipeline.coders import BatchCoder
 from voc.pipeline.elements import RawBatch
+from voc.warehouse.store import RawStore, kafka_source
 
 log = logging.getLogger(__name__)
 
 # Set by the `voc run` signal handlers; the readers run in this process
 # (LOOPBACK environment) and finish when they see it.
 STOP = threading.Event()
+
+# Newest record timestamp (ms) read from each partition by the readers of this
+# process: an idle partition's watermark follows the newest of them.
+_NEWEST_MS: dict[tuple[str, int], int] = {}
 
 
 @dataclass(frozen=True)
@@ -62,23 +71,52 @@ class KafkaReadConfig:
     idle_s: float = 5.0
     max_records: int = 2000
     poll_timeout_ms: int = 200
+    # The raw store the job writes: where a restarted reader resumes from.
+    store: str | None = None
+    # This job instance reads the partitions p with p % instances == instance
+    # (several instances of the job share the topics; see DECISIONLOG.md).
+    instance: int = 0
+    instances: int = 1
+
+
+def durable_next(config: KafkaReadConfig, topic: str, partition: int, start: int) -> int:
+    """Where the raw store's contiguous range files of a partition end, from `start`."""
+    if config.store is None:
+        return start
+    return RawStore(config.store).durable_next(
+        str(stream_of_topic(topic)), kafka_source(topic, partition), start
+    )
 
 
 class KafkaCheckpoint(CheckpointMark):
-    """The next offset to read in one partition; finalising commits it."""
+    """The next offset to read in one partition (for the runner to resume this
+    reader in the same job). Finalising commits to the consumer group only
+    what the raw store holds durably from `durable_from` on."""
 
-    def __init__(self, config: KafkaReadConfig, topic: str, partition: int, next_offset: int):
+    def __init__(
+        self,
+        config: KafkaReadConfig,
+        topic: str,
+        partition: int,
+        next_offset: int,
+        durable_from: int | None = None,
+    ):
         self.config = config
         self.topic = topic
         self.partition = partition
         self.next_offset = next_offset
+        self.durable_from = durable_from
 
     def finalize_checkpoint(self) -> None:
-        commit(
-            self.config.bootstrap,
-            self.config.group_id,
-            {(self.topic, self.partition): self.next_offset},
-        )
+        if self.config.store is None:
+            upto = self.next_offset
+        elif self.durable_from is None:
+            return
+        else:
+            upto = durable_next(self.config, self.topic, self.partition, self.durable_from)
+            if upto <= self.durable_from:
+                return
+        commit(self.config.bootstrap, self.config.group_id, {(self.topic, self.partition): upto})
 
 
 class KafkaPartitionReader(UnboundedReader):
@@ -90,6 +128,7 @@ class KafkaPartitionReader(UnboundedReader):
         self._buffer: list = []
         self._current = None
         self._next_offset: int | None = start
+        self._durable_from: int | None = start
         self._max_ts_ms: int | None = None
         self._last_data = time.monotonic()
         self._end: int | None = None
@@ -117,7 +156,13 @@ class KafkaPartitionReader(UnboundedReader):
                 start_offsets={tp: self._next_offset} if self._next_offset is not None else None,
             )
             if self._next_offset is None:
-                self._next_offset = consumer.positions()[tp]
+                # A fresh start: resume after what the store holds (the group's
+                # committed offset never runs ahead of it, so it is a floor).
+                committed = consumer.positions()[tp]
+                self._next_offset = durable_next(self.config, self.topic, self.partition, committed)
+                if self._next_offset != committed:
+                    consumer.seek(tp, self._next_offset)
+                self._durable_from = committed
             if self.config.bounded and self._end is None:
                 self._end = consumer.end_offsets()[tp]
         except (KafkaError, BrokerUnavailable) as exc:
@@ -141,10 +186,13 @@ class KafkaPartitionReader(UnboundedReader):
         # cost is paid once per poll, not once per record.
         batch, self._buffer = self._buffer, []
         self._current = batch
+        self._covers_from = self._next_offset
         self._next_offset = batch[-1].offset + 1
         self._last_data = time.monotonic()
         newest = max(r.timestamp_ms for r in batch)
         self._max_ts_ms = max(self._max_ts_ms or newest, newest)
+        key = (self.topic, self.partition)
+        _NEWEST_MS[key] = max(_NEWEST_MS.get(key, newest), newest)
         return True
 
     def _fill(self) -> None:
@@ -189,9 +237,10 @@ class KafkaPartitionReader(UnboundedReader):
     def get_current(self) -> RawBatch:
         return RawBatch(
             self.stream,
-            f"{self.topic}/{self.partition}/",
+            kafka_source(self.topic, self.partition),
             [r.offset for r in self._current],
             [r.value for r in self._current],
+            covers_from=self._covers_from,
         )
 
     def get_current_timestamp(self) -> Timestamp:
@@ -204,14 +253,17 @@ class KafkaPartitionReader(UnboundedReader):
         marks = []
         if self._max_ts_ms is not None:
             marks.append(self._max_ts_ms / 1000 - cfg.max_out_of_order_s)
-        if self._caught_up:
-            marks.append(time.time() - cfg.idle_s)
+        if self._caught_up and _NEWEST_MS:
+            # Idle: follow the newest event time of the job's other partitions.
+            marks.append(max(_NEWEST_MS.values()) / 1000 - cfg.max_out_of_order_s)
         if not marks:
             return Timestamp(0)
         return Timestamp(max(marks))
 
     def get_checkpoint_mark(self) -> KafkaCheckpoint:
-        return KafkaCheckpoint(self.config, self.topic, self.partition, self._next_offset)
+        return KafkaCheckpoint(
+            self.config, self.topic, self.partition, self._next_offset, self._durable_from
+        )
 
     def close(self) -> None:
         if self._consumer is not None:
@@ -239,6 +291,24 @@ class KafkaPartitionSource(UnboundedSource):
         return BatchCoder()
 
 
+def commit_durable(config: KafkaReadConfig) -> dict[tuple[str, int], int]:
+    """Commit, for every partition this job instance reads, the offset up to
+    which the raw store is durable (after a run: whatever the runner finalised)."""
+    from voc.kafka.consume import committed_offsets, end_offsets
+
+    tps = [
+        tp
+        for tp in sorted(end_offsets(config.bootstrap, [topic_for(s) for s in config.streams]))
+        if tp[1] % config.instances == config.instance
+    ]
+    floor = committed_offsets(config.bootstrap, config.group_id, tps)
+    upto = {tp: durable_next(config, tp[0], tp[1], floor.get(tp) or 0) for tp in tps}
+    changed = {tp: o for tp, o in upto.items() if o > (floor.get(tp) or 0)}
+    if changed:
+        commit(config.bootstrap, config.group_id, changed)
+    return upto
+
+
 class KafkaTopicsSource(UnboundedSource):
     """All partitions of the input topics; splits into one source per partition."""
 
@@ -248,10 +318,11 @@ class KafkaTopicsSource(UnboundedSource):
     def split(self, desired_num_splits, options=None):
         from voc.kafka.consume import end_offsets
 
-        tps = sorted(
-            end_offsets(self.config.bootstrap, [topic_for(s) for s in self.config.streams])
-        )
-        return [KafkaPartitionSource(self.config, t, p) for t, p in tps]
+        cfg = self.config
+        tps = sorted(end_offsets(cfg.bootstrap, [topic_for(s) for s in cfg.streams]))
+        return [
+            KafkaPartitionSource(cfg, t, p) for t, p in tps if p % cfg.instances == cfg.instance
+        ]
 
     def create_reader(self, options, checkpoint_mark):
         raise NotImplementedError("KafkaTopicsSource is split into partition sources first")

@@ -13,6 +13,12 @@ class VocOptions(PipelineOptions):
         parser.add_argument("--input_dir", help="Folder of <stream>.jsonl files (file source).")
         parser.add_argument("--warehouse", required=False, help="DuckDB warehouse file.")
         parser.add_argument(
+            "--raw_store",
+            default=None,
+            help="Folder of the raw store (Parquet files every worker appends to); "
+            "default: <warehouse stem>.raw beside the warehouse.",
+        )
+        parser.add_argument(
             "--catalog", default=str(DEFAULT_CATALOG), help="Scenario catalog YAML."
         )
         parser.add_argument(
@@ -55,3 +61,10 @@ class VocOptions(PipelineOptions):
             default=1000,
             help="Lines per file chunk; max alerts per sink batch.",
         )
+
+
+def raw_store_of(opts: VocOptions) -> str:
+    """The raw store folder of a run: --raw_store, else beside the warehouse."""
+    from voc.warehouse.store import store_path
+
+    return opts.raw_store or str(store_path(opts.warehouse))

@@ -62,7 +62,7 @@ class ReadRecovered(beam.PTransform):
     """One part of the recovered state ("records" or "tagged") as one batch
     (or none), the tagged contacts timestamped with the oldest one.
 
-    The state is written to a snapshot file next to the warehouse when the
+    The state is written to a snapshot file in the raw store when the
     pipeline is built and read back when it runs: a `beam.Create` of tens of
     thousands of rows would be type-inferred, pickled and compressed into the
     pipeline graph (over a second of every start)."""
@@ -75,6 +75,7 @@ class ReadRecovered(beam.PTransform):
         self.oldest_s = min(map(_micros_of, rows), default=0) / 1e6
         self.empty = not rows
         if rows:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_bytes(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
 
     def expand(self, pbegin):
@@ -90,13 +91,14 @@ class ReadRecovered(beam.PTransform):
         )
 
 
-def snapshot_path(warehouse: str | Path) -> Path:
-    return Path(f"{warehouse}.recovered")
+def snapshot_path(store: str | Path) -> Path:
+    """In the raw store, which every worker of the job can read."""
+    return Path(store) / "_recovered"
 
 
-def remove_snapshots(warehouse: str | Path) -> None:
+def remove_snapshots(store: str | Path) -> None:
     """Delete the snapshot files of a finished run."""
-    base = snapshot_path(warehouse)
+    base = snapshot_path(store)
     for path in base.parent.glob(f"{base.name}.*.pickle"):
         path.unlink(missing_ok=True)
 

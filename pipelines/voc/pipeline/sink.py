@@ -1,49 +1,167 @@
-"""WriteToWarehouse: idempotent batched upserts into the DuckDB raw tables."""
+"""The job's sinks: append-only Parquet files in the raw store
+(voc.warehouse.store), which any number of workers write at once. No DoFn
+opens the DuckDB warehouse file: the process that launched the job loads the
+store into it (voc.warehouse.load)."""
 
 from __future__ import annotations
 
+import logging
+import time
+
 import apache_beam as beam
+import orjson
+import pyarrow as pa
 from apache_beam.metrics import Metrics
 
+from voc.contracts.validate import dead_letter
+from voc.pipeline.elements import StoreBatch
+from voc.warehouse.store import RawStore, to_arrow
 from voc.warehouse.tables import RAW_TABLES
 
+log = logging.getLogger(__name__)
 
-class UpsertBatchFn(beam.DoFn):
-    """list[dict] -> (table, rows newly inserted). INSERT OR IGNORE by the table's
-    id: a replayed record (re-run, restart) adds nothing."""
+# A write that fails (a full or unreachable disk) is tried this many times,
+# with a growing pause, before the bundle fails; the runner then retries the
+# bundle, and the reader's offsets do not move past it meanwhile.
+ATTEMPTS = 4
+BACKOFF_S = 0.5
+_UNSTORABLE = (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError)
 
-    def __init__(self, table: str, warehouse: str) -> None:
-        self.table = table
-        self.warehouse = warehouse
-        self.inserted = Metrics.counter("sink", f"{table}_inserted")
+
+def with_retries(write, what: str, attempts: int = ATTEMPTS, backoff_s: float = BACKOFF_S):
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except OSError as exc:
+            if attempt == attempts:
+                raise
+            log.warning("%s failed (%s); retry %d of %d", what, exc, attempt, attempts - 1)
+            time.sleep(backoff_s * attempt)
+    return None
+
+
+def split_storable(table: str, rows: list[dict], positions: list[int] | None):
+    """(rows, positions) that fit the table's columns, and the (row, position,
+    error) of each that does not (a 2^63 integer, a list where a string goes)."""
+    try:
+        to_arrow(RAW_TABLES[table], rows, positions)
+        return rows, positions, []
+    except _UNSTORABLE:
+        pass
+    ok, ok_pos, bad = [], [] if positions is not None else None, []
+    for i, row in enumerate(rows):
+        pos = None if positions is None else positions[i]
+        try:
+            to_arrow(RAW_TABLES[table], [row], None if pos is None else [pos])
+        except _UNSTORABLE as exc:
+            bad.append((row, pos, exc))
+            continue
+        ok.append(row)
+        if ok_pos is not None:
+            ok_pos.append(pos)
+    return ok, ok_pos, bad
+
+
+def unstorable_letter(table: str, source: str, row: dict, exc: Exception) -> dict:
+    raw = orjson.dumps(row, default=str)
+    reason = f"cannot be stored in raw.{table}: {type(exc).__name__}: {exc}"[:500]
+    return dead_letter(table, source, reason, raw).to_dict()
+
+
+class StoreRangeFn(beam.DoFn):
+    """StoreBatch -> (stream, rows stored). Writes the batch's dead letters,
+    then its rows, each as one range file: when the rows' file exists, the
+    whole source range is durable (the reader resumes after it)."""
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+        self.stored = Metrics.counter("sink", "rows_stored")
+        self.unstorable = Metrics.counter("sink", "unstorable")
 
     def setup(self) -> None:
-        from voc.warehouse.duck import shared_connection
+        self._store = RawStore(self.store)
 
-        self.con = shared_connection(self.warehouse)
+    def process(self, batch: StoreBatch):
+        rows, positions, bad = split_storable(batch.stream, batch.rows, batch.positions)
+        letters = list(batch.dead_letters) + [
+            unstorable_letter(batch.stream, f"{batch.source_prefix}{pos}", row, exc)
+            for row, pos, exc in bad
+        ]
+        self.unstorable.inc(len(bad))
+        if letters:
+            letter_positions = [0] * len(letters)  # dead letters name their source
+            with_retries(
+                lambda: self._store.write_range(
+                    "dead_letters",
+                    batch.source_prefix,
+                    batch.first,
+                    batch.last,
+                    letters,
+                    letter_positions,
+                ),
+                f"storing dead letters of {batch.source_prefix}{batch.first}",
+            )
+        with_retries(
+            lambda: self._store.write_range(
+                batch.stream, batch.source_prefix, batch.first, batch.last, rows, positions
+            ),
+            f"storing {batch.stream} {batch.source_prefix}{batch.first}-{batch.last}",
+        )
+        self.stored.inc(len(rows))
+        yield batch.stream, len(rows)
+
+
+class StoreRowsFn(beam.DoFn):
+    """list[dict] -> (table, rows stored): one new file per batch."""
+
+    def __init__(self, table: str, store: str) -> None:
+        self.table = table
+        self.store = store
+        self.stored = Metrics.counter("sink", f"{table}_stored")
+
+    def setup(self) -> None:
+        self._store = RawStore(self.store)
 
     def process(self, rows: list[dict]):
-        from voc.warehouse.duck import upsert
+        if not rows:
+            return
+        ok, _, bad = split_storable(self.table, list(rows), None)
+        if bad:
+            letters = [unstorable_letter(self.table, self.table, r, e) for r, _, e in bad]
+            with_retries(
+                lambda: self._store.write_rows("dead_letters", letters), "storing dead letters"
+            )
+        if ok:
+            with_retries(lambda: self._store.write_rows(self.table, ok), f"storing {self.table}")
+        self.stored.inc(len(ok))
+        yield self.table, len(ok)
 
-        n = upsert(self.con, RAW_TABLES[self.table], rows)
-        self.inserted.inc(n)
-        yield self.table, n
+
+class WriteRanges(beam.PTransform):
+    """StoreBatch -> (stream, rows stored), once the batch's range is durable."""
+
+    def __init__(self, store: str) -> None:
+        super().__init__()
+        self.store = store
+
+    def expand(self, batches):
+        return batches | "WriteRangeFiles" >> beam.ParDo(StoreRangeFn(self.store))
 
 
-class WriteToWarehouse(beam.PTransform):
-    """dict rows of one raw table -> (table, inserted count) per batch.
+class WriteRows(beam.PTransform):
+    """dict rows of one raw table -> (table, rows stored) per file written.
 
-    `batched`: the input elements already are lists of rows (one upsert each);
+    `batched`: the input elements already are lists of rows (one file each);
     otherwise single rows are batched first (up to `max_batch_size`)."""
 
     def __init__(
-        self, table: str, warehouse: str, max_batch_size: int = 1000, *, batched: bool = False
+        self, table: str, store: str, max_batch_size: int = 1000, *, batched: bool = False
     ) -> None:
         super().__init__()
         if table not in RAW_TABLES:
             raise ValueError(f"unknown raw table {table!r}; known: {sorted(RAW_TABLES)}")
         self.table = table
-        self.warehouse = warehouse
+        self.store = store
         self.max_batch_size = max_batch_size
         self.batched = batched
 
@@ -52,4 +170,4 @@ class WriteToWarehouse(beam.PTransform):
             rows = rows | "Batch" >> beam.BatchElements(
                 min_batch_size=1, max_batch_size=self.max_batch_size
             )
-        return rows | "Upsert" >> beam.ParDo(UpsertBatchFn(self.table, self.warehouse))
+        return rows | "WriteFiles" >> beam.ParDo(StoreRowsFn(self.table, self.store))

@@ -18,7 +18,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import Contact, StitchedContact
 from voc.pipeline.shards import END_OF_INPUT, shard_of
-from voc.stitch.lookup import ContactAt, stitch_from_warehouse
+from voc.stitch.lookup import ContactAt, JourneyIndex
 
 _STORED, _CONTACTS = "stored", "contacts"
 
@@ -26,7 +26,7 @@ _STORED, _CONTACTS = "stored", "contacts"
 class StitchShardFn(beam.DoFn):
     """Keyed by shard (a fixed hash of the customer id); each element is a batch
     of contacts for that shard, or a note that a batch of journey events is
-    stored in the warehouse (it only holds this stage's watermark back until
+    stored in the raw store (it only holds this stage's watermark back until
     the events are durable). State per shard: the contacts waiting for the
     watermark (by id, and in a heap by event time) and the event time it last
     fired at, in one value.
@@ -36,11 +36,11 @@ class StitchShardFn(beam.DoFn):
     stitched with the stored events at or before its time. One timer per
     distinct contact time (a dynamic timer tag): when the watermark jumps, all
     that passed fire in one bundle, and the bundle's contacts are stitched by
-    one warehouse query in `finish_bundle`.
+    one query in `finish_bundle`.
 
     Lateness: a contact whose event time the watermark had already passed when
     it arrived (for this shard, the last timer that fired) is stitched with
-    what the warehouse holds at once and marked `is_late`. Nothing is dropped.
+    what the store holds at once and marked `is_late`. Nothing is dropped.
     """
 
     WAITING = ReadModifyWriteStateSpec("waiting", PickleCoder())
@@ -48,22 +48,23 @@ class StitchShardFn(beam.DoFn):
     #  heap of (event time us, contact id) of the same contacts)
     FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
 
-    def __init__(self, warehouse: str, lookback_s: int, recent_n: int, bounded: bool) -> None:
-        self.warehouse = warehouse
+    def __init__(self, store: str, lookback_s: int, recent_n: int, bounded: bool) -> None:
+        self.store = store
         self.lookback_s = lookback_s
         self.recent_n = recent_n
         # Bounded input: one firing at the end of input stitches them all.
         self.bounded = bounded
         self.late_contacts = Metrics.counter("stitch", "late_contacts")
-        # Timer firings and warehouse queries: on a runner that keeps state
+        # Timer firings and journey queries: on a runner that keeps state
         # outside the SDK (Prism), these are what streaming throughput costs.
         self.flushes = Metrics.counter("stitch", "flushes")
         self.queries = Metrics.counter("stitch", "queries")
 
     def setup(self) -> None:
-        from voc.warehouse.duck import shared_connection
+        self.index = JourneyIndex(self.store)
 
-        self.con = shared_connection(self.warehouse)
+    def teardown(self) -> None:
+        self.index.close()
 
     def start_bundle(self) -> None:
         self._ready: list[tuple[Contact, bool]] = []  # (contact, is_late)
@@ -117,8 +118,7 @@ class StitchShardFn(beam.DoFn):
             return
         ready, self._ready = self._ready, []
         self.queries.inc()
-        stitched = stitch_from_warehouse(
-            self.con,
+        stitched = self.index.stitch(
             [ContactAt(c.contact_id, c.customer_id, c.order_id, c.event_time_us) for c, _ in ready],
             lookback_s=self.lookback_s,
             recent_n=self.recent_n,
@@ -149,14 +149,14 @@ class StitchJourneys(beam.PTransform):
     batches. Contacts with no customer id (an anonymous social post) pass
     through with no journey. Assumes the global window.
 
-    The journey events themselves are read from the warehouse
+    The journey events themselves are read from the raw store's files
     (voc.stitch.lookup); state is keyed by `shards` buckets of customers, not
     by customer, and holds only the waiting contacts.
     """
 
     def __init__(
         self,
-        warehouse: str,
+        store: str,
         lookback_s: int,
         recent_n: int,
         shards: int = 4,
@@ -164,7 +164,7 @@ class StitchJourneys(beam.PTransform):
         bounded: bool = False,
     ) -> None:
         super().__init__()
-        self.warehouse = warehouse
+        self.store = store
         self.lookback_s = lookback_s
         self.recent_n = recent_n
         self.shards = shards
@@ -191,9 +191,7 @@ class StitchJourneys(beam.PTransform):
             (stored_notes, *keyed)
             | "Union" >> beam.Flatten().with_output_types(tuple[str, typing.Any])
             | "Stitch"
-            >> beam.ParDo(
-                StitchShardFn(self.warehouse, self.lookback_s, self.recent_n, self.bounded)
-            )
+            >> beam.ParDo(StitchShardFn(self.store, self.lookback_s, self.recent_n, self.bounded))
             .with_input_types(tuple[str, typing.Any])
             .with_output_types(RecordBatch)
         )

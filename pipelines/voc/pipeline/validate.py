@@ -11,7 +11,7 @@ from voc.contracts.streams import INPUT_STREAMS, Stream
 from voc.contracts.validate import Rejected, dead_letter, parse_payload, to_micros
 from voc.pipeline.coders import as_batches
 from voc.pipeline.contacts import CONTACT_STREAMS
-from voc.pipeline.elements import RawBatch, ValidRecord
+from voc.pipeline.elements import RawBatch, StoreBatch, ValidRecord
 
 DEAD_LETTERS = "dead_letters"
 
@@ -24,6 +24,7 @@ class ValidateBatchFn(beam.DoFn):
     def process(self, batch: RawBatch):
         stream = Stream(batch.stream)  # once per batch: a batch is one stream
         rows: list[dict] = []
+        kept: list[int] = []
         dead: list[dict] = []
         for position, payload in zip(batch.positions, batch.payloads, strict=True):
             result = parse_payload(stream, payload)
@@ -32,13 +33,21 @@ class ValidateBatchFn(beam.DoFn):
                 dead.append(dead_letter(batch.stream, source, result.reason, payload).to_dict())
             else:
                 rows.append(result)
+                kept.append(position)
         self.valid.inc(len(rows))
         self.invalid.inc(len(dead))
-        if rows:
-            yield beam.pvalue.TaggedOutput(batch.stream, rows)
-            if stream in CONTACT_STREAMS:
-                # Only these can hold contacts: app events go to their table only.
-                yield [ValidRecord(batch.stream, to_micros(r["event_time"]), r) for r in rows]
+        if batch.positions:
+            # Always, even with no valid row: the store records the range as read.
+            first = batch.positions[0] if batch.covers_from is None else batch.covers_from
+            yield beam.pvalue.TaggedOutput(
+                batch.stream,
+                StoreBatch(
+                    batch.stream, batch.source_prefix, first, batch.positions[-1], rows, kept, dead
+                ),
+            )
+        if rows and stream in CONTACT_STREAMS:
+            # Only these can hold contacts: app events go to their table only.
+            yield [ValidRecord(batch.stream, to_micros(r["event_time"]), r) for r in rows]
         if dead:
             yield beam.pvalue.TaggedOutput(DEAD_LETTERS, dead)
 
@@ -49,7 +58,8 @@ class ValidateEvents(beam.PTransform):
     - main (`contact_records`): list[ValidRecord] (event time parsed from the
       payload) of the streams that can hold contacts (calls, ticket events,
       social posts);
-    - one output per stream name: list of that stream's schema-valid dicts;
+    - one output per stream name: a StoreBatch per input batch (its
+      schema-valid dicts and dead letters, and the source range it covers);
     - `dead_letters`: list of dead-letter dicts (schemas/dead_letter.schema.json).
 
     Nothing is dropped: every record of a batch comes out valid or dead.

@@ -1,10 +1,14 @@
-"""Stitch a batch of contacts from the journey events stored in the warehouse.
+"""Stitch a batch of contacts from the stored journey events.
 
 The same answer as `CustomerJourney.stitch` (the reference, kept Beam- and
 DuckDB-free; a hypothesis test holds the two together), computed by one SQL
 query over `raw.app_events` for a whole batch of contacts: the streaming job
 keeps no journey events in runner state, only the contacts still waiting for
-the watermark (DECISIONLOG.md, "Stitching from the warehouse").
+the watermark (DECISIONLOG.md, "Stitching").
+
+In the job, `raw.app_events` is a `JourneyIndex`: an in-memory DuckDB table of
+each worker's own, filled from the raw store's immutable Parquet files (read
+once each), never the warehouse file.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from voc.stitch.journey import Stitched
+from voc.warehouse.store import RawStore
 
 
 class ContactAt(NamedTuple):
@@ -122,3 +127,48 @@ def stitch_from_warehouse(
     for contact_id, stage, recent in rows:
         out[contact_id] = Stitched(stage, tuple(recent))
     return out
+
+
+_INDEX_DDL = """
+create schema if not exists raw;
+create table if not exists raw.app_events (
+    event_id varchar primary key,
+    customer_id varchar,
+    order_id varchar,
+    journey_stage varchar,
+    event_name varchar,
+    event_time timestamp
+)
+"""
+
+
+class JourneyIndex:
+    """The journey events of the raw store, in an in-memory DuckDB table of
+    this process (unique by event id). Store files are immutable, so each is
+    read once; `refresh` adds the files written since the last call."""
+
+    def __init__(self, store: str) -> None:
+        self.store = RawStore(store)
+        self.con = duckdb.connect()
+        self.con.execute(_INDEX_DDL)
+        self._seen: set[str] = set()
+
+    def refresh(self) -> int:
+        new = [f for f in self.store.files("app_events") if f.name not in self._seen]
+        if not new:
+            return 0
+        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in new)
+        self.con.execute(
+            "insert or ignore into raw.app_events "
+            "select event_id, customer_id, order_id, journey_stage, event_name, "
+            f"cast(event_time as timestamp) from read_parquet([{listed}])"
+        )
+        self._seen.update(f.name for f in new)
+        return len(new)
+
+    def stitch(self, contacts: Sequence[ContactAt], *, lookback_s: int, recent_n: int):
+        self.refresh()
+        return stitch_from_warehouse(self.con, contacts, lookback_s=lookback_s, recent_n=recent_n)
+
+    def close(self) -> None:
+        self.con.close()

@@ -27,7 +27,6 @@ _ARROW = {
 }
 
 _lock = threading.Lock()
-_open: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
 def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
@@ -40,23 +39,6 @@ def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
         con.execute(table.ddl())
     ensure_loop_tables(con)
     return con
-
-
-def shared_connection(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """One connection per warehouse per process: DuckDB allows one writing
-    process, and the embedded runner runs every sink DoFn in this one."""
-    key = str(Path(path).resolve())
-    with _lock:
-        if key not in _open:
-            _open[key] = open_warehouse(key)
-        return _open[key]
-
-
-def close_shared() -> None:
-    with _lock:
-        for con in _open.values():
-            con.close()
-        _open.clear()
 
 
 def _column(rows: list[dict[str, Any]], name: str, sql_type: str) -> pa.Array:

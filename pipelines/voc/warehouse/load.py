@@ -1,0 +1,223 @@
+"""Load the raw store's Parquet files into the warehouse's `raw.*` tables.
+
+The job's workers only append files to the store; one process (the one that
+launched the job, or `voc build`) copies what is new into the DuckDB file,
+which stays the embedded home of the marts and of every query. `raw.<table>`
+keeps its columns and its key, so dbt, the quality checks and the marts read
+it as before.
+
+Idempotent by id, and honest about conflicts: a record whose `event_id` is
+already stored *with the same content* (a replay after a restart, a producer
+retry) adds nothing; one whose content differs becomes a dead letter with
+reason `conflict`, naming both records, and the first stored version stays
+(DECISIONLOG.md, "Ids"). Which files were loaded is kept in
+`voc_store.loaded_files`, so a file is read once.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from voc.contracts.streams import INPUT_STREAMS
+from voc.contracts.validate import dead_letter
+from voc.warehouse.store import POSITION, RawStore, parse_range, to_arrow
+from voc.warehouse.tables import RAW_TABLES, RawTable
+
+_LEDGER = "voc_store.loaded_files"
+_INPUT_TABLES = frozenset(str(s) for s in INPUT_STREAMS)
+# Dead letters first (a conflict found while loading a stream is one), then
+# the streams, then what the job derived from them.
+_ORDER = ("dead_letters", *sorted(_INPUT_TABLES), "contacts", "alerts")
+
+
+@dataclass
+class LoadReport:
+    files: int = 0
+    inserted: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
+
+
+def _ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS voc_store")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {_LEDGER} "
+        "(table_name VARCHAR, file_name VARCHAR, rows BIGINT, "
+        "loaded_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (table_name, file_name))"
+    )
+
+
+def _select(table: RawTable) -> str:
+    return ", ".join(
+        f"CAST({c.name} AS {c.sql_type}) AS {c.name}"
+        if c.sql_type in ("TIMESTAMP", "JSON")
+        else c.name
+        for c in table.columns
+    )
+
+
+def load_store(con: duckdb.DuckDBPyConnection, store: RawStore) -> LoadReport:
+    """Copy every file of `store` not loaded yet into `raw.*`; see the module docstring."""
+    _ensure_ledger(con)
+    report = LoadReport()
+    for name in _ORDER:
+        files = store.files(name)
+        if not files:
+            continue
+        done = {
+            r[0]
+            for r in con.execute(
+                f"SELECT file_name FROM {_LEDGER} WHERE table_name = ?", [name]
+            ).fetchall()
+        }
+        new = [f for f in files if f.name not in done]
+        if not new:
+            continue
+        table = RAW_TABLES[name]
+        if name in _INPUT_TABLES:
+            n, conflicts = _load_stream(con, table, new)
+            report.conflicts += conflicts
+        else:
+            n = _load_plain(con, table, new)
+        report.files += len(new)
+        report.inserted[name] = report.inserted.get(name, 0) + n
+    return report
+
+
+def _read(table: RawTable, files: list[Path], *, positions: bool) -> str:
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    extra = f", {POSITION}, filename AS _file" if positions else ""
+    return f"SELECT {_select(table)}{extra} FROM read_parquet([{listed}], filename = true)"
+
+
+def _record(con, table: str, files: list[Path]) -> None:
+    con.executemany(
+        f"INSERT OR IGNORE INTO {_LEDGER} (table_name, file_name, rows) VALUES (?, ?, 0)",
+        [[table, f.name] for f in files],
+    )
+
+
+def _load_plain(con, table: RawTable, files: list[Path]) -> int:
+    names = ", ".join(table.column_names)
+    con.execute("BEGIN")
+    try:
+        n = con.execute(
+            f"INSERT OR IGNORE INTO {table.qualified} ({names}) "
+            f"SELECT {names} FROM ({_read(table, files, positions=False)})"
+        ).fetchall()[0][0]
+        _record(con, table.name, files)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return n
+
+
+def _load_stream(con, table: RawTable, files: list[Path]) -> tuple[int, int]:
+    """Insert the first version of each new id; a version whose content differs
+    from the stored (or the first new) one becomes a conflict dead letter."""
+    key, names = table.key, ", ".join(table.column_names)
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _voc_new AS "
+            f"SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _file, {POSITION}) AS _rn "
+            f"FROM ({_read(table, files, positions=True)})"
+        )
+        # Versions that differ from what is kept: the stored row, else the
+        # first new one. Same content (a replay) is no conflict.
+        cols = table.column_names
+        kept_content = "struct_pack(" + ", ".join(cols) + ")"
+        new_content = "struct_pack(" + ", ".join(f"n.{c}" for c in cols) + ")"
+        conflicts = con.execute(
+            f"""
+            WITH kept AS (
+                SELECT {key}, {kept_content} AS content, NULL AS _file, NULL::BIGINT AS _pos
+                FROM {table.qualified} WHERE {key} IN (SELECT {key} FROM _voc_new)
+                UNION ALL
+                SELECT {key}, {kept_content}, _file, {POSITION} FROM _voc_new
+                WHERE _rn = 1 AND {key} NOT IN (SELECT {key} FROM {table.qualified})
+            )
+            SELECT n.{key}, to_json({new_content}), n._file, n.{POSITION}, k._file, k._pos
+            FROM _voc_new AS n JOIN kept AS k ON n.{key} = k.{key}
+            WHERE NOT (n._file IS NOT DISTINCT FROM k._file AND n.{POSITION} = k._pos)
+              AND {new_content} IS DISTINCT FROM k.content
+            ORDER BY n._file, n.{POSITION}
+            """
+        ).fetchall()
+        n = con.execute(
+            f"INSERT OR IGNORE INTO {table.qualified} ({names}) "
+            f"SELECT {names} FROM _voc_new WHERE _rn = 1"
+        ).fetchall()[0][0]
+        if conflicts:
+            _store_conflicts(con, table.name, conflicts)
+        _record(con, table.name, files)
+        con.execute("DROP TABLE _voc_new")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return n, len(conflicts)
+
+
+def _source(file: str | None, position: int | None) -> str:
+    if file is None:
+        return "the warehouse"
+    r = parse_range(Path(file))
+    return f"{r.source}{position}" if r else f"{Path(file).name}#{position}"
+
+
+def _store_conflicts(con, stream: str, rows) -> None:
+    letters = []
+    for event_id, payload, file, pos, kept_file, kept_pos in rows:
+        where = _source(file, pos)
+        reason = (
+            f"conflict: event_id {event_id} is already stored with different content "
+            f"(kept: {_source(kept_file, kept_pos)}); this version is not stored"
+        )
+        raw = orjson.dumps(orjson.loads(payload))
+        letters.append(dead_letter(stream, where, reason, raw).to_dict())
+    table = RAW_TABLES["dead_letters"]
+    con.register("_voc_conflicts", to_arrow(table, letters))
+    con.execute(
+        f"INSERT OR IGNORE INTO {table.qualified} ({', '.join(table.column_names)}) "
+        f"SELECT {_select(table)} FROM _voc_conflicts"
+    )
+    con.unregister("_voc_conflicts")
+
+
+class StoreLoader:
+    """Loads the store into the warehouse every `interval_s` in a background
+    thread of the launching process (the only one that opens the DuckDB file),
+    so the marts can be built while a streaming job runs."""
+
+    def __init__(self, warehouse: str | Path, store: RawStore, interval_s: float = 5.0) -> None:
+        self.warehouse, self.store, self.interval_s = str(warehouse), store, interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> StoreLoader:
+        self._thread = threading.Thread(target=self._loop, name="voc-store-loader", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        from voc.warehouse.duck import open_warehouse
+
+        while not self._stop.wait(self.interval_s):
+            try:
+                with open_warehouse(self.warehouse) as con:
+                    load_store(con, self.store)
+            except Exception as exc:  # noqa: BLE001 - kept and raised by __exit__
+                self.error = exc
+                return
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
