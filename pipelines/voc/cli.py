@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("voc.commands.build:build", "Check raw data quality and build the dbt marts."),
     "catalog": ("voc.commands.catalog:catalog", "Validate, inspect and import scenario catalogs."),
     "eval": ("voc.commands.eval:eval_group", "Measure tagging accuracy and speed."),
+    "tag": ("voc.commands.tag:tag", "Tag a CSV export of contacts with the catalog's scenarios."),
     "untagged": ("voc.commands.untagged:untagged", "Cluster untagged contacts, with examples."),
     "kafka": ("voc.commands.kafka:kafka", "Start, stop and inspect the project's Kafka broker."),
     "produce": ("voc.commands.produce:produce", "Publish stream files to Kafka topics."),

@@ -55,3 +55,28 @@ def test_bad_scenario_id_is_a_schema_error():
 def test_missing_file_says_so(tmp_path):
     with pytest.raises(CatalogError, match="not found"):
         load_catalog(tmp_path / "nope.yaml")
+
+
+def test_customer_examples_are_loaded_and_optional():
+    # GIVEN the default catalog
+    cat = load_catalog(DEFAULT_CATALOG)
+    with_examples = [s for s in cat.scenarios if s.examples_zh]
+    # THEN the scenarios customers write about most carry Chinese examples, others none
+    assert len(with_examples) >= 150
+    assert cat["ecommerce.shipping.delivery_delay"].examples_zh
+    assert all(isinstance(e, str) and len(e) >= 4 for s in with_examples for e in s.examples_zh)
+
+
+def test_an_example_that_repeats_a_keyword_is_rejected():
+    doc = _doc()
+    s = doc["scenarios"][0]
+    s["examples_zh"] = [s["keywords_zh"][0] if s["keywords_zh"] else s["keywords_en"][0]]
+    with pytest.raises(CatalogError, match="repeats a keyword verbatim"):
+        parse_catalog(doc)
+
+
+def test_an_example_list_must_hold_sentences():
+    doc = _doc()
+    doc["scenarios"][0]["examples_zh"] = ["慢"]
+    with pytest.raises(CatalogError):
+        parse_catalog(doc)

@@ -6,6 +6,7 @@ dbt's dim_scenarios) all load it through `load_catalog`.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -44,6 +45,9 @@ class Scenario:
     severity: str
     sla_hours: dict[str, float]
     is_guarantee: bool
+    # customer phrasings the text tagger learns from (optional in the YAML)
+    examples_zh: tuple[str, ...] = ()
+    examples_en: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +198,8 @@ def _scenario(s: dict[str, Any]) -> Scenario:
         severity=s["severity"],
         sla_hours={k: float(v) for k, v in s["sla_hours"].items()},
         is_guarantee=s["is_guarantee"],
+        examples_zh=tuple(s.get("examples_zh") or ()),
+        examples_en=tuple(s.get("examples_en") or ()),
     )
 
 
@@ -223,6 +229,12 @@ def _cross_reference_problems(
                 problems.append(f"{where}: entry point signal '{ep}' is not an entry point")
         if not (s["keywords_zh"] or s["keywords_en"]):
             problems.append(f"{where}: needs at least one keyword")
+        keywords = {unicodedata.normalize("NFKC", k).lower().strip() for k in s["keywords_zh"]}
+        keywords |= {unicodedata.normalize("NFKC", k).lower().strip() for k in s["keywords_en"]}
+        for ex in (*s.get("examples_zh", ()), *s.get("examples_en", ())):
+            # an example is a customer's sentence, not one more keyword
+            if unicodedata.normalize("NFKC", ex).lower().strip() in keywords:
+                problems.append(f"{where}: example '{ex}' repeats a keyword verbatim")
     problems += _competing_keywords(doc["scenarios"])
     return problems
 

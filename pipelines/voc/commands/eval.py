@@ -79,6 +79,49 @@ def tagging(
 
 
 @eval_group.command()
+@click.option(
+    "--input",
+    "input_csv",
+    type=_CSV,
+    required=True,
+    help="Gold CSV: text, best_id (empty = out of scope), accepted_ids (;-separated).",
+)
+@click.option(
+    "--domain",
+    default="ecommerce",
+    show_default=True,
+    help="Business the texts come from: its scenarios and `common` ones compete.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
+def gold(input_csv, domain, as_json):
+    """Score the default tagger (no training) on real texts labelled with catalog
+    scenario ids: scenario and category accuracy over in-scope rows (an
+    abstention is wrong), out-of-scope abstention rate, coverage, one-thread
+    texts/s.
+
+    \b
+      voc eval gold --input ../shared/data/cx_gold_zh/dev.csv --json
+    """
+    from voc.catalog import CatalogError
+    from voc.evaluation.data import EvaluationDataError
+    from voc.evaluation.gold import evaluate_gold
+
+    try:
+        with step(f"tag {input_csv.name} with the default catalog"):
+            report = evaluate_gold(input_csv, domain=domain)
+    except (EvaluationDataError, CatalogError) as exc:
+        fail(str(exc))
+    for key in ("scenario_accuracy", "category_accuracy", "oos_abstain_rate", "coverage"):
+        err.print(f"  {key:<18} {report[key]:.3f}")
+    err.print(f"  n                  {report['n']} ({report['in_scope']} in scope)")
+    err.print(f"  texts/s            {report['texts_per_s']:,.0f}")
+    if report["unknown_ids"]:
+        err.print(f"  [yellow]ids not in the catalog:[/] {', '.join(report['unknown_ids'])}")
+    if as_json:
+        emit_json(report)
+
+
+@eval_group.command()
 @click.option("--input", "input_csv", type=_CSV, required=True, help="Labelled CSV to split.")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-METHODS = ("signal", "keyword", "model")
+METHODS = ("signal", "keyword", "semantic", "model")
 
 
 @dataclass(frozen=True, slots=True)

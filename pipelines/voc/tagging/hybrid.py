@@ -1,6 +1,9 @@
 """The tagger the pipeline uses: rules (signals, keywords) first, then the
-learned text model, when one is given, for what the rules leave untagged or
-tag on an app event alone (DECISIONLOG.md, "Tag precedence").
+semantic tagger (what the text means: segmentation, paraphrase concepts,
+similarity to each scenario's names and customer examples, narrowed by
+domain, stage and category), then the learned text model, when one is given,
+for what the rules leave untagged or tag on an app event alone
+(DECISIONLOG.md, "Tag precedence").
 
 An app event alone is weak evidence: customers often see a failure event and
 then call about something else (measured on simulator hold-out text: 0.58
@@ -18,6 +21,7 @@ import numpy as np
 from voc.catalog import Catalog, load_catalog
 from voc.tagging.base import Tag, TagContext
 from voc.tagging.rules import CONFIDENCE, RuleTagger
+from voc.tagging.transcript import customer_text
 
 # Below this the model's answer is not worth an owner's time (hold-out: 0.3
 # keeps coverage at 0.98 while abstaining on two thirds of off-topic text).
@@ -25,9 +29,11 @@ MODEL_MIN_CONFIDENCE = 0.3
 
 
 class HybridTagger:
-    def __init__(self, catalog: Catalog, model=None) -> None:
+    def __init__(self, catalog: Catalog, model=None, semantic=None) -> None:
+        """`semantic`: a SemanticTagger, or None for rules (+ model) only."""
         self.rules = RuleTagger(catalog)
         self.model = model
+        self.semantic = semantic
         self.catalog = catalog
         if model is not None:
             labels = np.asarray(model.labels)
@@ -39,7 +45,17 @@ class HybridTagger:
             self._known = np.asarray([label in catalog for label in labels])
 
     def tag_batch(self, texts: Sequence[str], contexts: Sequence[TagContext]) -> list[Tag | None]:
+        # the customer's turns only: an agent's script and guesses are not evidence
+        texts = [customer_text(t or "") for t in texts]
         tags = self.rules.tag_batch(texts, contexts)
+        if self.semantic is not None:
+            todo = [i for i, t in enumerate(tags) if t is None]
+            if todo:
+                found = self.semantic.tag_batch(
+                    [texts[i] for i in todo], [contexts[i] for i in todo]
+                )
+                for i, tag in zip(todo, found, strict=True):
+                    tags[i] = tag
         if self.model is None:
             return tags
         todo = [i for i, t in enumerate(tags) if t is None or _app_event_only(t)]
@@ -63,10 +79,22 @@ def _app_event_only(tag: Tag) -> bool:
     return tag.method == "signal" and tag.confidence == CONFIDENCE["signal"]
 
 
-def build_tagger(catalog_path: str | Path, model_path: str | Path | None = None) -> HybridTagger:
+def build_tagger(
+    catalog_path: str | Path,
+    model_path: str | Path | None = None,
+    *,
+    semantic: bool = True,
+) -> HybridTagger:
+    """The default tagger: rules, then the semantic tagger (built from the
+    catalog, no training step), then the learned model when one is given."""
     model = None
     if model_path:
         from voc.tagging.model import TextModel
 
         model = TextModel.load(Path(model_path))
-    return HybridTagger(load_catalog(catalog_path), model)
+    sem = None
+    if semantic:
+        from voc.tagging.semantic import semantic_tagger
+
+        sem = semantic_tagger(str(catalog_path))
+    return HybridTagger(load_catalog(catalog_path), model, sem)

@@ -1,0 +1,133 @@
+"""Is this text about a service problem at all? A small binary text model that
+lets the semantic tagger abstain on what no scenario should claim: a product
+opinion ("太小了", "性价比不高"), a hotel review, praise.
+
+Trained here, on real text, by weak supervision (no hand labels): the 62,774
+Chinese shopping and hotel reviews of `online_shopping_zh` (label 1 =
+positive). A negative review about goods that contains a problem concept of
+`lexicon.yaml` (late, lost, damaged, fake, refund, invoice, rude service ...)
+is "in scope"; every positive review, every hotel review and every negative
+review with no such concept is "out of scope". The model learns the wording
+around those seeds from character and word n-grams (`voc.tagging.model`), so
+it generalises past the lexicon.
+
+The trained model ships in the package (`relevance_zh.npz`); rebuild it with
+`python -m voc.tagging.relevance PATH/online_shopping_10_cats.csv` (seeded,
+about a minute on one core).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from voc.tagging.text import normalise
+
+MODEL_PATH = Path(__file__).with_name("relevance_zh.npz")
+IN_SCOPE, OUT_OF_SCOPE = "in_scope", "out_of_scope"
+# Concepts that name a problem the catalog has scenarios for; generic ones
+# (delivery, price, quality, service_agent ...) appear in praise and opinions too.
+PROBLEM_CONCEPTS = frozenset(
+    (
+        "slow",
+        "not_dispatched",
+        "stuck",
+        "lost",
+        "damaged",
+        "leak",
+        "seal",
+        "wrong",
+        "missing",
+        "gift",
+        "used",
+        "fake",
+        "spoiled",
+        "expired",
+        "price_drop",
+        "refund",
+        "return",
+        "exchange",
+        "repair",
+        "invoice",
+        "attitude",
+        "no_reply",
+        "fee",
+        "cheat",
+        "compensation",
+        "chase",
+        "transfer",
+        "complain",
+        "broken_func",
+        "safety",
+        "hair_bug",
+        "sick",
+        "allergy",
+        "pilling",
+        "detached",
+        "churn",
+    )
+)
+HOTEL = "酒店"
+
+
+def weak_labels(rows: list[dict[str, str]]) -> tuple[list[str], list[str]]:
+    from voc.tagging.semantic import Lexicon
+
+    lexicon = Lexicon.load()
+    texts, labels = [], []
+    for r in rows:
+        text = r.get("review") or ""
+        if not text.strip():
+            continue
+        negative = r.get("label") == "0"
+        problem = bool(lexicon.concepts_in(normalise(text)) & PROBLEM_CONCEPTS)
+        in_scope = negative and r.get("cat") != HOTEL and problem
+        texts.append(text)
+        labels.append(IN_SCOPE if in_scope else OUT_OF_SCOPE)
+    return texts, labels
+
+
+def build(data_csv: Path, out: Path = MODEL_PATH, seed: int = 0) -> dict:
+    from voc.tagging.model import ModelConfig, TextModel
+
+    with open(data_csv, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    texts, labels = weak_labels(rows)
+    # min_df 5 keeps the shipped file small at no cost on the validation split
+    model = TextModel.train(
+        texts, labels, seed=seed, abstain_threshold=0.0, config=ModelConfig(min_df=5)
+    )
+    model.save(out)
+    return {
+        "texts": len(texts),
+        "in_scope": labels.count(IN_SCOPE),
+        "validation": model.validation,
+        "bytes": out.stat().st_size,
+    }
+
+
+@lru_cache(maxsize=1)
+def relevance_model():
+    """The shipped model, or None when it is missing (then nothing is gated)."""
+    if not MODEL_PATH.exists():
+        return None
+    from voc.tagging.model import TextModel
+
+    return TextModel.load(MODEL_PATH)
+
+
+def in_scope_probability(texts: list[str]):
+    """P(the text is about a service problem), one float per text; None without a model."""
+    model = relevance_model()
+    if model is None:
+        return None
+    probs = model.predict_proba(texts)
+    return probs[:, model.labels.index(IN_SCOPE)]
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(build(Path(sys.argv[1])), ensure_ascii=False))

@@ -1,0 +1,601 @@
+"""The semantic tagger: what the text means, not only the catalog's verbatim
+phrases. Pure (numpy, scipy, rjieba, pyahocorasick), no Beam, no training step
+for the user: everything is built from the catalog in about a second.
+
+How a text is read (DECISIONLOG.md, "Semantic tagger"):
+
+1. The customer's own words (`voc.tagging.transcript.customer_text`: agent
+   turns of a transcript dropped), NFKC + lower case.
+2. Three kinds of features, each TF-IDF weighted and L2-normalised, then
+   concatenated with fixed weights:
+   - character 2-3-grams (the numpy featuriser of `voc.tagging.text`):
+     spelling variants, Chinese without segmentation;
+   - words: Chinese segmented by jieba (the Rust port, `rjieba`, which ships
+     its dictionary), English words, stop words dropped;
+   - paraphrase concepts (`lexicon.yaml`): every surface form of an idea
+     ("送货很慢", "迟迟没到", "late") adds the same concept token, so
+     customer wording meets catalog wording even with no word in common.
+3. Each scenario is a set of short documents: its names, descriptions,
+   keywords and customer examples (`examples_zh`/`examples_en`). A text's
+   score for a scenario = 0.5 x its best cosine with one of those documents +
+   0.5 x its cosine with the scenario's centroid.
+4. Hierarchical narrowing: only the contact's domain and `common` compete;
+   a category's score (its best scenario, plus a share of its runner-up) is
+   added to each of its scenarios, so the category is chosen on the evidence
+   of all its scenarios and the scenario within it; the journey stage, the
+   entry point and recent app events the catalog links to a scenario add
+   fixed boosts.
+5. Confidence: a logistic function of the winner's score and its margin over
+   the runner-up, fitted when the tagger is built on held-out catalog examples
+   (each scored without its own document) against texts that are not about a
+   problem. Below `MIN_CONFIDENCE` the tagger abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from voc.catalog import Catalog, load_catalog
+from voc.tagging.base import Tag, TagContext
+from voc.tagging.text import Featuriser, normalise
+from voc.tagging.transcript import customer_text
+
+LEXICON = Path(__file__).with_name("lexicon.yaml")
+METHOD = "semantic"
+
+_STOP = frozenset(
+    (
+        "的",
+        "了",
+        "是",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "们",
+        "我们",
+        "你们",
+        "他们",
+        "也",
+        "都",
+        "就",
+        "还",
+        "在",
+        "有",
+        "和",
+        "与",
+        "及",
+        "很",
+        "太",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "一个",
+        "个",
+        "一",
+        "不",
+        "没",
+        "被",
+        "把",
+        "给",
+        "让",
+        "又",
+        "再",
+        "才",
+        "但",
+        "但是",
+        "而且",
+        "所以",
+        "因为",
+        "如果",
+        "可以",
+        "可是",
+        "什么",
+        "怎么",
+        "为什么",
+        "一下",
+        "一些",
+        "已经",
+        "自己",
+        "这样",
+        "那样",
+        "还是",
+        "或者",
+        "真的",
+        "非常",
+        "比较",
+        "特别",
+        "东西",
+        "感觉",
+        "觉得",
+        "买",
+        "买了",
+        "购买",
+        "收到",
+        "到了",
+        "时候",
+        "现在",
+        "之后",
+        "以后",
+        "之前",
+        "今天",
+        "昨天",
+        "明天",
+        "一直",
+        "还有",
+        "其实",
+        "只是",
+        "就是",
+        "不是",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "with",
+        "at",
+        "by",
+        "from",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "they",
+        "them",
+        "his",
+        "her",
+        "have",
+        "has",
+        "had",
+        "do",
+        "does",
+        "did",
+        "not",
+        "no",
+        "so",
+        "very",
+        "just",
+        "please",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "about",
+        "what",
+        "when",
+        "why",
+        "how",
+        "there",
+        "here",
+        "as",
+        "if",
+        "than",
+        "then",
+    )
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class SemanticConfig:
+    char_weight: float = 0.45
+    word_weight: float = 0.55
+    concept_weight: float = 0.7
+    best_doc_share: float = 0.5  # the rest goes to the centroid
+    category_share: float = 0.35  # weight of the category's score in a scenario's
+    stage_boost: float = 0.04  # the contact is in the scenario's journey stage
+    entry_point_boost: float = 0.04  # the contact came through an entry point the scenario names
+    app_event_boost: float = 0.08  # a recent app event the scenario names
+    example_prior: float = 0.03
+    min_confidence: float = 0.3
+    # a text must resemble some scenario at all (cosine of its own words; the
+    # priors and boosts alone never tag anything)
+    min_similarity: float = 0.15
+    # the relevance model's own decision boundary: at least as likely about a
+    # problem as not
+    min_relevance: float = 0.5
+    use_relevance: bool = True
+
+
+class Lexicon:
+    """Surface form -> paraphrase concepts, one Aho-Corasick automaton."""
+
+    def __init__(self, concepts: dict[str, Sequence[str]]) -> None:
+        import ahocorasick
+
+        owners: dict[str, set[str]] = {}
+        for concept, forms in concepts.items():
+            for form in forms:
+                key = normalise(str(form))
+                if key:
+                    owners.setdefault(key, set()).add(concept)
+        self._automaton = ahocorasick.Automaton()
+        for form, names in owners.items():
+            self._automaton.add_word(form, (form, tuple(sorted(names))))
+        self._automaton.make_automaton()
+        self.concepts = tuple(sorted(concepts))
+
+    @classmethod
+    def load(cls, path: Path = LEXICON) -> Lexicon:
+        import yaml
+
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return cls(doc["concepts"])
+
+    def concepts_in(self, norm: str) -> set[str]:
+        found: set[str] = set()
+        for end, (form, names) in self._automaton.iter(norm):
+            if form.isascii():
+                start = end - len(form) + 1
+                before = norm[start - 1] if start > 0 else " "
+                after = norm[end + 1] if end + 1 < len(norm) else " "
+                if (before.isascii() and before.isalnum()) or (after.isascii() and after.isalnum()):
+                    continue
+            found.update(names)
+        return found
+
+
+def words(norm: str) -> list[str]:
+    """Content words: jieba's segmentation for Chinese (2+ characters), English
+    words, stop words dropped."""
+    import rjieba
+
+    out = []
+    for w in rjieba.cut(norm):
+        if len(w) < 2 or w in _STOP:
+            continue
+        if w.isascii():
+            out.extend(x for x in _ASCII_WORD.findall(w) if x not in _STOP and len(x) > 1)
+        elif _CJK.search(w):
+            out.append(w)
+    return out
+
+
+class _Vocab:
+    """A token -> column dictionary with idf, for the word and concept blocks."""
+
+    def __init__(self, docs: Sequence[Sequence[str]]) -> None:
+        df: dict[str, int] = {}
+        for d in docs:
+            for t in set(d):
+                df[t] = df.get(t, 0) + 1
+        self.index = {t: i for i, t in enumerate(sorted(df))}
+        n = len(docs)
+        self.idf = np.array(
+            [np.log((1 + n) / (1 + df[t])) + 1 for t in sorted(df)], dtype=np.float32
+        )
+
+    def transform(self, docs: Sequence[Sequence[str]]) -> sp.csr_matrix:
+        rows, cols = [], []
+        for i, d in enumerate(docs):
+            for t in d:
+                j = self.index.get(t)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+        m = sp.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(docs), len(self.index))
+        )
+        m.sum_duplicates()
+        m.data = (1 + np.log(m.data)) * self.idf[m.indices]
+        return _l2(m)
+
+
+def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ m, dtype=np.float32)
+
+
+class SemanticTagger:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        lexicon: Lexicon | None = None,
+        config: SemanticConfig | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.config = config or SemanticConfig()
+        self.lexicon = lexicon or Lexicon.load()
+        self.ids = tuple(s.id for s in catalog.scenarios)
+        self._col = {sid: i for i, sid in enumerate(self.ids)}
+        docs, owner, example_flags = [], [], []
+        for i, s in enumerate(catalog.scenarios):
+            described = (
+                s.name_zh,
+                s.name_en,
+                s.description_zh,
+                s.description_en,
+                *s.keywords_zh,
+                *s.keywords_en,
+            )
+            for text, is_example in (
+                *((t, False) for t in described),
+                *((t, True) for t in (*s.examples_zh, *s.examples_en)),
+            ):
+                if text and text.strip():
+                    docs.append(normalise(text))
+                    owner.append(i)
+                    example_flags.append(is_example)
+        self._doc_owner = np.asarray(owner, dtype=np.int64)
+        self._chars = Featuriser(char_ngrams=(2, 3), word_ngrams=(0, 0), min_df=1).fit(docs)
+        tokens = [self._tokens(d) for d in docs]
+        self._words = _Vocab([t[0] for t in tokens])
+        self._concepts = _Vocab([t[1] for t in tokens])
+        d = self._features(docs, tokens)
+        # centroid per scenario: mean of all its documents, renormalised
+        n_s = len(self.ids)
+        member = sp.csr_matrix(
+            (np.ones(len(owner), np.float32), (owner, np.arange(len(owner)))),
+            shape=(n_s, len(owner)),
+        )
+        self._centroids_t = _l2(member @ d).T.tocsr()
+        # customer examples are also matched one by one (the best one counts):
+        # a text that says what one example says fits, whatever the others say
+        is_example = np.asarray(example_flags, dtype=bool)
+        self._example_rows = np.flatnonzero(is_example)
+        self._examples_t = d[self._example_rows].T.tocsr()
+        ex_owner = self._doc_owner[self._example_rows]  # sorted: documents are in catalog order
+        self._ex_scenarios, self._ex_starts = np.unique(ex_owner, return_index=True)
+        self._domain = np.asarray([s.domain for s in catalog.scenarios])
+        self._stage = np.asarray([f"{s.domain}.{s.stage}" for s in catalog.scenarios])
+        self._stage_only = np.asarray([s.stage for s in catalog.scenarios])
+        cats = [f"{s.domain}.{s.stage}/{s.category}" for s in catalog.scenarios]
+        self._cat_names, self._cat = np.unique(np.asarray(cats), return_inverse=True)
+        self._entry: dict[str, np.ndarray] = {}
+        self._event: dict[str, np.ndarray] = {}
+        for i, s in enumerate(catalog.scenarios):
+            for ep in s.entry_point_signals:
+                self._entry.setdefault(ep, np.zeros(n_s, bool))[i] = True
+            for ev in s.app_event_signals:
+                self._event.setdefault(ev, np.zeros(n_s, bool))[i] = True
+        self._domain_masks: dict[str, np.ndarray] = {}
+        self._cat_order = np.argsort(self._cat, kind="stable")
+        self._cat_starts = np.searchsorted(
+            self._cat[self._cat_order], np.arange(len(self._cat_names))
+        )
+        # Scenarios with customer examples are the ones customers are known to
+        # write about: a small prior for them over scenarios known only by name.
+        self._prior = np.asarray(
+            [
+                self.config.example_prior if (s.examples_zh or s.examples_en) else 0.0
+                for s in catalog.scenarios
+            ],
+            dtype=np.float32,
+        )
+        self._calibration = self._calibrate()
+
+    # -- features ---------------------------------------------------------------
+
+    def _tokens(self, norm: str) -> tuple[list[str], list[str]]:
+        return words(norm), sorted(self.lexicon.concepts_in(norm))
+
+    def _features(self, norms: Sequence[str], tokens=None) -> sp.csr_matrix:
+        if tokens is None:
+            tokens = [self._tokens(t) for t in norms]
+        c = self.config
+        blocks = [
+            self._chars.transform(norms) * np.float32(c.char_weight),
+            self._words.transform([t[0] for t in tokens]) * np.float32(c.word_weight),
+            self._concepts.transform([t[1] for t in tokens]) * np.float32(c.concept_weight),
+        ]
+        return _l2(sp.hstack(blocks, format="csr", dtype=np.float32))
+
+    # -- scoring ----------------------------------------------------------------
+
+    def raw_scores(
+        self, texts: Sequence[str], *, exclude_docs: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(len(texts), scenarios): the similarity of each text to each scenario,
+        before context and hierarchy. `exclude_docs[i]`: a catalog document row
+        text i must not match (held-out scoring of catalog examples)."""
+        norms = [normalise(customer_text(t)) for t in texts]
+        x = self._features(norms)
+        cent = (x @ self._centroids_t).toarray()
+        best = cent.copy()  # without examples, the best document is the centroid
+        if self._example_rows.size:
+            sims = (x @ self._examples_t).toarray()
+            if exclude_docs is not None:
+                pos = np.searchsorted(self._example_rows, exclude_docs)
+                pos = np.minimum(pos, self._example_rows.size - 1)
+                hit = self._example_rows[pos] == exclude_docs
+                sims[np.flatnonzero(hit), pos[hit]] = 0.0
+            best[:, self._ex_scenarios] = np.maximum.reduceat(sims, self._ex_starts, axis=1)
+        share = self.config.best_doc_share
+        return share * best + (1 - share) * cent
+
+    def _allowed(self, domain: str | None) -> np.ndarray:
+        key = domain or ""
+        if key not in self._domain_masks:
+            if not domain or domain not in set(self._domain):
+                self._domain_masks[key] = np.ones(len(self.ids), bool)
+            else:
+                self._domain_masks[key] = (self._domain == domain) | (self._domain == "common")
+        return self._domain_masks[key]
+
+    def scores(self, texts: Sequence[str], contexts: Sequence[TagContext], **kw) -> np.ndarray:
+        """Scenario scores after narrowing: outside the domain -inf; category
+        evidence added; context boosts added."""
+        return self._scores(texts, contexts, **kw)[0]
+
+    def _scores(self, texts, contexts, **kw) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, each text's best raw similarity). No state is kept on self:
+        one tagger serves every thread of a worker."""
+        raw = self.raw_scores(texts, **kw)
+        raw_top = raw.max(axis=1) if raw.size else np.zeros(len(texts))
+        s = raw + self._prior
+        # contexts repeat (a batch holds a few domains and stages): one boost row each
+        keys = [
+            (c.domain, c.journey_stage, c.entry_point, tuple(c.recent_events)) for c in contexts
+        ]
+        uniq = {k: j for j, k in enumerate(dict.fromkeys(keys))}
+        boosts = np.stack([self._boost(*k) for k in uniq]).astype(np.float32)
+        s += boosts[[uniq[k] for k in keys]]
+        # category evidence: the best scenario of each category, added to its members
+        cat_best = np.maximum.reduceat(s[:, self._cat_order], self._cat_starts, axis=1)
+        s += self.config.category_share * np.maximum(cat_best, 0.0)[:, self._cat]
+        return s, raw_top
+
+    def _boost(self, domain, stage, entry_point, events) -> np.ndarray:
+        c = self.config
+        boost = np.where(self._allowed(domain), 0.0, -np.inf)
+        if stage:
+            boost = boost + c.stage_boost * (self._stage_only == stage)
+        if entry_point and entry_point in self._entry:
+            boost = boost + c.entry_point_boost * self._entry[entry_point]
+        for ev in events:
+            if ev in self._event:
+                boost = boost + c.app_event_boost * self._event[ev]
+        return boost
+
+    # -- calibration ------------------------------------------------------------
+
+    def _calibrate(self) -> tuple[float, float, float]:
+        """Logistic fit of P(right scenario) on (top score, margin): every
+        customer example of the catalog is scored without its own document and
+        within its own domain; right = its scenario wins."""
+        examples, owner_rows, owner_ids = [], [], []
+        row = 0
+        for i, s in enumerate(self.catalog.scenarios):
+            docs = [
+                s.name_zh,
+                s.name_en,
+                s.description_zh,
+                s.description_en,
+                *s.keywords_zh,
+                *s.keywords_en,
+            ]
+            row += sum(1 for d in docs if d and d.strip())
+            for ex in (*s.examples_zh, *s.examples_en):
+                examples.append((ex, s.domain, i))
+                owner_rows.append(row)
+                owner_ids.append(i)
+                row += 1
+        if len(examples) < 20:
+            return (8.0, 8.0, -3.0)  # a catalog without examples: a fixed, cautious curve
+        self._calibration = (0.0, 0.0, 0.0)
+        texts = [e[0] for e in examples]
+        contexts = [TagContext(domain=e[1], channel="") for e in examples]
+        scores = self.scores(texts, contexts, exclude_docs=np.asarray(owner_rows))
+        best, _, top, margin = self.decide(scores)
+        right = (best == np.asarray(owner_ids)).astype(np.float64)
+        return _logistic_fit(np.column_stack([top, margin]), right)
+
+    # -- decisions --------------------------------------------------------------
+
+    def confidence(self, top: np.ndarray, margin: np.ndarray) -> np.ndarray:
+        a, b, c0 = self._calibration
+        return 1.0 / (1.0 + np.exp(-(a * top + b * margin + c0)))
+
+    def decide(self, scores: np.ndarray):
+        """(best column, confidence, top score, margin) per row."""
+        order = np.argsort(-scores, axis=1)[:, :2]
+        rows = np.arange(scores.shape[0])
+        top = scores[rows, order[:, 0]]
+        second = scores[rows, order[:, 1]]
+        second = np.where(np.isfinite(second), second, 0.0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        # the score scale includes the category share: back to raw units
+        scale = 1.0 + self.config.category_share
+        top_u, margin_u = top / scale, (top - second) / scale
+        return order[:, 0], self.confidence(top_u, margin_u), top_u, margin_u
+
+    def tag_batch(self, texts: Sequence[str], contexts: Sequence[TagContext]) -> list[Tag | None]:
+        if not texts:
+            return []
+        scores, similarity = self._scores(texts, contexts)
+        best, conf, top, _ = self.decide(scores)
+        relevance = self._relevance(texts)
+        tags: list[Tag | None] = []
+        for i, (b, cf, tp) in enumerate(
+            zip(best.tolist(), conf.tolist(), top.tolist(), strict=True)
+        ):
+            rel = relevance[i]
+            if (
+                similarity[i] < self.config.min_similarity
+                or cf < self.config.min_confidence
+                or rel < self.config.min_relevance
+            ):
+                tags.append(None)
+                continue
+            why = f"text similarity {tp:.2f}"
+            if rel < 1.0:
+                why += f", problem p={rel:.2f}"
+            tags.append(Tag(self.ids[b], float(cf * rel), METHOD, why))
+        return tags
+
+    def _relevance(self, texts: Sequence[str]) -> np.ndarray:
+        """P(about a service problem) per text from the shipped Chinese relevance
+        model; 1.0 (no gate) for texts without Chinese, which it was not trained on."""
+        out = np.ones(len(texts))
+        if not self.config.use_relevance:
+            return out
+        zh = [i for i, t in enumerate(texts) if t and _CJK.search(t)]
+        if zh:
+            from voc.tagging.relevance import in_scope_probability
+
+            p = in_scope_probability([customer_text(texts[i]) for i in zh])
+            if p is not None:
+                out[zh] = p
+        return out
+
+
+def _logistic_fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> tuple[float, ...]:
+    """Weights (w_1, ..., w_k, bias) of a ridge-regularised logistic regression,
+    by Newton steps (a few hundred rows, two features)."""
+    xb = np.column_stack([x, np.ones(len(x))])
+    w = np.zeros(xb.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-xb @ w))
+        grad = xb.T @ (p - y) + l2 * w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + l2 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return tuple(float(v) for v in w)
+
+
+@lru_cache(maxsize=4)
+def semantic_tagger(catalog_path: str | None = None) -> SemanticTagger:
+    """One tagger per catalog per process (the pipeline's DoFns and the CLI ask
+    for it repeatedly)."""
+    return SemanticTagger(load_catalog(catalog_path) if catalog_path else load_catalog())

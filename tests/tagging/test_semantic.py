@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from voc.catalog import load_catalog
+from voc.paths import DEFAULT_CATALOG
+from voc.tagging.base import TagContext
+from voc.tagging.semantic import Lexicon, SemanticTagger, semantic_tagger, words
+
+
+@pytest.fixture(scope="module")
+def tagger() -> SemanticTagger:
+    return semantic_tagger(str(DEFAULT_CATALOG))
+
+
+def _tag(tagger, text, domain="ecommerce", **ctx):
+    (tag,) = tagger.tag_batch([text], [TagContext(domain=domain, channel="social", **ctx)])
+    return tag
+
+
+def test_customer_wording_with_no_catalog_keyword_is_tagged(tagger):
+    # GIVEN wording that contains none of the scenario's keywords verbatim
+    text = "东西等了一个多星期还没送到，物流太慢了"
+    s = load_catalog()["ecommerce.shipping.delivery_delay"]
+    assert not any(k in text for k in s.keywords_zh)
+    # THEN the meaning still finds the scenario
+    tag = _tag(tagger, text)
+    assert tag is not None and tag.scenario_id == "ecommerce.shipping.delivery_delay"
+    assert tag.method == "semantic" and 0 < tag.confidence <= 1
+
+
+def test_a_hotel_review_is_not_claimed_by_any_scenario(tagger):
+    assert _tag(tagger, "酒店位置不错，房间干净，早餐种类也多，下次还来住") is None
+
+
+def test_only_the_contacts_domain_and_common_compete(tagger):
+    tag = _tag(tagger, "司机到了装货地点发现货没准备好，白跑一趟", domain="express")
+    assert tag is None or tag.scenario_id.split(".")[0] in ("express", "common")
+
+
+def test_paraphrase_concepts_link_customer_and_catalog_words():
+    lex = Lexicon({"slow": ["慢", "迟迟", "late"], "courier": ["快递员"]})
+    assert lex.concepts_in("快递迟迟不到") == {"slow"}
+    # English forms match on word boundaries only
+    assert lex.concepts_in("chocolate") == set()
+    assert lex.concepts_in("it is late") == {"slow"}
+
+
+def test_chinese_is_segmented_into_content_words():
+    assert "快递" in words("快递太慢了") and "的" not in words("我的快递")
+
+
+def test_the_journey_stage_narrows_between_close_candidates(tagger):
+    # GIVEN a text that fits scenarios of two stages about as well
+    text = "钱还没退"
+    ctx = [TagContext("ecommerce", "call", journey_stage=st) for st in ("order", "after_sale")]
+    scores = tagger.scores([text, text], ctx)
+    stage = np.asarray([s.stage for s in tagger.catalog.scenarios])
+    # THEN each context lifts the scenarios of its own stage
+    assert scores[0][stage == "order"].max() - scores[1][stage == "order"].max() > 0
+    assert scores[1][stage == "after_sale"].max() - scores[0][stage == "after_sale"].max() > 0
+
+
+def test_confidence_rises_with_score_and_margin(tagger):
+    low = tagger.confidence(np.array([0.3]), np.array([0.0]))
+    high = tagger.confidence(np.array([0.8]), np.array([0.2]))
+    assert 0 <= low[0] < high[0] <= 1
+
+
+def test_a_catalog_without_examples_still_tags_and_abstains_cautiously():
+    # GIVEN the catalog stripped of every customer example
+    cat = load_catalog()
+    bare = dataclasses.replace(
+        cat,
+        scenarios=tuple(
+            dataclasses.replace(s, examples_zh=(), examples_en=()) for s in cat.scenarios
+        ),
+        _by_id={},
+    )
+    tagger = SemanticTagger(bare)
+    # THEN the default confidence curve is used and texts still get scores
+    assert tagger._calibration == (8.0, 8.0, -3.0)
+    assert tagger.scores(["退款一直没到账"], [TagContext("ecommerce", "call")]).shape[1] == len(cat)
+
+
+def test_empty_and_agent_only_texts_abstain(tagger):
+    assert _tag(tagger, "") is None
+    assert _tag(tagger, "客服：您好，请问有什么可以帮您？") is None
