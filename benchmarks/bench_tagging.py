@@ -32,6 +32,8 @@ from voc.evaluation.tagging import evaluate_tagging  # noqa: E402
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BANKING77 = DATA / "banking77"
 ZH_SHOPPING = DATA / "online_shopping_zh" / "online_shopping_10_cats.csv"
+MULTIDOGO = DATA / "multidogo"
+CFPB = DATA / "cfpb_complaints"
 ZH_SEED, OOS_SEED, N_OOS_INTENTS = 42, 0, 8
 
 
@@ -106,6 +108,19 @@ def main() -> int:
         )
         oos_train = held_out_intents(BANKING77 / "train.csv", tmp_dir / "b77_oos_train.csv")
         measure("tagging_banking77_oos", oos_train, BANKING77 / "test.csv", "text", "category")
+        # customer-service chats, 41 intents; test labels unseen in training are
+        # out of scope (abstaining on them is right)
+        if (MULTIDOGO / "train.csv").is_file():
+            measure(
+                "tagging_multidogo",
+                MULTIDOGO / "train.csv",
+                MULTIDOGO / "test.csv",
+                "text",
+                "category",
+            )
+        # complaint narratives, issue > sub-issue (157 labels, many with 1-5 texts)
+        if (CFPB / "train.csv").is_file():
+            measure("tagging_cfpb", CFPB / "train.csv", CFPB / "test.csv", "text", "category")
     return 0
 
 
