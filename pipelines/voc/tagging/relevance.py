@@ -66,6 +66,10 @@ PROBLEM_CONCEPTS = frozenset(
         "allergy",
         "pilling",
         "detached",
+        "quality",
+        "screen",
+        "noise",
+        "smell",
         "churn",
     )
 )

@@ -209,6 +209,30 @@ _STOP = frozenset(
         "then",
     )
 )
+# Overall sentiment says a customer is unhappy, not about what: a rating word
+# must not pull a text towards the review or emotion scenarios.
+_SENTIMENT = frozenset(
+    (
+        "差评",
+        "好评",
+        "垃圾",
+        "失望",
+        "郁闷",
+        "无语",
+        "不满意",
+        "满意",
+        "生气",
+        "气死",
+        "太差",
+        "很差",
+        "非常差",
+        "坑人",
+        "后悔",
+        "不爽",
+        "差劲",
+    )
+)
+_STOP = _STOP | _SENTIMENT
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
@@ -232,6 +256,8 @@ class SemanticConfig:
     # problem as not
     min_relevance: float = 0.5
     use_relevance: bool = True
+    # what went wrong is said early; a long transcript's tail costs time, not accuracy
+    max_chars: int = 400
 
 
 class Lexicon:
@@ -408,9 +434,20 @@ class SemanticTagger:
     def _tokens(self, norm: str) -> tuple[list[str], list[str]]:
         return words(norm), sorted(self.lexicon.concepts_in(norm))
 
+    def _tokens_known(self, norm: str) -> tuple[list[str], list[str]]:
+        """Tokens at tagging time: only words the catalog's documents use can
+        carry weight, so the rest are not even looked at."""
+        import rjieba
+
+        known = self._words.index
+        return (
+            [w for w in rjieba.cut(norm) if w in known],
+            list(self.lexicon.concepts_in(norm)),
+        )
+
     def _features(self, norms: Sequence[str], tokens=None) -> sp.csr_matrix:
         if tokens is None:
-            tokens = [self._tokens(t) for t in norms]
+            tokens = [self._tokens_known(t) for t in norms]
         c = self.config
         blocks = [
             self._chars.transform(norms) * np.float32(c.char_weight),
@@ -427,7 +464,7 @@ class SemanticTagger:
         """(len(texts), scenarios): the similarity of each text to each scenario,
         before context and hierarchy. `exclude_docs[i]`: a catalog document row
         text i must not match (held-out scoring of catalog examples)."""
-        norms = [normalise(customer_text(t)) for t in texts]
+        norms = [normalise(customer_text(t))[: self.config.max_chars] for t in texts]
         x = self._features(norms)
         cent = (x @ self._centroids_t).toarray()
         best = cent.copy()  # without examples, the best document is the centroid
@@ -543,7 +580,12 @@ class SemanticTagger:
             return []
         scores, similarity = self._scores(texts, contexts)
         best, conf, top, _ = self.decide(scores)
-        relevance = self._relevance(texts)
+        # the relevance gate is asked only about texts that would be tagged
+        candidates = np.flatnonzero(
+            (similarity >= self.config.min_similarity) & (conf >= self.config.min_confidence)
+        )
+        relevance = np.ones(len(texts))
+        relevance[candidates] = self._relevance([texts[i] for i in candidates])
         tags: list[Tag | None] = []
         for i, (b, cf, tp) in enumerate(
             zip(best.tolist(), conf.tolist(), top.tolist(), strict=True)
@@ -566,7 +608,7 @@ class SemanticTagger:
         """P(about a service problem) per text from the shipped Chinese relevance
         model; 1.0 (no gate) for texts without Chinese, which it was not trained on."""
         out = np.ones(len(texts))
-        if not self.config.use_relevance:
+        if not self.config.use_relevance or not texts:
             return out
         zh = [i for i, t in enumerate(texts) if t and _CJK.search(t)]
         if zh:
