@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kafka": ("voc.commands.kafka:kafka", "Start, stop and inspect the project's Kafka broker."),
     "produce": ("voc.commands.produce:produce", "Publish stream files to Kafka topics."),
     "alerts": ("voc.commands.alerts:alerts", "Alert episodes, owners, and delivery to channels."),
+    "issues": ("voc.commands.issues:issues", "Root-cause issues tracked to a verified fix."),
 }
 
 

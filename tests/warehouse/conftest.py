@@ -36,6 +36,7 @@ import pytest
 
 from voc.catalog import load_catalog
 from voc.warehouse.catalog_tables import load_catalog_tables
+from voc.warehouse.loop_tables import ensure_loop_tables
 from voc.warehouse.tables import RAW_SCHEMA, RAW_TABLES
 
 NDA = "freight.matching.no_driver_accepts"
@@ -296,6 +297,31 @@ FIXTURE_ROWS: dict[str, list[dict[str, Any]]] = {
 }
 
 
+# One issue through its whole loop (issue 12): opened 03-01 08:00 with a 24 h fix
+# SLA, fix released 03-03 10:00 (late: overdue), verified 03-10 by a check that
+# found 40 -> 8 contacts and 12.5 contacts avoided a week.
+FIXTURE_ISSUE_SQL = (
+    """INSERT INTO raw.issues (issue_id, title, scenario_id, source_kind, source_ref,
+       owner_department, severity, fix_sla_hours, rate_unit, opened_at)
+       VALUES ('iss-fx1', 'No driver accepts', 'freight.matching.no_driver_accepts',
+       'alert_episode', 'ep-fx1', 'dispatch_ops', 'high', 24, 'orders', '2025-03-01 08:00')""",
+    """INSERT INTO raw.issue_events (event_id, issue_id, seq, status, occurred_at, actor,
+       release_at, owner_department) VALUES
+       ('iss-fx1:1', 'iss-fx1', 1, 'open', '2025-03-01 08:00', 'a', NULL, 'dispatch_ops'),
+       ('iss-fx1:2', 'iss-fx1', 2, 'acknowledged', '2025-03-01 09:00', 'a', NULL, NULL),
+       ('iss-fx1:3', 'iss-fx1', 3, 'fix_released', '2025-03-03 10:00', 'a',
+        '2025-03-03 10:00', NULL),
+       ('iss-fx1:4', 'iss-fx1', 4, 'verified', '2025-03-10 00:00', 'verifier', NULL, NULL)""",
+    """INSERT INTO raw.issue_checks (check_id, issue_id, checked_through, release_at,
+       before_start, before_end, after_start, after_end, before_contacts, after_contacts,
+       before_exposure, after_exposure, rate_before, rate_after, rate_ratio, ci_low, ci_high,
+       p_value, verdict, contacts_avoided_per_week) VALUES
+       ('iss-fx1:a', 'iss-fx1', '2025-03-10 00:00', '2025-03-03 10:00', '2025-03-01 12:00',
+        '2025-03-03 10:00', '2025-03-03 10:00', '2025-03-10 00:00', 40, 8, 2.0, 2.0, 20.0, 4.0,
+        0.2, 0.09, 0.43, 0.00001, 'drop', 12.5)""",
+)
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
     """Insert dict rows into raw.<table>; columns a row leaves out are NULL."""
     columns = RAW_TABLES[table].column_names
@@ -316,9 +342,13 @@ def build_raw_warehouse(path: Path, rows: dict[str, list[dict[str, Any]]] | None
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
         for table in RAW_TABLES.values():
             con.execute(table.ddl())
+        ensure_loop_tables(con)
         load_catalog_tables(con, load_catalog(catalog_file))
         for table, table_rows in (FIXTURE_ROWS if rows is None else rows).items():
             insert_rows(con, table, table_rows)
+        if rows is None:
+            for sql in FIXTURE_ISSUE_SQL:
+                con.execute(sql)
     finally:
         con.close()
     return path

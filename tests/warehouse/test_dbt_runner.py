@@ -43,6 +43,7 @@ def test_mart_row_counts_lists_every_fct_and_dim_table(built_warehouse):
         "dim_scenarios": 3,
         "fct_alerts": 1,
         "fct_contacts": 10,
+        "fct_issues": 1,
         "fct_satisfaction": 7,
         "fct_ticket_sla": 10,
     }

@@ -193,7 +193,7 @@ def _walk(
         if contact_level:
             # The alert's own count wins for its window (it is what the detector saw).
             count = max(series.get(t, 0), alerted.get(t, 0))
-            breaking = count >= ep.threshold
+            breaking = count >= ep.threshold or t in alerted
         else:
             count = alerted.get(t, 0)
             breaking = t in alerted

@@ -230,3 +230,46 @@ def _print_report(report: dict) -> None:
     for name, value in rows:
         table.add_row(name, value)
     err.print(table)
+
+
+@eval_group.command()
+@click.option(
+    "--seeds", default="1,2,3", show_default=True, help="Comma-separated simulation seeds."
+)
+@click.option("--days", type=click.IntRange(5, 60), default=9, show_default=True)
+@click.option(
+    "--fixes", type=click.IntRange(1, 20), default=3, show_default=True,
+    help="Planted fixes per seed (one of them a decoy).",
+)
+@click.option("--scale", type=click.FloatRange(0.05, 20), default=1.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
+def verification(seeds, days, fixes, scale, as_json):
+    """Fix verification against the simulator's truth: effective fixes must end
+    verified (a significant drop in contacts), decoy fixes must not.
+
+    Each seed simulates DAYS days with FIXES planted fixes, runs the real
+    pipeline, opens an issue per fix, releases it at the planted time and
+    lets the verifier check it day by day."""
+    from voc.evaluation.verification import evaluate_verification
+
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--seeds must be comma-separated integers, got {seeds!r}")
+    result = evaluate_verification(
+        seed_list, days=days, fixes=fixes, scale=scale, progress=lambda m: err.print(m)
+    )
+    for case in result["cases"]:
+        err.print(
+            f"seed {case['seed']} {case['fix_id']} {case['scenario_id']}:"
+            f" {'effective' if case['effective'] else 'decoy'} -> "
+            f"{'verified' if case['verified'] else 'not verified'} ({case['status']},"
+            f" ratio {case['last_rate_ratio']}, p={case['last_p_value']})"
+        )
+    err.print(
+        f"verification accuracy {result['verification_accuracy']} over {result['fixes']} fixes"
+        f" ({result['effective_verified']}/{result['effective']} effective verified,"
+        f" {result['decoys_verified']}/{result['decoys']} decoys verified)"
+    )
+    if as_json:
+        emit_json(result)

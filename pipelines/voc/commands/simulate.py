@@ -65,6 +65,14 @@ def _parse_start(
     help="Incidents to plant. Default: one per day after the first.",
 )
 @click.option(
+    "--fixes",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Incidents that get a chronic tail and a fix released at a known time"
+    " (one a decoy): ground_truth/fixes.jsonl, for `voc eval verification`.",
+)
+@click.option(
     "--malformed-rate",
     type=click.FloatRange(min=0, max=1, max_open=True),
     default=0.002,
@@ -90,6 +98,7 @@ def simulate(
     scale: float,
     catalog_path: Path | None,
     incidents: int | None,
+    fixes: int,
     malformed_rate: float,
     start: datetime | None,
     as_json: bool,
@@ -145,6 +154,7 @@ def simulate(
         malformed_rate=malformed_rate,
         progress=progress,
         incidents=incidents,
+        fixes=fixes,
     )
     elapsed = time.perf_counter() - began
     if as_json:

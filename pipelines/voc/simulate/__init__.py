@@ -10,6 +10,8 @@ express delivery, e-commerce) and the cross-cutting `common` scenarios:
     ground_truth/contacts.jsonl    one row per contact (call, standalone
         ticket's created event, social post): its true scenario or null;
     ground_truth/malformed.jsonl   one row per broken line (stream, line, kind);
+    ground_truth/fixes.jsonl       one row per planted fix (release time, effective
+        or decoy), when fixes are asked for (voc.simulate.fixes);
     manifest.json                  counts, seed, days, start, catalog.
 
 Pure Python, no Beam. Same arguments -> byte-identical files: every random
@@ -38,6 +40,7 @@ import orjson
 
 from voc.catalog import Catalog, load_catalog
 from voc.simulate.contacts import ContactGenerator, iso
+from voc.simulate.fixes import chronic_rates, plan_fixes
 from voc.simulate.incidents import default_incident_count, plan_incidents
 from voc.simulate.journeys import AppEvent, build_world
 from voc.simulate.timeline import Timeline
@@ -89,11 +92,15 @@ def simulate(
     progress: Progress | None = None,
     *,
     incidents: int | None = None,
+    fixes: int = 0,
 ) -> SimulationSummary:
     """Write `days` of simulated streams and ground truth into `out_dir`.
 
     `scale` multiplies customer (and so contact) volume; `incidents` defaults to
-    one per day after the first (day 1 is the detectors' warm-up).
+    one per day after the first (day 1 is the detectors' warm-up). `fixes`:
+    up to this many incidents get a chronic tail and a fix released at a known
+    time, one of them a decoy (voc.simulate.fixes); 0 leaves the streams as
+    they were.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -119,6 +126,11 @@ def simulate(
     generator = ContactGenerator(
         _rng(seed, "contacts"), catalog, timeline, world, planted, seed=seed, scale=scale
     )
+    planted_fixes = plan_fixes(_rng(seed, "fixes"), planted, timeline, fixes)
+    for fix in planted_fixes:
+        generator.chronic.setdefault(fix.scenario_id, []).append(
+            chronic_rates(fix, timeline, scale)
+        )
     out = generator.run()
     report("contacts", len(out.truth))
 
@@ -166,6 +178,22 @@ def simulate(
         gt / "contacts.jsonl", sorted(out.truth, key=lambda r: (r["event_time"], r["contact_id"]))
     )
     write_jsonl(gt / "malformed.jsonl", malformed)
+    if fixes:
+        write_jsonl(
+            gt / "fixes.jsonl",
+            (
+                {
+                    "fix_id": f.fix_id,
+                    "incident_id": f.incident.incident_id,
+                    "scenario_id": f.scenario_id,
+                    "domain": f.incident.scenario.domain,
+                    "chronic_start": iso(f.incident.end_s),
+                    "release_at": iso(f.release_s),
+                    "effective": f.effective,
+                }
+                for f in planted_fixes
+            ),
+        )
     manifest = {
         "generator": GENERATOR,
         "seed": seed,

@@ -131,6 +131,9 @@ class ContactGenerator:
         self.seed = seed
         self.scale = scale
         self.out = Output()
+        # Extra contacts per simulated hour for a scenario whose root cause is
+        # still unfixed (voc.simulate.fixes); empty unless fixes are planted.
+        self.chronic: dict[str, list[list[float]]] = {}
         self._seq = 0
         self._n_call = self._n_ticket = self._n_social = 0
         self._first_stage = {
@@ -178,6 +181,9 @@ class ContactGenerator:
                 for t in arrivals(rng, tl, extra):
                     if incident.active(t):
                         plans.append(self._place(scenario, t, incident))
+            for chronic in self.chronic.get(scenario.id, ()):
+                for t in arrivals(rng, tl, chronic):
+                    plans.append(self._place(scenario, t, None))
         off_rates = [
             ON_TOPIC_PER_DAY * self.scale * OFF_TOPIC_SHARE / 24.0 * tl.activity(h)
             for h in range(tl.hours)

@@ -1,0 +1,1 @@
+"""Root-cause issues and fix verification."""
