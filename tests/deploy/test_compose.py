@@ -33,12 +33,35 @@ def test_a_broken_compose_file_is_caught(tmp_path):
     assert proc.returncode != 0
 
 
-def test_the_stack_has_kafka_flink_job_server_and_pipeline():
-    services = yaml.safe_load(COMPOSE.read_text())["services"]
-    assert {"kafka", "jobmanager", "taskmanager", "beam-job-server", "pipeline"} <= set(services)
-    kafka_env = services["kafka"]["environment"]
-    assert kafka_env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+def test_the_stack_runs_the_job_as_it_is_two_instances_on_one_store():
     import apache_beam
 
-    assert services["beam-job-server"]["image"].endswith(f":{apache_beam.__version__}")
-    assert "voc run --source kafka" in " ".join(services["pipeline"]["command"])
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    kafka_env = services["kafka"]["environment"]
+    assert kafka_env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    # Prism at the SDK's own version, built into the volume where voc looks for it
+    prism = services["prism"]
+    assert prism["command"][-1].endswith(f"@v{apache_beam.__version__}")
+    assert prism["environment"]["GOBIN"] == f"/work/prism/v{apache_beam.__version__}"
+    # every worker: the same group, --instances = the number of workers, each
+    # --instance once, the same warehouse and work volume (raw store, Prism)
+    workers = {n: s for n, s in services.items() if n.startswith("pipeline")}
+    commands = [" ".join(s["command"]) for s in workers.values()]
+    assert all("voc run --source kafka" in c for c in commands)
+    assert {c.split("--instances ")[1].split()[0] for c in commands} == {str(len(workers))}
+    assert sorted(c.split("--instance ")[1].split()[0] for c in commands) == [
+        str(i) for i in range(len(workers))
+    ]
+    assert len({c.split("--group ")[1].split()[0] for c in commands}) == 1
+    assert len({c.split("--warehouse ")[1].split()[0] for c in commands}) == 1
+    assert all("voc-work:/app/.voc" in s["volumes"] for s in workers.values())
+    assert "voc-work:/work" in prism["volumes"]
+    # and no service claims a runner the job does not use
+    assert not {"jobmanager", "taskmanager", "beam-job-server"} & set(services)
+    # the CLI accepts what the stack passes it
+    from click.testing import CliRunner
+
+    from voc.commands.run import run
+
+    help_text = CliRunner().invoke(run, ["--help"]).output
+    assert "--instances" in help_text and "--instance " in help_text

@@ -13,6 +13,7 @@ the process that launches it loads the store into the DuckDB warehouse's
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,11 +23,9 @@ from apache_beam.options.pipeline_options import StandardOptions
 from voc.catalog import load_catalog
 from voc.contracts.streams import INPUT_STREAMS, Stream
 from voc.detect.spike import SpikeParams
-from voc.kafka.topics import ALERTS, DEAD_LETTERS
 from voc.pipeline.contacts import ExtractContacts
 from voc.pipeline.detect import DetectBreakpoints
 from voc.pipeline.options import VocOptions, raw_store_of
-from voc.pipeline.publish import PublishToKafka
 from voc.pipeline.read import ReadStreamFiles, stream_start_s
 from voc.pipeline.recover import ReadRecovered, Recovered, remove_snapshots, snapshot_path
 from voc.pipeline.sink import WriteRanges, WriteRows
@@ -43,12 +42,10 @@ def build_pipeline(
     opts: VocOptions,
     source: beam.PTransform | None = None,
     recovered: Recovered | None = None,
-    publish_to: str | None = None,
     before_store: beam.PTransform | None = None,
 ):
     """Add the whole job to `p`. `source` emits RawBatch elements (default:
     the stream files); `recovered` is state read back from the warehouse after a restart;
-    `publish_to` is a Kafka bootstrap address for the alert and dead-letter topics;
     `before_store` (tests) is put between validation and the raw-store sinks,
     e.g. a Reshuffle that breaks fusion."""
     catalog = load_catalog(opts.catalog)
@@ -96,13 +93,6 @@ def build_pipeline(
     # alert dict
     _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True)
     _ = alerts | "StoreAlerts" >> WriteRows("alerts", store, batch)
-    if publish_to:
-        _ = alerts | "PublishAlerts" >> PublishToKafka(publish_to, ALERTS, "alert_id")
-        _ = (
-            checked.dead_letters
-            | "EachDeadLetter" >> beam.FlatMap(lambda rows: rows)
-            | "PublishDeadLetters" >> PublishToKafka(publish_to, DEAD_LETTERS, "dead_letter_id")
-        )
 
 
 @dataclass
@@ -114,11 +104,16 @@ class RunResult:
     inserted: dict[str, int] = field(default_factory=dict)
 
 
-def load_warehouse(opts: VocOptions, *, catalog: bool = False):
-    """Load the raw store into the warehouse file (and the catalog tables)."""
+def load_warehouse(
+    opts: VocOptions, *, catalog: bool = False, publish_to: str | None = None, wait_s: float = 120
+):
+    """Load the raw store into the warehouse file (and the catalog tables);
+    with `publish_to`, publish the stored alerts and dead letters not yet
+    published, waiting up to `wait_s` for a broker that is away."""
     from voc.warehouse.catalog_tables import load_catalog_tables
     from voc.warehouse.duck import open_warehouse
     from voc.warehouse.load import load_store
+    from voc.warehouse.publish import PUBLISH_ERRORS, make_producer, publish_stored
     from voc.warehouse.store import RawStore, remove_tmp
 
     store = RawStore(raw_store_of(opts))
@@ -127,7 +122,21 @@ def load_warehouse(opts: VocOptions, *, catalog: bool = False):
         if catalog:
             load_catalog_tables(con, load_catalog(opts.catalog))
         remove_tmp(store)
-        return load_store(con, store)
+        report = load_store(con, store)
+        deadline = time.monotonic() + wait_s
+        while publish_to:
+            try:
+                producer = make_producer(publish_to)
+                try:
+                    publish_stored(con, producer)
+                finally:
+                    producer.close()
+                break
+            except PUBLISH_ERRORS:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
+        return report
     finally:
         con.close()
 
@@ -164,6 +173,7 @@ def run_streaming(
     finish (bounded mode, --until-idle, or SIGINT/SIGTERM), after loading what
     the store already holds and recovering state from the warehouse. The store
     is loaded into the warehouse every `load_interval_s` while the job runs."""
+    import contextlib
     import dataclasses
 
     from voc.pipeline.kafka_source import ReadFromKafka, commit_durable
@@ -173,32 +183,46 @@ def run_streaming(
 
     store = raw_store_of(opts)
     kafka = dataclasses.replace(kafka, store=store)
-    load_warehouse(opts, catalog=True)
-    recovered = recover(opts.warehouse, baseline_horizon_s=opts.baseline_horizon_s)
-    p = beam.Pipeline(options=opts)
-    build_pipeline(
-        p,
-        opts,
-        ReadFromKafka(kafka),
-        recovered,
-        publish_to=kafka.bootstrap if publish else None,
-        before_store=before_store,
+    # One process writes the DuckDB file: with several job instances sharing
+    # the topics and the store, instance 0 loads it; the others only append.
+    loads = kafka.instance == 0
+    if loads:
+        load_warehouse(opts, catalog=True)
+    recovered = recover(
+        store,
+        baseline_horizon_s=opts.baseline_horizon_s,
+        instance=kafka.instance,
+        instances=kafka.instances,
     )
+    p = beam.Pipeline(options=opts)
+    build_pipeline(p, opts, ReadFromKafka(kafka), recovered, before_store=before_store)
+    publish_to = kafka.bootstrap if publish and loads else None
+    loader = StoreLoader(opts.warehouse, RawStore(store), load_interval_s, publish_to)
     try:
-        with StoreLoader(opts.warehouse, RawStore(store), load_interval_s) as loader:
+        with loader if loads else contextlib.nullcontext():
             result = p.run()
             result.wait_until_finish()
         if loader.error is not None:
             raise loader.error
     finally:
         remove_snapshots(store)
-    load_warehouse(opts)
+    if loads:
+        load_warehouse(opts, publish_to=publish_to)
     commit_durable(kafka)
-    reconciled = reconcile(opts)
+    reconciled = reconcile(
+        opts, publish_to, load=loads, instance=kafka.instance, instances=kafka.instances
+    )
     return RunResult(_counters(result), recovered=len(recovered.records), reconciled=reconciled)
 
 
-def reconcile(opts: VocOptions) -> int:
+def reconcile(
+    opts: VocOptions,
+    publish_to: str | None = None,
+    *,
+    load: bool = True,
+    instance: int = 0,
+    instances: int = 1,
+) -> int:
     """Stitch and tag, in a short batch run, any contact record that is in the
     raw tables but not in raw.contacts; return how many there were.
 
@@ -208,7 +232,9 @@ def reconcile(opts: VocOptions) -> int:
     durable truth, so the gap is closed from them rather than left."""
     from voc.pipeline.recover import recover
 
-    missing = recover(opts.warehouse, baseline_horizon_s=0)
+    missing = recover(
+        raw_store_of(opts), baseline_horizon_s=0, instance=instance, instances=instances
+    )
     if not missing.records:
         return 0
     batch_opts = embedded_options(
@@ -225,7 +251,8 @@ def reconcile(opts: VocOptions) -> int:
             build_pipeline(p, batch_opts, beam.Create([]), Recovered(records=missing.records))
     finally:
         remove_snapshots(raw_store_of(batch_opts))
-    load_warehouse(batch_opts)
+    if load:
+        load_warehouse(batch_opts, publish_to=publish_to)
     return len(missing.records)
 
 

@@ -320,6 +320,14 @@ class KafkaTopicsSource(UnboundedSource):
 
         cfg = self.config
         tps = sorted(end_offsets(cfg.bootstrap, [topic_for(s) for s in cfg.streams]))
+        counts = {t: sum(1 for tt, _ in tps if tt == t) for t, _ in tps}
+        if cfg.instances > 1 and len(set(counts.values())) > 1:
+            # Instances split by partition number; a customer's records are in
+            # the same partition number of every topic only when the counts match.
+            raise ValueError(
+                f"--instances {cfg.instances} needs the same partition count on every "
+                f"input topic, found {counts}"
+            )
         return [
             KafkaPartitionSource(cfg, t, p) for t, p in tps if p % cfg.instances == cfg.instance
         ]

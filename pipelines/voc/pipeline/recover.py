@@ -1,9 +1,9 @@
-"""RecoverFromWarehouse: the warehouse is the pipeline's durable state.
+"""Recovery: the raw store is the pipeline's durable state.
 
 A streaming run keeps its waiting contacts and detector baselines in the
 runner's memory; a killed run loses them (journey events need no recovery:
-stitching reads them from raw.app_events). On start, the job therefore reads
-back what it needs from the DuckDB raw tables, before any new record arrives:
+stitching reads them from the store). On start, the job therefore reads
+back what it needs from the store's files, before any new record arrives:
 
 - contact records that landed in the raw tables but never came out as a
   tagged contact (the run died between the raw sink and the contacts sink),
@@ -32,6 +32,7 @@ from voc.contracts.streams import Stream
 from voc.contracts.validate import format_time, to_micros
 from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import ValidRecord
+from voc.warehouse.store import RawStore, parse_range
 from voc.warehouse.tables import RAW_TABLES
 
 _UNSTITCHED = {
@@ -107,11 +108,18 @@ def _micros_of(row: ValidRecord | dict[str, Any]) -> int:
     return row.event_time_us if isinstance(row, ValidRecord) else to_micros(row["event_time"])
 
 
-def recover(warehouse: Path, *, baseline_horizon_s: int) -> Recovered:
+def recover(
+    store: str | Path, *, baseline_horizon_s: int, instance: int = 0, instances: int = 1
+) -> Recovered:
+    """What a (re)started job must replay, read from the raw store's files (an
+    in-memory DuckDB over them: the store is the truth, and any worker can
+    read it while another loads the warehouse). With several job instances,
+    each recovers the contact records of its own partitions only."""
     out = Recovered()
-    if not Path(warehouse).exists():
-        return out
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA raw")
+        for name in ("calls", "ticket_events", "social_posts", "contacts"):
+            _store_view(con, RawStore(store), name, instance, instances)
         for stream, sql in _UNSTITCHED.items():
             out.records += _rows(con, sql, stream)
         latest = con.execute("SELECT max(event_time) FROM raw.contacts").fetchall()[0][0]
@@ -124,6 +132,38 @@ def recover(warehouse: Path, *, baseline_horizon_s: int) -> Recovered:
             ).fetchall()
             out.tagged = [_as_record(dict(zip(cols, r, strict=True))) for r in rows]
     return out
+
+
+def _store_view(con, store: RawStore, name: str, instance: int, instances: int) -> None:
+    """raw.<name> as a view over the store's files, one row per id; for an
+    input stream with several instances, only this instance's partitions."""
+    table = RAW_TABLES[name]
+    select = ", ".join(
+        f"CAST({c.name} AS {c.sql_type}) AS {c.name}"
+        if c.sql_type in ("TIMESTAMP", "JSON")
+        else c.name
+        for c in table.columns
+    )
+    files = store.files(name)
+    if name != "contacts" and instances > 1:
+        files = [f for f in files if _partition_of(f) % instances == instance]
+    if not files:
+        empty = ", ".join(f"NULL::{c.sql_type} AS {c.name}" for c in table.columns)
+        con.execute(f"CREATE VIEW raw.{name} AS SELECT {empty} WHERE false")
+        return
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    con.execute(
+        f"CREATE VIEW raw.{name} AS SELECT {select} FROM read_parquet([{listed}]) "
+        f"QUALIFY row_number() OVER (PARTITION BY {table.key}) = 1"
+    )
+
+
+def _partition_of(path: Path) -> int:
+    r = parse_range(path)
+    try:
+        return int(r.source.rstrip("/").rsplit("/", 1)[1]) if r else 0
+    except (IndexError, ValueError):
+        return 0  # a file source: one partition
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, stream: Stream) -> list[ValidRecord]:

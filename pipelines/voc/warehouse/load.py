@@ -16,6 +16,7 @@ reason `conflict`, naming both records, and the first stored version stays
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,11 @@ import orjson
 
 from voc.contracts.streams import INPUT_STREAMS
 from voc.contracts.validate import dead_letter
+from voc.warehouse.publish import PUBLISH_ERRORS, make_producer, publish_stored
 from voc.warehouse.store import POSITION, RawStore, parse_range, to_arrow
 from voc.warehouse.tables import RAW_TABLES, RawTable
 
+log = logging.getLogger(__name__)
 _LEDGER = "voc_store.loaded_files"
 _INPUT_TABLES = frozenset(str(s) for s in INPUT_STREAMS)
 # Dead letters first (a conflict found while loading a stream is one), then
@@ -193,10 +196,18 @@ def _store_conflicts(con, stream: str, rows) -> None:
 class StoreLoader:
     """Loads the store into the warehouse every `interval_s` in a background
     thread of the launching process (the only one that opens the DuckDB file),
-    so the marts can be built while a streaming job runs."""
+    so the marts can be built while a streaming job runs; with `publish_to`,
+    then publishes what was stored (voc.warehouse.publish)."""
 
-    def __init__(self, warehouse: str | Path, store: RawStore, interval_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        warehouse: str | Path,
+        store: RawStore,
+        interval_s: float = 5.0,
+        publish_to: str | None = None,
+    ) -> None:
         self.warehouse, self.store, self.interval_s = str(warehouse), store, interval_s
+        self.publish_to = publish_to
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -209,13 +220,22 @@ class StoreLoader:
     def _loop(self) -> None:
         from voc.warehouse.duck import open_warehouse
 
+        producer = None
         while not self._stop.wait(self.interval_s):
             try:
                 with open_warehouse(self.warehouse) as con:
                     load_store(con, self.store)
-            except Exception as exc:  # noqa: BLE001 - kept and raised by __exit__
+                    if self.publish_to:
+                        producer = producer or make_producer(self.publish_to)
+                        publish_stored(con, producer)
+            except PUBLISH_ERRORS as exc:
+                # A broker outage: the rows stay unpublished until the next round.
+                log.warning("publishing stored alerts and dead letters: %s; retrying", exc)
+            except Exception as exc:  # noqa: BLE001 - kept and raised after the run
                 self.error = exc
                 return
+        if producer is not None:
+            producer.close()
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
