@@ -14,7 +14,17 @@ from voc.commands._output import emit_json, err, fail, step, warehouse_option
 @click.option("--skip-quality", is_flag=True, help="Skip the great-expectations raw checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
 def build(warehouse, skip_quality, as_json):
-    """Check raw data quality (great-expectations), then `dbt build` the marts."""
+    """Load what the raw store holds that the warehouse does not (e.g. the files
+    of job instances that finished after the loading one), check raw data
+    quality (great-expectations), then `dbt build` the marts."""
+    from voc.warehouse.store import RawStore, store_path
+
+    if store_path(warehouse).exists():
+        from voc.warehouse.duck import open_warehouse
+        from voc.warehouse.load import load_store
+
+        with step(f"load the raw store {store_path(warehouse)}"), open_warehouse(warehouse) as con:
+            load_store(con, RawStore(store_path(warehouse)))
     marts = build_warehouse(warehouse, skip_quality=skip_quality)
     if as_json:
         emit_json({"warehouse": str(warehouse), "marts": marts})
