@@ -230,7 +230,11 @@ def run_kafka_pipeline(
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    summary = warehouse_summary(Path(warehouse))
+    if instance == 0:
+        summary = warehouse_summary(Path(warehouse))
+    else:
+        # Only instance 0 opens the warehouse file (it may hold it right now).
+        summary = {"warehouse": "loaded by instance 0", "instance": instance}
     summary["recovered_records"] = result.recovered
     summary["reconciled_contacts"] = result.reconciled
     if result.reconciled:
