@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("voc.commands.eval:eval_group", "Measure tagging accuracy and speed."),
     "tag": ("voc.commands.tag:tag", "Tag a CSV export of contacts with the catalog's scenarios."),
     "untagged": ("voc.commands.untagged:untagged", "Cluster untagged contacts, with examples."),
+    "label": ("voc.commands.label:label", "Label untagged contacts; the next run tags with them."),
     "kafka": ("voc.commands.kafka:kafka", "Start, stop and inspect the project's Kafka broker."),
     "produce": ("voc.commands.produce:produce", "Publish stream files to Kafka topics."),
     "alerts": ("voc.commands.alerts:alerts", "Alert episodes, owners, and delivery to channels."),

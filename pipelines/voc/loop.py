@@ -112,27 +112,58 @@ def mart_headlines(warehouse: Path, marts: dict[str, int]) -> dict[str, Any]:
 
 def tagging_accuracy(warehouse: Path, truth_file: Path) -> dict[str, Any]:
     """Share of simulated contacts tagged with their true scenario; of the
-    off-topic ones (true scenario null), the share left untagged."""
+    off-topic ones (true scenario null), the share left untagged; and the
+    accuracy split by the evidence a contact carried besides its text
+    (DECISIONLOG "Tag accuracy by evidence"): a ticket category code on the
+    contact's own ticket, else its true scenario's app signal just before it
+    (ground truth `signal_event`), else the text only.
+    `tag_accuracy_text_only` is the headline: what the tagger gets from the
+    customer's words alone."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        row = con.execute(
+        rows = con.execute(
             """
             WITH truth AS (
-                SELECT contact_id, scenario_id AS true_id
+                SELECT contact_id, scenario_id AS true_id, signal_event
                 FROM read_json_auto(?, format = 'newline_delimited')
+            ),
+            coded AS (
+                SELECT DISTINCT event_id AS contact_id FROM raw.ticket_events
+                WHERE event_type = 'created' AND category_code IS NOT NULL
+            ),
+            scored AS (
+                SELECT
+                    t.true_id,
+                    c.scenario_id,
+                    CASE
+                        WHEN k.contact_id IS NOT NULL THEN 'ticket_code'
+                        WHEN t.signal_event IS NOT NULL THEN 'app_signal'
+                        ELSE 'text_only'
+                    END AS evidence
+                FROM truth t
+                JOIN raw.contacts c USING (contact_id)
+                LEFT JOIN coded k USING (contact_id)
             )
             SELECT
-                count(*) FILTER (WHERE t.true_id IS NOT NULL) AS in_scope,
-                count(*) FILTER (WHERE t.true_id IS NOT NULL AND c.scenario_id = t.true_id),
-                count(*) FILTER (WHERE t.true_id IS NOT NULL AND c.scenario_id IS NOT NULL),
-                count(*) FILTER (WHERE t.true_id IS NULL),
-                count(*) FILTER (WHERE t.true_id IS NULL AND c.scenario_id IS NULL)
-            FROM truth t JOIN raw.contacts c USING (contact_id)
+                evidence,
+                count(*) FILTER (WHERE true_id IS NOT NULL) AS in_scope,
+                count(*) FILTER (WHERE true_id IS NOT NULL AND scenario_id = true_id),
+                count(*) FILTER (WHERE true_id IS NOT NULL AND scenario_id IS NOT NULL),
+                count(*) FILTER (WHERE true_id IS NULL),
+                count(*) FILTER (WHERE true_id IS NULL AND scenario_id IS NULL)
+            FROM scored
+            GROUP BY 1 ORDER BY 1
             """,
             [str(truth_file)],
-        ).fetchall()[0]
-    in_scope, correct, tagged, oos, oos_abstained = row
-    return {
+        ).fetchall()
+    in_scope, correct, tagged, oos, oos_abstained = (sum(r[i] for r in rows) for i in range(1, 6))
+    out: dict[str, Any] = {
         "tag_accuracy": round(correct / in_scope, 4) if in_scope else None,
         "tag_precision": round(correct / tagged, 4) if tagged else None,
         "oos_abstained": round(oos_abstained / oos, 4) if oos else None,
     }
+    by_evidence = {r[0]: (r[1], r[2]) for r in rows}
+    for name in ("ticket_code", "app_signal", "text_only"):
+        n, right = by_evidence.get(name, (0, 0))
+        out[f"tag_accuracy_{name}"] = round(right / n, 4) if n else None
+        out[f"contacts_{name}"] = n
+    return out

@@ -106,12 +106,27 @@ def _print_summary(s: dict) -> None:
         f"{s['contacts']:,}, tagged {s['tagged_share']:.1%} "
         f"({', '.join(f'{k} {v:,}' for k, v in s['tagged_by_method'].items())})",
     )
-    if s.get("tag_accuracy") is not None:
+    if s.get("tag_accuracy_text_only") is not None:
+        # The headline is what the tagger gets from the customer's words alone:
+        # a ticket code or an app signal says the answer without any text.
         t.add_row(
             "tag accuracy",
-            f"{s['tag_accuracy']:.1%} of on-topic contacts right "
-            f"(precision {s['tag_precision']:.1%}); off-topic left untagged "
+            f"{s['tag_accuracy_text_only']:.1%} of on-topic contacts with text only "
+            f"({s['contacts_text_only']:,}); off-topic left untagged "
             f"{(s['oos_abstained'] or 0):.1%}",
+        )
+        t.add_row(
+            "  by evidence",
+            ", ".join(
+                f"{label} {s[f'tag_accuracy_{key}']:.1%} of {s[f'contacts_{key}']:,}"
+                for key, label in (
+                    ("ticket_code", "ticket code"),
+                    ("app_signal", "app signal"),
+                    ("text_only", "text only"),
+                )
+                if s.get(f"tag_accuracy_{key}") is not None
+            )
+            + f"; all {s['tag_accuracy']:.1%} (precision {s['tag_precision']:.1%})",
         )
     t.add_row(
         "alerts",

@@ -36,6 +36,13 @@ from voc.paths import DEFAULT_CATALOG
 @click.option(
     "--tag-model", type=click.Path(exists=True, path_type=Path), help="Trained text model."
 )
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Analyst-labelled examples for the tagger [default: the overlay `voc label` "
+    "keeps beside the warehouse, <warehouse>.labels.yaml, when it exists].",
+)
 @click.option("--window-s", type=int, default=3600, show_default=True, help="Detection window.")
 @click.option(
     "--bootstrap",
@@ -82,6 +89,7 @@ def run(
     warehouse,
     catalog,
     tag_model,
+    labels,
     window_s,
     bootstrap,
     group,
@@ -117,11 +125,14 @@ def run(
             instance=instance,
             instances=instances,
             raw_store=raw_store,
+            labels=labels,
         )
     else:
         if input_dir is None:
             fail("--input DIR is required with --source files (write one with `voc simulate`)")
-        summary = run_pipeline(input_dir, warehouse, catalog, tag_model, window_s, raw_store)
+        summary = run_pipeline(
+            input_dir, warehouse, catalog, tag_model, window_s, raw_store, labels
+        )
     summary["seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
         emit_json(summary)
@@ -129,7 +140,22 @@ def run(
         err.print_json(data=summary)
 
 
-def run_pipeline(input_dir, warehouse, catalog, tag_model, window_s, raw_store=None) -> dict:
+def labels_for(warehouse, labels) -> str | None:
+    """The labels overlay to tag with: the one given, else the warehouse's own."""
+    from voc.learning.examples import overlay_path_for
+
+    if labels:
+        return str(labels)
+    beside = overlay_path_for(Path(warehouse))
+    if beside.exists():
+        err.print(f"tagging with the analyst labels in {beside}")
+        return str(beside)
+    return None
+
+
+def run_pipeline(
+    input_dir, warehouse, catalog, tag_model, window_s, raw_store=None, labels=None
+) -> dict:
     from voc.loop import warehouse_summary
     from voc.pipeline.job import embedded_options
     from voc.pipeline.job import run as run_job
@@ -139,6 +165,7 @@ def run_pipeline(input_dir, warehouse, catalog, tag_model, window_s, raw_store=N
         warehouse=str(warehouse),
         catalog=str(catalog),
         tag_model=str(tag_model) if tag_model else None,
+        tag_labels=labels_for(warehouse, labels),
         window_s=window_s,
         raw_store=str(raw_store) if raw_store else None,
     )
@@ -164,6 +191,7 @@ def run_kafka_pipeline(
     instances=1,
     raw_store=None,
     before_store=None,
+    labels=None,
 ) -> dict:
     """`before_store` (tests only): a transform put between validation and
     the raw-store sinks, e.g. a Reshuffle that breaks fusion."""
@@ -195,6 +223,7 @@ def run_kafka_pipeline(
             "warehouse": str(warehouse),
             "catalog": str(catalog),
             "tag_model": str(tag_model) if tag_model else None,
+            "tag_labels": labels_for(warehouse, labels),
             "window_s": window_s,
             "raw_store": str(raw_store) if raw_store else None,
         }

@@ -78,7 +78,9 @@ def build_pipeline(
         store, opts.lookback_s, opts.recent_n, opts.shards, bounded=bounded
     )
     # list[StitchedContact], journeys read from the store's app_events files
-    tagged = stitched | "TagRootCause" >> TagRootCause(opts.catalog, opts.tag_model)
+    tagged = stitched | "TagRootCause" >> TagRootCause(
+        opts.catalog, opts.tag_model, opts.tag_labels
+    )
     # list of tagged-contact dicts
     baseline = p | "RecoveredContacts" >> ReadRecovered(recovered, "tagged", snapshot)
     alerts = (tagged, baseline) | "DetectBreakpoints" >> DetectBreakpoints(
@@ -241,6 +243,7 @@ def reconcile(
         warehouse=opts.warehouse,
         catalog=opts.catalog,
         tag_model=opts.tag_model,
+        tag_labels=opts.tag_labels,
         window_s=opts.window_s,
         lookback_s=opts.lookback_s,
         recent_n=opts.recent_n,

@@ -24,6 +24,11 @@ class VocOptions(PipelineOptions):
         parser.add_argument(
             "--tag_model", default=None, help="Optional trained text model for the tagger."
         )
+        parser.add_argument(
+            "--tag_labels",
+            default=None,
+            help="Optional overlay of analyst-labelled examples (voc label) for the tagger.",
+        )
         parser.add_argument("--window_s", type=int, default=3600, help="Detection window, s.")
         parser.add_argument(
             "--allowed_lateness_s",

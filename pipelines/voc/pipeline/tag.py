@@ -17,16 +17,19 @@ class TagBatchFn(beam.DoFn):
     """list[StitchedContact] -> list of tagged-contact dicts
     (schemas/tagged_contact.schema.json), timestamped with the oldest contact's event time."""
 
-    def __init__(self, catalog_path: str, model_path: str | None) -> None:
+    def __init__(
+        self, catalog_path: str, model_path: str | None, labels_path: str | None = None
+    ) -> None:
         self.catalog_path = catalog_path
         self.model_path = model_path
+        self.labels_path = labels_path
         self.tagged = Metrics.counter("tag", "tagged")
         self.untagged = Metrics.counter("tag", "untagged")
 
     def setup(self) -> None:
         from voc.tagging.hybrid import build_tagger
 
-        self.tagger = build_tagger(self.catalog_path, self.model_path)
+        self.tagger = build_tagger(self.catalog_path, self.model_path, labels_path=self.labels_path)
 
     def process(self, batch: list[StitchedContact]):
         contexts = [
@@ -75,12 +78,15 @@ class TagRootCause(beam.PTransform):
     per call. Event time: the batch carries its oldest contact's time; each row
     its own `event_time`."""
 
-    def __init__(self, catalog_path: str, model_path: str | None) -> None:
+    def __init__(
+        self, catalog_path: str, model_path: str | None, labels_path: str | None = None
+    ) -> None:
         super().__init__()
         self.catalog_path = catalog_path
         self.model_path = model_path
+        self.labels_path = labels_path
 
     def expand(self, stitched):
         return stitched | "Tag" >> beam.ParDo(
-            TagBatchFn(self.catalog_path, self.model_path)
+            TagBatchFn(self.catalog_path, self.model_path, self.labels_path)
         ).with_output_types(RecordBatch)

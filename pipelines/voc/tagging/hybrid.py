@@ -29,11 +29,14 @@ MODEL_MIN_CONFIDENCE = 0.3
 
 
 class HybridTagger:
-    def __init__(self, catalog: Catalog, model=None, semantic=None) -> None:
-        """`semantic`: a SemanticTagger, or None for rules (+ model) only."""
+    def __init__(self, catalog: Catalog, model=None, semantic=None, examples=None) -> None:
+        """`semantic`: a SemanticTagger, or None for rules (+ model) only.
+        `examples`: an ExampleTagger of analyst labels (voc.learning.examples),
+        last, for what nothing else tagged."""
         self.rules = RuleTagger(catalog)
         self.model = model
         self.semantic = semantic
+        self.examples = examples
         self.catalog = catalog
         if model is not None:
             labels = np.asarray(model.labels)
@@ -56,8 +59,16 @@ class HybridTagger:
                 )
                 for i, tag in zip(todo, found, strict=True):
                     tags[i] = tag
-        if self.model is None:
-            return tags
+        if self.model is not None:
+            tags = self._model_tags(texts, contexts, tags)
+        if self.examples is not None and len(self.examples):
+            todo = [i for i, t in enumerate(tags) if t is None]
+            found = self.examples.tag_batch([texts[i] for i in todo], [contexts[i] for i in todo])
+            for i, tag in zip(todo, found, strict=True):
+                tags[i] = tag
+        return tags
+
+    def _model_tags(self, texts, contexts, tags: list[Tag | None]) -> list[Tag | None]:
         todo = [i for i, t in enumerate(tags) if t is None or _app_event_only(t)]
         if not todo:
             return tags
@@ -84,17 +95,32 @@ def build_tagger(
     model_path: str | Path | None = None,
     *,
     semantic: bool = True,
+    labels_path: str | Path | None = None,
 ) -> HybridTagger:
     """The default tagger: rules, then the semantic tagger (built from the
-    catalog, no training step), then the learned model when one is given."""
+    catalog, no training step), then the learned model when one is given.
+    `labels_path`: an overlay of analyst labels (voc label): they join the
+    catalog's customer examples the semantic tagger learns from, and tag what
+    is still left by nearest labelled example."""
     model = None
     if model_path:
         from voc.tagging.model import TextModel
 
         model = TextModel.load(Path(model_path))
+    catalog = load_catalog(catalog_path)
+    labelled = examples = None
+    if labels_path:
+        from voc.learning.examples import ExampleTagger, read_overlay, with_examples
+
+        labelled = [e for e in read_overlay(Path(labels_path)) if e.scenario_id in catalog]
+        examples = ExampleTagger(labelled)
     sem = None
-    if semantic:
+    if semantic and labelled:
+        from voc.tagging.semantic import SemanticTagger
+
+        sem = SemanticTagger(with_examples(catalog, labelled))
+    elif semantic:
         from voc.tagging.semantic import semantic_tagger
 
         sem = semantic_tagger(str(catalog_path))
-    return HybridTagger(load_catalog(catalog_path), model, sem)
+    return HybridTagger(catalog, model, sem, examples)
