@@ -95,3 +95,82 @@ def test_running_twice_adds_nothing(runs):
     first, second = runs
     for key in ("contacts", "dead_letters", "alerts", "events_in", "marts"):
         assert second[key] == first[key], key
+
+
+# ---- the closed loop (issue 12): delivery, issues, verification, weekly report
+
+
+def test_the_loop_is_closed_alerts_delivered_issues_opened_and_a_fix_verified(runs):
+    first, second = runs
+    # GIVEN the demo's alert episodes, delivered to its local webhook
+    with duckdb.connect(first["warehouse"], read_only=True) as con:
+        transitions = con.execute("SELECT count(*) FROM raw.alert_transitions").fetchall()[0][0]
+        verified = con.execute(
+            "SELECT count(*) FROM main.fct_issues WHERE status = 'verified'"
+        ).fetchall()[0][0]
+    # THEN every transition was sent, none failed, and a second run sent nothing new
+    assert first["deliveries"] == {"sent": transitions, "failed": 0} and transitions > 0
+    assert second["deliveries"] == first["deliveries"]
+    # AND issues were opened from the episodes and the planted effective fix verified
+    assert first["issues"]["opened"] >= 1
+    assert first["issues"]["verified"] == verified >= 1
+    assert second["issues"] == first["issues"]
+
+
+def _pdf_text(pdf: Path) -> str:
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                         text=True, check=True)
+    return out.stdout
+
+
+def test_the_weekly_report_reads_right_in_the_pdf(runs, tmp_path):
+    first, _ = runs
+    html, pdf = Path(first["report"]["html"]), Path(first["report"]["pdf"])
+    assert html.exists() and pdf.read_bytes().startswith(b"%PDF")
+    # GIVEN the week the report covers, read back from the warehouse
+    week = first["report_week"]
+    from voc.report.weekly import parse_week
+
+    w = parse_week(week)
+    with duckdb.connect(first["warehouse"], read_only=True) as con:
+        contacts = con.execute(
+            "SELECT count(*) FROM main.fct_contacts WHERE contacted_at >= ? AND contacted_at < ?",
+            [w.start_utc, w.end_utc],
+        ).fetchall()[0][0]
+        episodes = con.execute(
+            "SELECT count(*) FROM raw.alert_episodes WHERE opened_at >= ? AND opened_at < ?",
+            [w.start_utc, w.end_utc],
+        ).fetchall()[0][0]
+        issues = con.execute(
+            "SELECT issue_id, owner_department_id, opened_at FROM main.fct_issues"
+        ).fetchall()
+        top = con.execute(
+            "SELECT s.scenario_name_zh, count(*) AS n FROM main.fct_contacts c"
+            " JOIN main.dim_scenarios s USING (scenario_id) WHERE c.tag_method <> 'untagged'"
+            " AND c.contacted_at >= ? AND c.contacted_at < ? GROUP BY 1 ORDER BY 2 DESC, 1"
+            " LIMIT 1", [w.start_utc, w.end_utc],
+        ).fetchall()[0]
+    # WHEN a reader extracts the PDF's text
+    text = _pdf_text(pdf)
+    # THEN the title, in Chinese and English, and the week are there
+    assert "问题闭环周报" in text and "Weekly issue-closure report" in text and week in text
+    # AND the figures match the warehouse
+    assert f"{contacts:,}" in text
+    assert any(line.split()[:1] == [str(episodes)] or f" {episodes} " in line
+               for line in text.splitlines()), episodes
+    opened_in_week = [i for i in issues if w.start_utc <= i[2] < w.end_utc]
+    for _issue_id, dept, _ in opened_in_week:
+        assert dept in text
+    assert top[0] in text  # the top scenario by volume, by its Chinese name
+    # AND every chart is a real image in both the HTML and the PDF
+    charts = sorted((html.parent / "charts").glob("*.png"))
+    assert len(charts) >= 2 + episodes and all(c.stat().st_size > 2000 for c in charts)
+    assert html.read_text().count("<img ") >= len(charts)
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    assert len(images) >= len(charts)
+    # AND page 1 renders to a PNG
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    page = next(tmp_path.glob("page*.png"))
+    assert page.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and page.stat().st_size > 5000

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "produce": ("voc.commands.produce:produce", "Publish stream files to Kafka topics."),
     "alerts": ("voc.commands.alerts:alerts", "Alert episodes, owners, and delivery to channels."),
     "issues": ("voc.commands.issues:issues", "Root-cause issues tracked to a verified fix."),
+    "report": ("voc.commands.report:report", "The weekly issue-closure report (HTML and PDF)."),
 }
 
 

@@ -60,9 +60,16 @@ def demo(days, seed, scale, work_dir, fresh, as_json):
     streams = work_dir / "streams"
     warehouse = work_dir / "voc.duckdb"
     with step(f"simulate {days} days (seed {seed})"):
-        sim = simulate(streams, days=days, seed=seed, scale=scale)
+        sim = simulate(streams, days=days, seed=seed, scale=scale, fixes=3)
     window_s = 3600
     summary = run_pipeline(streams, warehouse, DEFAULT_CATALOG, None, window_s)
+    # Close the loop (issue 12): deliver, open issues, release fixes, verify.
+    from voc.closure import deliver_to_local_receiver, open_and_verify_issues
+
+    with step("alert episodes -> outbox -> local webhook"):
+        deliveries = deliver_to_local_receiver(warehouse, work_dir)
+    with step("issues opened, simulated fixes released, verified"):
+        issues = open_and_verify_issues(warehouse, streams / "ground_truth" / "fixes.jsonl")
     build_warehouse(warehouse)
     from voc.loop import warehouse_summary
 
@@ -76,6 +83,16 @@ def demo(days, seed, scale, work_dir, fresh, as_json):
         median_minutes_to_detect=_median(score.minutes_to_detect),
         malformed_injected=sim.malformed,
         **tagging_accuracy(warehouse, streams / "ground_truth" / "contacts.jsonl"),
+    )
+    from voc.report.weekly import write_weekly_report
+
+    with step("weekly issue-closure report (last simulated week)"):
+        weekly = write_weekly_report(warehouse, None, work_dir / "report")
+    summary.update(
+        deliveries=deliveries,
+        issues=issues,
+        report={"html": weekly["html"], "pdf": weekly["pdf"]},
+        report_week=weekly["week"],
         seconds=round(time.perf_counter() - started, 1),
     )
     _print_summary(summary)
@@ -139,6 +156,13 @@ def _print_summary(s: dict) -> None:
     if s.get("csat") is not None:
         t.add_row("CSAT", f"{s['csat']:.1%} of ratings 4-5")
     t.add_row("marts", ", ".join(f"{k} {v:,}" for k, v in s["marts"].items()))
+    t.add_row(
+        "loop",
+        f"{s['deliveries']['sent']} alert transitions delivered"
+        f" ({s['deliveries']['failed']} dead-lettered); issues opened {s['issues']['opened']},"
+        f" verified {s['issues']['verified']}",
+    )
+    t.add_row("weekly report", f"{s['report_week']}: {s['report']['pdf']}")
     t.add_row("warehouse", f"{s['warehouse']}  (duckdb {s['warehouse']} -c 'from fct_contacts')")
     t.add_row("wall time", f"{s['seconds']} s")
     err.print(t)

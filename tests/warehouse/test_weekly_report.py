@@ -1,0 +1,78 @@
+"""`voc report weekly` on the fixture warehouse, read as a reader would: the
+PDF's text against the marts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_weekly_report_json_and_pdf_agree_with_the_marts(built_warehouse, tmp_path):
+    # GIVEN the fixture warehouse: one issue verified on 2025-03-10 (week 2025-W11,
+    # China time) with 12.5 contacts avoided a week
+    warehouse, _ = built_warehouse
+    out = tmp_path / "report"
+    # WHEN the report for that week is written
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "voc.cli",
+            "report",
+            "weekly",
+            "--warehouse",
+            str(warehouse),
+            "--week",
+            "2025-W11",
+            "--out",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    # THEN its figures are the mart's
+    assert doc == {
+        "html": str(out / "report.html"),
+        "pdf": str(out / "report.pdf"),
+        "issues_opened": 0,
+        "issues_closed": 1,
+        "issues_verified": 1,
+        "contacts_avoided": 13,
+    }
+    text = subprocess.run(
+        ["pdftotext", "-layout", doc["pdf"], "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "2025-W11" in text and "每周减少联络" in text
+    assert "iss-fx1" in text and "dispatch_ops" in text
+    assert "0.20 (0.09–0.43)" in text  # the rate ratio and its CI
+
+
+def test_a_bad_week_is_a_clear_error(built_warehouse, tmp_path):
+    warehouse, _ = built_warehouse
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "voc.cli",
+            "report",
+            "weekly",
+            "--warehouse",
+            str(warehouse),
+            "--week",
+            "2025-47",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "--week must look like 2026-W47" in proc.stderr
