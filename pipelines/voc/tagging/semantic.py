@@ -506,9 +506,18 @@ class SemanticTagger:
         uniq = {k: j for j, k in enumerate(dict.fromkeys(keys))}
         boosts = np.stack([self._boost(*k) for k in uniq]).astype(np.float32)
         s += boosts[[uniq[k] for k in keys]]
-        # category evidence: the best scenario of each category, added to its members
-        cat_best = np.maximum.reduceat(s[:, self._cat_order], self._cat_starts, axis=1)
-        s += self.config.category_share * np.maximum(cat_best, 0.0)[:, self._cat]
+        # category evidence: the mean of each category's two best scenarios (one
+        # lucky hit counts less than a category several of whose scenarios fit),
+        # added to its members
+        ordered = s[:, self._cat_order]
+        best = np.maximum.reduceat(ordered, self._cat_starts, axis=1)
+        is_best = ordered >= np.repeat(
+            best, np.diff(np.append(self._cat_starts, s.shape[1])), axis=1
+        )
+        second = np.maximum.reduceat(np.where(is_best, -np.inf, ordered), self._cat_starts, axis=1)
+        second = np.where(np.isfinite(second), second, best)  # one-scenario categories
+        cat_score = np.maximum((best + second) / 2, 0.0)
+        s += self.config.category_share * cat_score[:, self._cat]
         return s, raw_top
 
     def _boost(self, domain, stage, entry_point, events) -> np.ndarray:
