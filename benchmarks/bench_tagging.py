@@ -121,7 +121,26 @@ def main() -> int:
         # complaint narratives, issue > sub-issue (157 labels, many with 1-5 texts)
         if (CFPB / "train.csv").is_file():
             measure("tagging_cfpb", CFPB / "train.csv", CFPB / "test.csv", "text", "category")
+            # the upper level alone (issue, 63 labels): what a routing decision needs
+            measure(
+                "tagging_cfpb_issue",
+                issue_level(CFPB / "train.csv", tmp_dir / "cfpb_issue_train.csv"),
+                issue_level(CFPB / "test.csv", tmp_dir / "cfpb_issue_test.csv"),
+                "text",
+                "category",
+            )
     return 0
+
+
+def issue_level(path: Path, out: Path) -> Path:
+    """CFPB 'Issue > Sub-issue' labels cut to the issue."""
+    import polars as pl
+
+    frame = pl.read_csv(path, infer_schema=False)
+    frame.with_columns(
+        pl.col("category").str.split(" > ").list.first().alias("category")
+    ).write_csv(out)
+    return out
 
 
 def held_out_intents(train_csv: Path, out: Path) -> Path:
