@@ -274,7 +274,8 @@ class Lexicon:
                     owners.setdefault(key, set()).add(concept)
         self._automaton = ahocorasick.Automaton()
         for form, names in owners.items():
-            self._automaton.add_word(form, (form, tuple(sorted(names))))
+            # (length of an English form that must sit on word boundaries, or 0; concepts)
+            self._automaton.add_word(form, (len(form) if form.isascii() else 0, frozenset(names)))
         self._automaton.make_automaton()
         self.concepts = tuple(sorted(concepts))
 
@@ -287,14 +288,14 @@ class Lexicon:
 
     def concepts_in(self, norm: str) -> set[str]:
         found: set[str] = set()
-        for end, (form, names) in self._automaton.iter(norm):
-            if form.isascii():
-                start = end - len(form) + 1
+        for end, (ascii_len, names) in self._automaton.iter(norm):
+            if ascii_len:
+                start = end - ascii_len + 1
                 before = norm[start - 1] if start > 0 else " "
                 after = norm[end + 1] if end + 1 < len(norm) else " "
                 if (before.isascii() and before.isalnum()) or (after.isascii() and after.isalnum()):
                     continue
-            found.update(names)
+            found |= names
         return found
 
 
