@@ -182,3 +182,48 @@ def test_an_episode_without_enough_data_after_it_stays_open():
     counts = {"k": {T0: 10, T0 + H: 12}}
     (ep,) = build_episodes([_alert(1, T0, 10)], counts, T0 + 3 * H)
     assert ep.status == "open" and [t.transition for t in ep.transitions] == ["opened"]
+
+
+def test_alerts_on_five_minute_steps_count_in_their_hour_and_stage_alerts_resolve():
+    # GIVEN two alerts of one key raised on 5-minute steps inside hours 0 and 1
+    step = timedelta(minutes=5)
+    a1 = AlertRow(
+        "a1",
+        "contact_spike",
+        "d|s|*",
+        "d",
+        "s",
+        None,
+        T0 + 10 * step,
+        T0 + 11 * step,
+        4,
+        0.1,
+        6.0,
+        "ops",
+    )
+    a2 = AlertRow(
+        "a2",
+        "contact_spike",
+        "d|s|*",
+        "d",
+        "s",
+        None,
+        T0 + H + 2 * step,
+        T0 + H + 3 * step,
+        5,
+        0.1,
+        6.0,
+        "ops",
+    )
+    counts = {"d|s|*": {T0: 9, T0 + H: 12, T0 + 2 * H: 1, T0 + 3 * H: 0, T0 + 4 * H: 1}}
+    # WHEN built
+    (ep,) = build_episodes([a1, a2], counts, T0 + 6 * H)
+    # THEN one episode over the hour grid: both alerts in it, resolved after 3 quiet hours
+    assert ep.alert_ids == ["a1", "a2"] and ep.peak_count == 12
+    assert ep.windows[0][0] == T0 and ep.resolved_at == T0 + 5 * H
+    # AND a kind without a contact level resolves 3 windows after its last alert
+    f1 = AlertRow(
+        "f1", "funnel_drop", "d|s|*", "d", "s", None, T0 + step, T0 + 2 * step, 40, 80.0, 5.0, "ops"
+    )
+    (fe,) = build_episodes([f1], {}, T0 + 6 * H)
+    assert fe.resolved_at == T0 + 4 * H and fe.status == "resolved"

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,9 +37,11 @@ from voc.catalog import Catalog
 
 QUIET_WINDOWS_TO_RESOLVE = 3
 UPDATE_PEAK_FACTOR = 1.5
-# Kinds whose level is a count of contacts for the key; other kinds (funnel,
-# stuck journeys...) resolve when their alerts stop for QUIET_WINDOWS_TO_RESOLVE.
-CONTACT_KINDS = frozenset({"contact_spike", "social_surge", "repeat_loop", "emotion_escalation"})
+# Kinds whose level is a count of contacts for the key (a scenario's contacts,
+# or all / untagged contacts of a stage); other kinds (step failures, funnel,
+# stuck journeys, repeat loops, emotion cases) resolve when their alerts stop
+# for QUIET_WINDOWS_TO_RESOLVE windows.
+CONTACT_KINDS = frozenset({"contact_spike", "social_surge"})
 SEVERITIES = ("low", "medium", "high", "critical")
 DEFAULT_LINK_BASE = "http://127.0.0.1:8050"
 
@@ -181,14 +184,17 @@ def _walk(
     notified_peak = 0
     n_updates = 0
     quiet = 0
-    alerted = {first.window_start: first.count}
-    t = first.window_start
+    # Alerts may come from finer steps (5 minutes): count them in the window
+    # of the walk that holds them.
+    alerted = {_floor(first.window_start, window): first.count}
+    t = _floor(first.window_start, window)
     while t + window <= data_end:
-        while pending and pending[0].window_start <= t:
+        while pending and _floor(pending[0].window_start, window) <= t:
             joined = pending.pop(0)
             ep.alert_ids.append(joined.alert_id)
             ep.threshold = max(ep.threshold, joined.threshold)
-            alerted[joined.window_start] = joined.count
+            w = _floor(joined.window_start, window)
+            alerted[w] = max(alerted.get(w, 0), joined.count)
             quiet = 0
         if contact_level:
             # The alert's own count wins for its window (it is what the detector saw).
@@ -229,6 +235,12 @@ def _walk(
         ep.alert_ids.append(pending.pop(0).alert_id)
 
 
+def _floor(t: datetime, window: timedelta) -> datetime:
+    step = int(window.total_seconds())
+    epoch = int((t - datetime(1970, 1, 1)).total_seconds())
+    return datetime(1970, 1, 1) + timedelta(seconds=epoch - epoch % step)
+
+
 def _transition(
     ep: Episode, kind: str, n: int, at: datetime, count: int, alert: AlertRow | None
 ) -> Transition:
@@ -243,17 +255,48 @@ def _transition(
 # ---------------------------------------------------------------- warehouse
 
 
-def _alert_rows(con: duckdb.DuckDBPyConnection) -> list[AlertRow]:
+def _alert_rows(con: duckdb.DuckDBPyConnection, window_s: int) -> list[AlertRow]:
+    """Alert rows in both contracts: the first detector's (hourly windows,
+    `threshold` a count, `untagged` as a scenario) and the detector with a
+    `key` and `evidence` (5-minute steps, `threshold` a score, scenario null
+    for stage-level alerts). For the latter, the level an episode is judged
+    against is a count per window derived from the baseline (see DECISIONLOG)."""
     cols = {r[0] for r in con.execute("DESCRIBE raw.alerts").fetchall()}
     key_sql = "key" if "key" in cols else "domain || '|' || journey_stage || '|' || scenario_id"
+    evidence_sql = "evidence" if "evidence" in cols else "NULL"
     rows = con.execute(
         f"""
         SELECT alert_id, kind, {key_sql}, domain, journey_stage, scenario_id,
-               window_start, window_end, count, baseline_mean, threshold, suggested_owner
+               window_start, window_end, count, baseline_mean, threshold, suggested_owner,
+               {evidence_sql}
         FROM raw.alerts ORDER BY window_start, alert_id
         """
     ).fetchall()
-    return [AlertRow(*r) for r in rows]
+    out = []
+    for r in rows:
+        *fields, evidence = r
+        alert = AlertRow(*fields)
+        if "evidence" in cols:
+            ev = json.loads(evidence) if isinstance(evidence, str) else (evidence or {})
+            step_s = float(ev.get("window_s") or 300)
+            expected = alert.baseline_mean * window_s / step_s
+            level = max(3.0, expected + 3 * math.sqrt(max(expected, 1.0)))
+            alert = AlertRow(
+                alert.alert_id,
+                alert.kind,
+                alert.key,
+                alert.domain,
+                alert.journey_stage,
+                alert.scenario_id,
+                alert.window_start,
+                alert.window_end,
+                alert.count,
+                expected,
+                level,
+                alert.suggested_owner,
+            )
+        out.append(alert)
+    return out
 
 
 def _hourly_counts(
@@ -261,7 +304,11 @@ def _hourly_counts(
 ) -> dict[str, dict[datetime, int]]:
     """Contacts per window for every alerted key: a scenario's tagged contacts,
     or for `untagged` keys the untagged contacts of that domain and stage."""
-    keys = {(a.key, a.domain, a.journey_stage, a.scenario_id) for a in alerts}
+    keys = {
+        (a.key, a.domain, a.journey_stage, a.scenario_id or "*")
+        for a in alerts
+        if a.kind in CONTACT_KINDS
+    }
     if not keys:
         return {}
     con.execute(
@@ -276,9 +323,10 @@ def _hourly_counts(
                count(DISTINCT c.contact_id)
         FROM _ep_keys k
         JOIN raw.contacts c
-          ON (k.scenario_id <> 'untagged' AND c.scenario_id = k.scenario_id)
+          ON (k.scenario_id NOT IN ('untagged', '*') AND c.scenario_id = k.scenario_id)
           OR (k.scenario_id = 'untagged' AND c.scenario_id IS NULL
               AND c.domain = k.domain AND c.journey_stage = k.stage)
+          OR (k.scenario_id = '*' AND c.domain = k.domain AND c.journey_stage = k.stage)
         GROUP BY 1, 2
         """
     ).fetchall()
@@ -299,8 +347,9 @@ def data_end_of(con: duckdb.DuckDBPyConnection, window_s: int) -> datetime | Non
     return datetime(1970, 1, 1) + timedelta(seconds=(epoch // window_s) * window_s)
 
 
-def _severity(catalog: Catalog, scenario_id: str, lift: float) -> str:
-    base = catalog[scenario_id].severity if scenario_id in catalog else "medium"
+def _severity(catalog: Catalog, scenario_id: str | None, lift: float) -> str:
+    known = scenario_id is not None and scenario_id in catalog
+    base = catalog[scenario_id].severity if known else "medium"
     idx = SEVERITIES.index(base) if base in SEVERITIES else 1
     # A peak ten times what is normal for the key is one level worse than the
     # scenario's catalog severity.
@@ -309,8 +358,10 @@ def _severity(catalog: Catalog, scenario_id: str, lift: float) -> str:
     return SEVERITIES[idx]
 
 
-def _owner(catalog: Catalog, scenario_id: str, suggested: str) -> str:
-    return catalog[scenario_id].owner if scenario_id in catalog else suggested
+def _owner(catalog: Catalog, scenario_id: str | None, suggested: str) -> str:
+    if scenario_id is not None and scenario_id in catalog:
+        return catalog[scenario_id].owner
+    return suggested or "customer_service"
 
 
 def _evidence(
@@ -318,14 +369,13 @@ def _evidence(
 ) -> dict[str, Any]:
     start = ep.opened_at - window
     end = ep.resolved_at or ep.last_window_end
-    where = (
-        "c.scenario_id = ?"
-        if ep.scenario_id != "untagged"
-        else "c.scenario_id IS NULL AND c.domain = ? AND c.journey_stage = ?"
-    )
-    params: list[Any] = (
-        [ep.scenario_id] if ep.scenario_id != "untagged" else [ep.domain, ep.journey_stage]
-    )
+    if ep.scenario_id in (None, "untagged"):
+        # Stage-level alert (or the first detector's untagged key): the stage's contacts.
+        untagged_only = " AND c.scenario_id IS NULL" if ep.scenario_id == "untagged" else ""
+        where = "c.domain = ? AND c.journey_stage = ?" + untagged_only
+        params: list[Any] = [ep.domain, ep.journey_stage]
+    else:
+        where, params = "c.scenario_id = ?", [ep.scenario_id]
     examples = con.execute(
         f"""SELECT text, language, channel FROM raw.contacts c
             WHERE {where} AND event_time >= ? AND event_time < ?
@@ -343,10 +393,15 @@ def _evidence(
             WHERE {where} AND event_time >= ? AND event_time < ? GROUP BY 1 ORDER BY 2 DESC""",
         [*params, start, end],
     ).fetchall()
-    scenario = catalog[ep.scenario_id] if ep.scenario_id in catalog else None  # noqa: SIM401
+    known = ep.scenario_id is not None and ep.scenario_id in catalog
+    scenario = catalog[ep.scenario_id] if known else None
     return {
-        "scenario_name_zh": scenario.name_zh if scenario else "未归类",
-        "scenario_name_en": scenario.name_en if scenario else "Untagged",
+        "scenario_name_zh": scenario.name_zh
+        if scenario
+        else f"{ep.domain}/{ep.journey_stage} 环节",
+        "scenario_name_en": scenario.name_en
+        if scenario
+        else f"Stage {ep.domain}/{ep.journey_stage}",
         "first_window": {"start": _iso(start), "end": _iso(ep.opened_at)},
         "counts_vs_expected": [
             {"window_start": _iso(w), "count": n, "expected": round(ep.baseline_mean, 2)}
@@ -371,7 +426,7 @@ def sync_episodes(
 ) -> dict[str, int]:
     """Re-derive every episode from the warehouse, record new transitions
     (append-only), and replace `raw.alert_episodes`. Returns counts."""
-    alerts = _alert_rows(con)
+    alerts = _alert_rows(con, window_s)
     window = timedelta(seconds=window_s)
     data_end = data_end_of(con, window_s) or datetime(1970, 1, 1)
     episodes = build_episodes(alerts, _hourly_counts(con, alerts, window_s), data_end, window)
@@ -384,9 +439,10 @@ def sync_episodes(
     }
     before = con.execute("SELECT count(*) FROM raw.alert_transitions").fetchall()[0][0]
     episode_rows = []
+    suggested = {a.alert_id: a.suggested_owner for a in alerts}
     for ep in episodes:
         lift = ep.peak_count / max(ep.baseline_mean, 0.5)
-        owner = _owner(catalog, ep.scenario_id, "customer_service")
+        owner = _owner(catalog, ep.scenario_id, suggested.get(ep.alert_ids[0], "customer_service"))
         severity = _severity(catalog, ep.scenario_id, lift)
         evidence = _evidence(con, ep, window, catalog)
         link = f"{link_base.rstrip('/')}/alerts/{ep.episode_id}"

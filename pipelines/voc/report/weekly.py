@@ -322,6 +322,8 @@ def draw_charts(con: duckdb.DuckDBPyConnection, data: dict[str, Any], out: Path)
                 "scenario_id IS NULL AND domain = ? AND journey_stage = ?",
                 [e["domain"], e["journey_stage"]],
             )
+        elif e["scenario_id"] is None:  # a stage-level alert: the stage's contacts
+            where, params = "domain = ? AND journey_stage = ?", [e["domain"], e["journey_stage"]]
         else:
             where, params = "scenario_id = ?", [e["scenario_id"]]
         rows = dict(
