@@ -82,3 +82,15 @@ def test_an_unknown_domain_is_refused(tmp_path):
         main, ["tag", "--input", str(src), "--out", str(tmp_path / "o.csv"), "--domain", "banking"]
     )
     assert result.exit_code == 1 and "unknown domain 'banking'" in result.output
+
+
+def test_without_a_domain_every_domain_competes(tmp_path):
+    # GIVEN a freight complaint in an export that names no domain
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    _write(src, ["text"], [["司机迟到了两个小时，货都耽误了"]])
+    result = CliRunner().invoke(main, ["tag", "--input", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with open(out, encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    # THEN a freight scenario can claim it
+    assert row["scenario_id"].startswith("freight.")

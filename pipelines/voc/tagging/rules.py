@@ -87,7 +87,8 @@ class RuleTagger:
             if kw.isascii() and not _on_word_boundaries(norm, end - len(kw) + 1, end):
                 continue
             for sid in owners:
-                if sid.split(".", 1)[0] in (domain, "common"):
+                # no domain known (an export of mixed contacts): every domain competes
+                if not domain or sid.split(".", 1)[0] in (domain, "common"):
                     hits[sid].add(kw)
         return hits
 
@@ -95,7 +96,7 @@ class RuleTagger:
         # The newest signal wins: it is the one closest to the moment of contact.
         for event in reversed(ctx.recent_events):
             for sid in self._by_app_event.get(event, ()):
-                if sid.split(".", 1)[0] in (ctx.domain, "common"):
+                if not ctx.domain or sid.split(".", 1)[0] in (ctx.domain, "common"):
                     return sid, event
         return None
 
