@@ -1,6 +1,7 @@
 """The semantic tagger: what the text means, not only the catalog's verbatim
 phrases. Pure (numpy, scipy, rjieba, pyahocorasick), no Beam, no training step
-for the user: everything is built from the catalog in about a second.
+for the user: everything is built from the catalog in a few seconds, plus
+one small shipped model (`voc.tagging.relevance`) trained here on real text.
 
 How a text is read (DECISIONLOG.md, "Semantic tagger"):
 
@@ -17,18 +18,22 @@ How a text is read (DECISIONLOG.md, "Semantic tagger"):
      customer wording meets catalog wording even with no word in common.
 3. Each scenario is a set of short documents: its names, descriptions,
    keywords and customer examples (`examples_zh`/`examples_en`). A text's
-   score for a scenario = 0.5 x its best cosine with one of those documents +
-   0.5 x its cosine with the scenario's centroid.
+   score for a scenario = 0.5 x its cosine with the scenario's centroid +
+   0.5 x its best cosine with one of the scenario's customer examples (the
+   centroid again where it has none), + a small prior for scenarios that
+   have examples.
 4. Hierarchical narrowing: only the contact's domain and `common` compete;
-   a category's score (its best scenario, plus a share of its runner-up) is
-   added to each of its scenarios, so the category is chosen on the evidence
-   of all its scenarios and the scenario within it; the journey stage, the
-   entry point and recent app events the catalog links to a scenario add
-   fixed boosts.
+   a category's score (the mean of its two best scenarios) is added to each
+   of its scenarios, so the category is chosen on the evidence of several
+   scenarios and the scenario within it; the journey stage, the entry point
+   and recent app events the catalog links to a scenario add fixed boosts.
 5. Confidence: a logistic function of the winner's score and its margin over
-   the runner-up, fitted when the tagger is built on held-out catalog examples
-   (each scored without its own document) against texts that are not about a
-   problem. Below `MIN_CONFIDENCE` the tagger abstains.
+   the runner-up, fitted when the tagger is built on the catalog's customer
+   examples, each scored without its own document. The tagger abstains below
+   `min_confidence`, when no scenario resembles the text at all
+   (`min_similarity`), or when the relevance model says the (Chinese) text is
+   not about a service problem (`min_relevance`); the confidence reported is
+   the calibrated one times P(about a problem).
 """
 
 from __future__ import annotations
