@@ -41,7 +41,7 @@ bench: install  ## Every benchmark in benchmarks/, one JSON line each.
 	$(PY) benchmarks/run_all.py
 
 lint: install
-	$(VENV)/bin/ruff check pipelines tests benchmarks
+	$(VENV)/bin/ruff check pipelines dashboards tests benchmarks
 	$(VENV)/bin/sqlfluff lint dbt_project/models
 
 clean:

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("voc.commands.alerts:alerts", "Alert episodes, owners, and delivery to channels."),
     "issues": ("voc.commands.issues:issues", "Root-cause issues tracked to a verified fix."),
     "report": ("voc.commands.report:report", "The weekly issue-closure report (HTML and PDF)."),
+    "dashboard": ("voc.commands.dashboard:dashboard", "Serve the web dashboard on a warehouse."),
 }
 
 

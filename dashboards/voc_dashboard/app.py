@@ -1,0 +1,769 @@
+"""The dashboard: a Dash app over a SnapshotStore. The URL is the state: the
+path is the page, the query string holds the filters (start, end, domain,
+department, channel), page options (drill, grain, by) and the language (lang).
+Every value read from it goes through queries.parse_filters first.
+
+One callback draws a page from the URL; one writes the filter bar's values
+back to the URL. The filter bar is built per page load from the query string.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, State, dcc, html
+from flask import abort, has_request_context, request, send_file
+
+from voc_dashboard import queries as q
+from voc_dashboard.i18n import LANGS, name, t, v
+from voc_dashboard.snapshot import SnapshotStore
+
+PAGES = ("now", "root-causes", "sla", "satisfaction", "issues")
+PAGE_LABEL = {
+    "now": "now",
+    "root-causes": "root_causes",
+    "sla": "sla",
+    "satisfaction": "satisfaction",
+    "issues": "issues",
+}
+FILTER_KEYS = ("start", "end", "domain", "department", "channel")
+# Where the weekly issue-closure report is looked for, beside the warehouse.
+REPORT_GLOBS = ("reports/weekly*.html", "weekly*.html", "reports/*.html")
+FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Noto Sans", sans-serif'
+GRAPH_CONFIG = {"displayModeBar": False}
+
+
+def _lang(args) -> str:
+    lang = args.get("lang")
+    return lang if lang in LANGS else "zh"
+
+
+def _page(pathname: str | None) -> str:
+    page = (pathname or "/").strip("/") or "now"
+    return page if page in PAGES else "now"
+
+
+def _args(search: str | None) -> dict[str, str]:
+    return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
+
+
+def _with(args: dict[str, str], **changes: str | None) -> str:
+    merged = {**args, **changes}
+    return "?" + urlencode({k: v for k, v in merged.items() if v})
+
+
+def _fig(lang: str, height: int = 320) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(
+        height=height,
+        margin={"l": 40, "r": 10, "t": 10, "b": 40},
+        font={"family": FONT},
+        legend={"orientation": "h", "y": -0.2},
+        template="plotly_white",
+    )
+    return fig
+
+
+def _table(table_id: str, header: list[str], body: list[list], numeric: set[int] = frozenset()):
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(h) for h in header])),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(cell, className="num") if i in numeric else html.Td(cell)
+                            for i, cell in enumerate(row)
+                        ]
+                    )
+                    for row in body
+                ]
+            ),
+        ],
+        id=table_id,
+        className="grid",
+    )
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{x:.1%}"
+
+
+def _kpi(kpi_id: str, label: str, value: str, raw) -> html.Div:
+    return html.Div(
+        [html.Div(label, className="kpi-label"), html.Div(value, className="kpi-value")],
+        id=kpi_id,
+        className="kpi",
+        **{"data-value": "" if raw is None else str(raw)},
+    )
+
+
+def _section(title: str, *children, section_id: str | None = None):
+    kwargs = {"id": section_id} if section_id else {}
+    return html.Section([html.H3(title), *children], className="card", **kwargs)
+
+
+def _missing(mart: str, lang: str):
+    return html.P(t("missing_mart", lang, mart=mart), className="missing")
+
+
+# -- pages ------------------------------------------------------------------------------
+
+
+def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore):
+    status = q.now_status(cur)
+    alerts = q.open_alerts(cur, f)
+    counts = q.alert_counts(alerts)
+    latest = q.rows(
+        cur,
+        "SELECT a.alert_id, a.alert_kind, a.domain, a.scenario_id, s.scenario_name_zh, "
+        "s.scenario_name_en, a.contact_count, a.window_end_at FROM alerts a "
+        "LEFT JOIN scenarios s USING (scenario_id) "
+        "WHERE $domain IS NULL OR a.domain = $domain "
+        "ORDER BY a.window_end_at DESC, a.alert_id LIMIT 5",
+        {"domain": f.domain},
+    )
+    cpm = q.contacts_per_minute(cur, f)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    newest = status["newest_event_at"]
+    lag_s = None if newest is None else round((now - newest).total_seconds())
+
+    fig_kind = _fig(lang, 260)
+    for sev in sorted({c["severity"] for c in counts}):
+        sub = [c for c in counts if c["severity"] == sev]
+        fig_kind.add_bar(
+            x=[v(c["alert_kind"], lang) for c in sub],
+            y=[c["alerts"] for c in sub],
+            name=v(sev, lang),
+        )
+    fig_kind.update_layout(barmode="stack")
+
+    fig_cpm = _fig(lang)
+    for domain in sorted({r["domain"] for r in cpm}):
+        sub = [r for r in cpm if r["domain"] == domain]
+        x = [r["minute_at"] for r in sub]
+        fig_cpm.add_scatter(
+            x=x, y=[r["contacts"] for r in sub], name=v(domain, lang), mode="lines", meta=domain
+        )
+        fig_cpm.add_scatter(
+            x=x,
+            y=[r["expected"] for r in sub],
+            name=f"{v(domain, lang)} · {t('expected', lang)}",
+            mode="lines",
+            line={"dash": "dot"},
+            meta=f"{domain}:expected",
+        )
+
+    alert_rows = [
+        [
+            v(a["alert_kind"], lang),
+            v(a["severity"], lang),
+            name(a, "scenario_name", lang, "scenario_id"),
+            f"{a['contact_count']} / {a['baseline_mean']} / {a['threshold']}",
+            f"{a['window_start_at']:%m-%d %H:%M}–{a['window_end_at']:%H:%M}",
+            a["owner"] or "—",
+        ]
+        for a in alerts
+    ]
+    return [
+        html.Div(
+            [
+                _kpi("kpi-open-alerts", t("open_alerts", lang), str(len(alerts)), len(alerts)),
+                _kpi(
+                    "kpi-dead-letter-rate",
+                    t("dead_letter_rate", lang),
+                    _pct(status["dead_letter_rate"]),
+                    status["dead_letter_rate"],
+                ),
+                _kpi(
+                    "kpi-newest-event",
+                    t("newest_event", lang),
+                    "—" if newest is None else f"{newest:%Y-%m-%d %H:%M:%S}",
+                    newest,
+                ),
+                _kpi("kpi-lag", t("lag", lang), _duration(lag_s), lag_s),
+            ],
+            className="kpis",
+        ),
+        _section(
+            t("open_alerts", lang),
+            html.H4(t("alerts_by_kind", lang)),
+            dcc.Graph(id="g-alert-kinds", figure=fig_kind, config=GRAPH_CONFIG)
+            if counts
+            else html.P(t("no_open_alerts", lang)),
+            _table(
+                "t-open-alerts",
+                [t(k, lang) for k in ("kind", "severity", "scenario")]
+                + [
+                    f"{t('count', lang)} / {t('baseline', lang)} / {t('threshold', lang)}",
+                    t("window", lang),
+                    t("owner", lang),
+                ],
+                alert_rows,
+            ),
+            html.H4(t("recent_alerts", lang)),
+            _table(
+                "t-latest-alerts",
+                [t("kind", lang), t("scenario", lang), t("count", lang), t("window", lang)],
+                [
+                    [
+                        v(a["alert_kind"], lang),
+                        name(a, "scenario_name", lang, "scenario_id"),
+                        a["contact_count"],
+                        f"{a['window_end_at']:%m-%d %H:%M}",
+                    ]
+                    for a in latest
+                ],
+                numeric={2},
+            ),
+        ),
+        _section(
+            t("contacts_per_minute", lang),
+            html.P(f"{t('filters_apply', lang)} {t('domain_only', lang)}", className="note"),
+            dcc.Graph(id="g-contacts-per-minute", figure=fig_cpm, config=GRAPH_CONFIG),
+        ),
+    ]
+
+
+def _duration(seconds) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    if abs(seconds) < 120:
+        return f"{seconds} s"
+    if abs(seconds) < 7200:
+        return f"{seconds // 60} min"
+    if abs(seconds) < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def _hbar(fig_id: str, rows: list[dict], x_key: str, lang: str, text=None):
+    fig = _fig(lang, 40 + 24 * max(len(rows), 3))
+    fig.add_bar(
+        y=[name(r, "scenario_name", lang, "scenario_id") for r in rows][::-1],
+        x=[r[x_key] for r in rows][::-1],
+        orientation="h",
+        customdata=[r["scenario_id"] for r in rows][::-1],
+        text=None if text is None else [text(r) for r in rows][::-1],
+    )
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 30}, yaxis={"automargin": True})
+    return dcc.Graph(id=fig_id, figure=fig, config=GRAPH_CONFIG)
+
+
+def page_root_causes(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
+    top = q.top_scenarios(cur, f)
+    growth = q.growing_scenarios(cur, f)
+    dissatisfied = q.dissatisfied_scenarios(cur, f)
+    path = q.drill_path(f)
+    crumbs = [dcc.Link(t("drill_top", lang), href=_with(args, drill=None), id="drill-0")]
+    for i, part in enumerate(path):
+        crumbs += [
+            " → ",
+            dcc.Link(
+                v(part, lang), href=_with(args, drill="|".join(path[: i + 1])), id=f"drill-{i + 1}"
+            ),
+        ]
+    if len(path) < len(q.DRILL_LEVELS):
+        children = q.drill_children(cur, f)
+        drill_body = _table(
+            "t-drill",
+            [t(q.DRILL_LEVELS[len(path)], lang), t("contacts", lang), t("dissatisfied", lang)],
+            [
+                [
+                    dcc.Link(
+                        r["name_" + lang] or v(r["key"], lang),
+                        href=_with(args, drill="|".join([*path, str(r["key"])])),
+                        className="drill-link",
+                    ),
+                    r["contacts"],
+                    r["dissatisfied"],
+                ]
+                for r in children
+            ],
+            numeric={1, 2},
+        )
+    else:
+        contacts = q.drill_contacts(cur, f)
+        drill_body = _table(
+            "t-drill-contacts",
+            [
+                "id",
+                t("channel", lang),
+                t("stage", lang),
+                t("journey", lang),
+                t("text_masked", lang),
+            ],
+            [
+                [
+                    r["contact_id"],
+                    v(r["channel"], lang),
+                    r["journey_stage"] or "—",
+                    " → ".join(r["recent_events"] or []),
+                    r["contact_text"],
+                ]
+                for r in contacts
+            ],
+        )
+    clusters = store.clusters()
+    if clusters is None:
+        cluster_body = html.P(t("clustering", lang), id="clusters-pending")
+    else:
+        cluster_body = _table(
+            "t-clusters",
+            ["#", t("size", lang), t("share", lang), t("examples", lang)],
+            [
+                [
+                    c.cluster_id,
+                    c.size,
+                    _pct(c.share),
+                    html.Ul([html.Li(q.mask_text(e)[:120]) for e in c.examples]),
+                ]
+                for c in clusters[:10]
+            ],
+            numeric={1, 2},
+        )
+    return [
+        html.Div(
+            [
+                _section(t("top_volume", lang), _hbar("g-top-volume", top, "contacts", lang)),
+                _section(
+                    t("top_growth", lang),
+                    _hbar("g-top-growth", growth, "growth", lang),
+                ),
+                _section(
+                    t("top_dissatisfied", lang),
+                    _hbar(
+                        "g-top-dissatisfied",
+                        dissatisfied,
+                        "dissatisfied_rate",
+                        lang,
+                        text=lambda r: f"{r['dissatisfied']}/{r['rated']}",
+                    ),
+                ),
+            ],
+            className="cols3",
+        ),
+        _section(
+            t("drill", lang), html.Div(crumbs, className="crumbs"), drill_body, section_id="drill"
+        ),
+        _section(t("untagged_clusters", lang), cluster_body),
+    ]
+
+
+def page_sla(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
+    clock = q.sla_clock(cur)
+    attain = q.sla_attainment(cur, f, clock)
+    backlog = q.sla_backlog(cur, f, clock)
+    paths = q.escalation_paths(cur, f, clock)
+    depts = {d[0]: (d[1] if lang == "zh" else d[2]) for d in q.choices(cur).departments}
+    fig_att = _fig(lang)
+    for tier in sorted({r["tier"] for r in attain}):
+        sub = [r for r in attain if r["tier"] == tier]
+        fig_att.add_bar(
+            x=[depts.get(r["department_id"], r["department_id"]) for r in sub],
+            y=[r["attainment"] for r in sub],
+            customdata=[r["department_id"] for r in sub],
+            name=tier,
+            meta=tier,
+        )
+    fig_att.update_layout(barmode="group", yaxis={"tickformat": ".0%", "range": [0, 1]})
+    fig_back = _fig(lang)
+    for dept in sorted({r["department_id"] for r in backlog}):
+        sub = [r for r in backlog if r["department_id"] == dept]
+        fig_back.add_scatter(
+            x=[r["day"] for r in sub],
+            y=[r["open_tickets"] for r in sub],
+            name=depts.get(dept, dept),
+            mode="lines+markers",
+            meta=dept,
+        )
+    has_comp = q.has_table(cur, "compensations")
+    return [
+        html.P(
+            f"{t('clock', lang)}: "
+            + t("clock_business" if clock == "business" else "clock_calendar", lang),
+            id="sla-clock",
+            className="note",
+            **{"data-clock": clock},
+        ),
+        _section(
+            t("attainment", lang),
+            dcc.Graph(id="g-sla-attainment", figure=fig_att, config=GRAPH_CONFIG),
+            _pivot(
+                "t-sla-attainment",
+                attain,
+                "tier",
+                depts,
+                lang,
+                lambda r: f"{_pct(r['attainment'])} ({r['met']}/{r['met'] + r['breached']})",
+            ),
+        ),
+        _section(
+            t("backlog", lang), dcc.Graph(id="g-sla-backlog", figure=fig_back, config=GRAPH_CONFIG)
+        ),
+        _section(
+            t("escalations", lang),
+            _pivot(
+                "t-escalations",
+                paths,
+                "path",
+                depts,
+                lang,
+                lambda r: f"{r['tickets']} ({t('breached', lang)} {r['breached']})",
+            ),
+        ),
+        _section(
+            t("compensation", lang),
+            _compensation(cur, lang) if has_comp else _missing("fct_compensations", lang),
+        ),
+    ]
+
+
+def _pivot(table_id: str, data: list[dict], col_key: str, depts: dict, lang: str, cell):
+    """Departments down, `col_key` values across, `cell(row)` in each cell."""
+    cols = sorted({r[col_key] for r in data})
+    by = {(r["department_id"], r[col_key]): r for r in data}
+    body = [
+        [depts.get(d, d)] + [cell(by[(d, c)]) if (d, c) in by else "—" for c in cols]
+        for d in sorted({r["department_id"] for r in data})
+    ]
+    return _table(table_id, [t("department", lang), *cols], body, numeric=set(range(1, 99)))
+
+
+def _compensation(cur, lang: str):
+    cols = [r[0] for r in cur.execute("DESCRIBE compensations").fetchall()]
+    sample = q.rows(cur, "SELECT * FROM compensations LIMIT 50")
+    return _table("t-compensations", cols, [[r[c] for c in cols] for r in sample])
+
+
+def page_satisfaction(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
+    grain = f.extra.get("grain", "day")
+    by = f.extra.get("by", "domain")
+    series = q.satisfaction_series(cur, f)
+    totals = q.satisfaction_totals(cur, f)
+    option_links = html.Div(
+        [
+            html.Span(f"{t('grain', lang)}: "),
+            *[
+                dcc.Link(
+                    t(g, lang),
+                    href=_with(args, grain=g),
+                    id=f"grain-{g}",
+                    className="opt on" if g == grain else "opt",
+                )
+                for g in q.GRAINS
+            ],
+            html.Span(f"  {t('by', lang)}: "),
+            *[
+                dcc.Link(
+                    t(d, lang),
+                    href=_with(args, by=d),
+                    id=f"by-{d}",
+                    className="opt on" if d == by else "opt",
+                )
+                for d in q.DIMENSIONS
+            ],
+        ],
+        className="options",
+    )
+    graphs = []
+    for metric in ("call_csat", "ticket_csat", "fcr", "repeat_rate"):
+        fig = _fig(lang, 260)
+        for grp in sorted({str(r["grp"]) for r in series}):
+            sub = [r for r in series if str(r["grp"]) == grp]
+            fig.add_scatter(
+                x=[r["period"] for r in sub],
+                y=[r[metric] for r in sub],
+                name=v(grp, lang),
+                mode="lines+markers",
+                meta=grp,
+            )
+        fig.update_layout(yaxis={"tickformat": ".0%"})
+        graphs.append(
+            _section(
+                t(metric, lang),
+                dcc.Graph(id=f"g-{metric.replace('_', '-')}", figure=fig, config=GRAPH_CONFIG),
+            )
+        )
+    return [
+        option_links,
+        html.Div(
+            [
+                _kpi(
+                    "kpi-call-csat",
+                    t("call_csat", lang),
+                    _pct(totals["call_csat"]),
+                    totals["call_csat"],
+                ),
+                _kpi(
+                    "kpi-ticket-csat",
+                    t("ticket_csat", lang),
+                    _pct(totals["ticket_csat"]),
+                    totals["ticket_csat"],
+                ),
+                _kpi("kpi-fcr", t("fcr", lang), _pct(totals["fcr"]), totals["fcr"]),
+                _kpi(
+                    "kpi-repeat-rate",
+                    t("repeat_rate", lang),
+                    _pct(totals["repeat_rate"]),
+                    totals["repeat_rate"],
+                ),
+                _kpi(
+                    "kpi-contacts",
+                    t("contacts", lang),
+                    f"{totals['contacts']:,}",
+                    totals["contacts"],
+                ),
+            ],
+            className="kpis",
+        ),
+        html.Div(graphs, className="cols2"),
+        _section(
+            t("nps", lang),
+            _nps(cur, lang) if q.has_table(cur, "nps") else _missing("fct_nps", lang),
+        ),
+    ]
+
+
+def _nps(cur, lang: str):
+    cols = [r[0] for r in cur.execute("DESCRIBE nps").fetchall()]
+    sample = q.rows(cur, "SELECT * FROM nps LIMIT 50")
+    return _table("t-nps", cols, [[r[c] for c in cols] for r in sample])
+
+
+def page_issues(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
+    ledger = q.issue_ledger(cur, f)
+    report = find_report(store.warehouse)
+    link = (
+        html.A(t("weekly_report", lang), href="/report/weekly", id="weekly-report", target="_blank")
+        if report
+        else html.P(t("no_report", lang), id="weekly-report-missing")
+    )
+    if ledger is None:
+        body = _missing("fct_issues", lang)
+    else:
+        cols = list(ledger[0]) if ledger else []
+        body = _table("t-issues", cols, [[r[c] for c in cols] for r in ledger])
+    return [_section(t("issue_ledger", lang), link, body)]
+
+
+def find_report(warehouse: Path) -> Path | None:
+    found: list[Path] = []
+    for pattern in REPORT_GLOBS:
+        found += warehouse.parent.glob(pattern)
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+RENDER = {
+    "now": lambda cur, f, lang, store, args: page_now(cur, f, lang, store),
+    "root-causes": page_root_causes,
+    "sla": page_sla,
+    "satisfaction": page_satisfaction,
+    "issues": page_issues,
+}
+
+
+# -- app --------------------------------------------------------------------------------
+
+
+def create_app(store: SnapshotStore) -> Dash:
+    app = Dash(
+        __name__,
+        title="VOC Loop",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        assets_folder=str(Path(__file__).parent / "assets"),
+    )
+
+    def layout():
+        # Dash fetches the layout with a second request (/_dash-layout) made by the
+        # page itself: the page's own query string is in its Referer.
+        args = {}
+        if has_request_context():
+            referrer = request.referrer or ""
+            args = _args(urlsplit(referrer).query) if referrer else dict(request.args)
+        lang = _lang(args)
+        with store.cursor() as cur:
+            ch = q.choices(cur)
+        f, _ = q.parse_filters(args, ch)
+
+        def dropdown(key: str, options: list[tuple[str, str]], value):
+            return html.Label(
+                [
+                    html.Span(t(key, lang)),
+                    dcc.Dropdown(
+                        id=f"f-{key}",
+                        options=[{"label": label, "value": val} for val, label in options],
+                        value=value,
+                        placeholder=t("all", lang),
+                        clearable=True,
+                        searchable=False,
+                    ),
+                ],
+                className="filter",
+            )
+
+        return html.Div(
+            [
+                dcc.Location(id="url", refresh=False),
+                html.Header(
+                    [
+                        html.H1(t("title", lang)),
+                        html.Nav(id="nav"),
+                        html.Div(id="lang-switch", className="lang"),
+                    ]
+                ),
+                html.Div(
+                    [
+                        html.Label(
+                            [
+                                html.Span(t("start", lang)),
+                                dcc.Input(
+                                    id="f-start",
+                                    type="date",
+                                    value=f.start.isoformat(),
+                                    min=ch.first_day.isoformat(),
+                                    max=ch.last_day.isoformat(),
+                                    debounce=True,
+                                ),
+                            ],
+                            className="filter",
+                        ),
+                        html.Label(
+                            [
+                                html.Span(t("end", lang)),
+                                dcc.Input(
+                                    id="f-end",
+                                    type="date",
+                                    value=f.end.isoformat(),
+                                    min=ch.first_day.isoformat(),
+                                    max=ch.last_day.isoformat(),
+                                    debounce=True,
+                                ),
+                            ],
+                            className="filter",
+                        ),
+                        dropdown("domain", [(d, v(d, lang)) for d in ch.domains], f.domain),
+                        dropdown(
+                            "department",
+                            [(d[0], d[1] if lang == "zh" else d[2]) for d in ch.departments],
+                            f.department,
+                        ),
+                        dropdown("channel", [(c, v(c, lang)) for c in ch.channels], f.channel),
+                    ],
+                    className="filters",
+                ),
+                html.Div(id="status", className="status"),
+                html.Main(id="page"),
+                dcc.Interval(id="tick", interval=int(store.refresh_s * 1000), disabled=True),
+            ],
+            lang="zh-CN" if lang == "zh" else "en",
+        )
+
+    app.layout = layout
+    renders = itertools.count(1)  # tells a test (or a wallboard) that a new render landed
+
+    @app.callback(
+        Output("url", "search"),
+        [Input(f"f-{k}", "value") for k in FILTER_KEYS],
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def filters_to_url(start, end, domain, department, channel, search):
+        args = _args(search)
+        changes = dict(zip(FILTER_KEYS, (start, end, domain, department, channel), strict=True))
+        if changes.get("domain") != args.get("domain"):
+            changes["drill"] = None  # a drill path belongs to its business filter
+        return _with(args, **changes)
+
+    @app.callback(
+        Output("page", "children"),
+        Output("nav", "children"),
+        Output("lang-switch", "children"),
+        Output("status", "children"),
+        Output("tick", "disabled"),
+        Input("url", "pathname"),
+        Input("url", "search"),
+        Input("tick", "n_intervals"),
+    )
+    def render(pathname, search, _tick):
+        started = time.perf_counter()
+        args = _args(search)
+        lang = _lang(args)
+        page = _page(pathname)
+        with store.cursor() as cur:
+            f, rejected = q.parse_filters(args, q.choices(cur))
+            body = RENDER[page](cur, f, lang, store, args)
+        nav = [
+            dcc.Link(
+                t(PAGE_LABEL[p], lang),
+                href=f"/{p}{_with(args)}",
+                id=f"nav-{p}",
+                className="on" if p == page else "",
+            )
+            for p in PAGES
+        ]
+        switch = [
+            html.A("中文", href=f"/{page}{_with(args, lang='zh')}", id="lang-zh"),
+            " | ",
+            html.A("English", href=f"/{page}{_with(args, lang='en')}", id="lang-en"),
+        ]
+        info = store.info
+        now = datetime.now(UTC).replace(tzinfo=None)
+        age_s = max(0, round((now - info.published_at).total_seconds()))
+        status = [
+            html.Span(
+                f"{t('snapshot', lang)}: {t('published', lang)} "
+                f"{info.published_at:%Y-%m-%d %H:%M:%S} UTC · {t('age', lang)} "
+                f"{_duration(age_s)} · {t('refresh_every', lang, s=int(store.refresh_s))}",
+                id="staleness",
+                **{"data-age-s": str(age_s), "data-publisher": info.publisher},
+            ),
+            html.Span(f" · {t('writer_active', lang)}", id="writer-active")
+            if store.writer_active
+            else None,
+            html.Span(
+                f" · {t('rejected', lang)}: {', '.join(sorted(set(rejected)))}",
+                id="rejected",
+                className="warn",
+            )
+            if rejected
+            else None,
+            html.Span(
+                "",
+                id="page-ready",
+                **{
+                    "data-page": page,
+                    "data-render": str(next(renders)),
+                    "data-ms": f"{(time.perf_counter() - started) * 1000:.0f}",
+                },
+            ),
+        ]
+        return body, nav, switch, status, page != "now"
+
+    server = app.server
+
+    @server.route("/report/weekly")
+    def weekly_report():
+        report = find_report(store.warehouse)
+        if report is None:
+            abort(404)
+        return send_file(report)
+
+    return app
+
+
+def serve(warehouse: Path, host: str, port: int, refresh_s: float) -> None:
+    store = SnapshotStore(warehouse, refresh_s=refresh_s).start()
+    app = create_app(store)
+    try:
+        app.run(host=host, port=port, debug=False)
+    finally:
+        store.stop()

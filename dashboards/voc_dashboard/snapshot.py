@@ -1,0 +1,403 @@
+"""Snapshots: how the dashboard reads a warehouse that a stream is writing.
+
+DuckDB lets one process open a file for writing, and while it does no other
+process can open it at all (not even read-only). So the dashboard never reads
+the warehouse file while serving: it reads a *snapshot*, a small DuckDB file
+beside the warehouse holding the marts the pages use plus a few live figures
+computed from the raw tables (contacts per minute, dead letters, newest event
+time, alerts not yet in a mart). A snapshot is written to a temporary name and
+renamed into place, so a reader never sees half of one; each has its own file
+name (DuckDB caches database instances by path inside a process, so reusing one
+name would hand back the old file).
+
+Two publishers, the same function:
+- the dashboard itself, every `refresh_s`, when it can open the warehouse
+  read-only (no writer holds it): `publish_from_file`;
+- a writer: `voc run --source kafka` publishes from its own open connection on
+  a schedule (`SnapshotPublisher`), so the pages stay live during a run.
+The page states the snapshot's age (staleness) and the data's lag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from voc_dashboard.marts import CONTACT_TEXT_COLUMNS, OPTIONAL, REQUIRED
+
+SNAPSHOT_PREFIX = "snapshot-"
+KEEP_SNAPSHOTS = 3
+# How far back the live per-minute counts go: the Now page compares the last
+# hour with the same hour on up to 7 earlier days.
+LIVE_DAYS = 8
+INPUT_STREAMS = ("calls", "ticket_events", "app_events", "social_posts")
+# Untagged texts clustered per snapshot (newest first): k-means on TF-IDF costs
+# ~1 s for 500 texts on a busy 2-core machine, ~17 s for 1,800.
+CLUSTER_MAX_TEXTS = 500
+
+
+def snapshot_dir(warehouse: Path | str) -> Path:
+    """Where the snapshots of `warehouse` live: `<warehouse>.dashboard/`."""
+    w = Path(warehouse)
+    return w.with_name(w.name + ".dashboard")
+
+
+def _quote(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, str]]:
+    rows = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = ?",
+        [catalog],
+    ).fetchall()
+    return {(s, t) for s, t in rows}
+
+
+class MissingMarts(RuntimeError):
+    """The warehouse has no dbt marts yet (run `voc build`)."""
+
+
+def publish(con: duckdb.DuckDBPyConnection, catalog: str, out_dir: Path, publisher: str) -> Path:
+    """Write one snapshot of the warehouse attached as `catalog` on `con` into
+    `out_dir`; return its path. Reads happen in one transaction, so the copy is
+    consistent even while the same process keeps inserting."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    present = _relations(con, catalog)
+    missing = [rel for rel in REQUIRED.values() if ("main", rel) not in present]
+    if missing:
+        raise MissingMarts(
+            f"the warehouse has no {', '.join(missing)}: build the marts with `voc build`"
+        )
+    stamp = time.time_ns()
+    final = out_dir / f"{SNAPSHOT_PREFIX}{stamp}.duckdb"
+    tmp = out_dir / f".{SNAPSHOT_PREFIX}{stamp}.tmp"
+    alias = f"voc_snap_{stamp}"
+    src = f"{_ident(catalog)}.main"
+    raw = f"{_ident(catalog)}.raw"
+    con.execute(f"ATTACH {_quote(tmp)} AS {alias}")
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name, rel in REQUIRED.items():
+                cols = "*" if name != "contact_texts" else ", ".join(CONTACT_TEXT_COLUMNS)
+                con.execute(f"CREATE TABLE {alias}.{name} AS SELECT {cols} FROM {src}.{rel}")
+            optional = [n for n, rel in OPTIONAL.items() if ("main", rel) in present]
+            for name in optional:
+                con.execute(f"CREATE TABLE {alias}.{name} AS FROM {src}.{OPTIONAL[name]}")
+            _publish_live(con, raw, alias, present)
+            newest = con.execute(f"SELECT max(newest_event_at) FROM {alias}.live_streams")
+            newest_at = newest.fetchall()[0][0]
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute(
+            f"CREATE TABLE {alias}._snapshot AS SELECT ?::TIMESTAMP AS published_at, "
+            "? AS publisher, ?::TIMESTAMP AS newest_event_at, ? AS optional_marts",
+            [
+                datetime.now(UTC).replace(tzinfo=None),
+                publisher,
+                newest_at,
+                json.dumps(optional),
+            ],
+        )
+    finally:
+        con.execute(f"DETACH {alias}")
+    os.replace(tmp, final)
+    _prune(out_dir)
+    return final
+
+
+def _publish_live(
+    con: duckdb.DuckDBPyConnection, raw: str, alias: str, present: set[tuple[str, str]]
+) -> None:
+    """Live figures from the raw tables (the marts are only as fresh as the last
+    `voc build`; the pipeline writes raw rows as it goes)."""
+    parts = []
+    for stream in INPUT_STREAMS:
+        if ("raw", stream) in present:
+            parts.append(
+                f"SELECT '{stream}' AS stream, count(*) AS rows, max(event_time) AS "
+                f"newest_event_at, max(_loaded_at) AS newest_loaded_at, "
+                f"count(*) FILTER (WHERE _loaded_at >= (SELECT max(_loaded_at) FROM "
+                f"{raw}.{stream}) - INTERVAL 1 HOUR) AS rows_last_hour FROM {raw}.{stream}"
+            )
+    con.execute(
+        f"CREATE TABLE {alias}.live_streams AS "
+        f"WITH s AS ({' UNION ALL '.join(parts)}), "
+        f"d AS (SELECT stream, count(*) AS dead_letters, max(_loaded_at) AS newest_dl_at "
+        f"FROM {raw}.dead_letters GROUP BY stream) "
+        "SELECT s.*, coalesce(d.dead_letters, 0) AS dead_letters FROM s "
+        "LEFT JOIN d USING (stream)"
+    )
+    con.execute(
+        f"CREATE TABLE {alias}.live_dead_letters AS SELECT stream, reason, _loaded_at "
+        f"AS loaded_at FROM {raw}.dead_letters "
+        f"WHERE _loaded_at >= (SELECT max(_loaded_at) FROM {raw}.dead_letters) - INTERVAL 1 DAY"
+    )
+    con.execute(
+        f"CREATE TABLE {alias}.live_minutes AS "
+        f"WITH newest AS (SELECT max(event_time) AS t FROM {raw}.contacts) "
+        "SELECT domain, date_trunc('minute', event_time) AS minute_at, "
+        "count(*) AS contacts "
+        f"FROM {raw}.contacts, newest "
+        f"WHERE event_time > newest.t - INTERVAL {LIVE_DAYS} DAY GROUP BY ALL"
+    )
+    con.execute(
+        f"CREATE TABLE {alias}.live_alerts AS SELECT alert_id, kind AS alert_kind, domain, "
+        "journey_stage, coalesce(scenario_id, 'untagged') AS scenario_id, "
+        "window_start AS window_start_at, window_end AS window_end_at, "
+        "count AS contact_count, baseline_mean, threshold, suggested_owner, "
+        f"_loaded_at AS loaded_at FROM {raw}.alerts"
+    )
+
+
+def _prune(out_dir: Path) -> None:
+    for old in list_snapshots(out_dir)[:-KEEP_SNAPSHOTS]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+
+
+def list_snapshots(out_dir: Path) -> list[Path]:
+    """Published snapshots, oldest first (names carry a nanosecond stamp)."""
+    if not out_dir.is_dir():
+        return []
+    return sorted(
+        out_dir.glob(f"{SNAPSHOT_PREFIX}*.duckdb"),
+        key=lambda p: int(p.stem.removeprefix(SNAPSHOT_PREFIX)),
+    )
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def publish_from_file(warehouse: Path, out_dir: Path | None = None) -> Path:
+    """Snapshot a warehouse no other process is writing. Raises duckdb.IOException
+    (see is_lock_conflict) when a writer holds it."""
+    out_dir = out_dir or snapshot_dir(warehouse)
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {_quote(warehouse)} AS wh (READ_ONLY)")
+        return publish(con, "wh", out_dir, publisher="dashboard")
+
+
+class SnapshotPublisher:
+    """Publish snapshots from a writer's own connection every `every_s` seconds,
+    on a daemon thread: `with SnapshotPublisher(con_factory, out_dir, 10): run()`.
+    A failed publish is reported once per distinct error and retried next time
+    (a dashboard must never stop the pipeline)."""
+
+    def __init__(self, connect, out_dir: Path, every_s: float, on_error=None) -> None:
+        self._connect = connect
+        self.out_dir = out_dir
+        self.every_s = every_s
+        self._on_error = on_error
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="voc-snapshots", daemon=True)
+        self.published = 0
+        self.last_error: str | None = None
+
+    def publish_once(self) -> Path | None:
+        try:
+            con = self._connect()
+            cur = con.cursor()
+            try:
+                catalog = cur.execute("SELECT current_database()").fetchall()[0][0]
+                path = publish(cur, catalog, self.out_dir, publisher=f"writer pid {os.getpid()}")
+            finally:
+                cur.close()
+        except Exception as exc:  # reported, retried: the run goes on
+            message = f"{type(exc).__name__}: {exc}"
+            if message != self.last_error and self._on_error:
+                self._on_error(message)
+            self.last_error = message
+            return None
+        self.published += 1
+        return path
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.publish_once()
+
+    def __enter__(self) -> SnapshotPublisher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+        self.publish_once()  # the final state of the run
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    path: Path
+    published_at: datetime
+    publisher: str
+    newest_event_at: datetime | None
+    optional_marts: tuple[str, ...]
+
+
+class SnapshotStore:
+    """The dashboard's view: the newest snapshot, re-read every `refresh_s`
+    seconds; refreshed from the warehouse itself when no writer holds it."""
+
+    def __init__(self, warehouse: Path, refresh_s: float = 10.0, out_dir: Path | None = None):
+        self.warehouse = Path(warehouse)
+        self.out_dir = out_dir or snapshot_dir(self.warehouse)
+        self.refresh_s = refresh_s
+        self.writer_active = False
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._retired: list[duckdb.DuckDBPyConnection] = []
+        self._info: SnapshotInfo | None = None
+        self._source_stamp: tuple | None = None
+        self._clusters: list = []
+        self._clusters_key: tuple | None = None
+        self._clustering = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- refreshing -------------------------------------------------------------------
+    def _warehouse_stamp(self) -> tuple:
+        stamp = []
+        for p in (self.warehouse, self.warehouse.with_name(self.warehouse.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                st = p.stat()
+                stamp.append((st.st_mtime_ns, st.st_size))
+        return tuple(stamp)
+
+    def refresh(self) -> None:
+        """Publish from the warehouse if it changed and is free; then switch to
+        the newest snapshot on disk (ours or a writer's)."""
+        stamp = self._warehouse_stamp()
+        if stamp != self._source_stamp or not list_snapshots(self.out_dir):
+            try:
+                publish_from_file(self.warehouse, self.out_dir)
+                self._source_stamp = stamp
+                self.writer_active = False
+                self.last_error = None
+            except duckdb.Error as exc:
+                if not is_lock_conflict(exc):
+                    raise
+                self.writer_active = True
+        self._switch_to_newest()
+        self.clusters()  # start clustering a new set of untagged contacts early
+
+    def clusters(self) -> list | None:
+        """Untagged clusters of the current snapshot (voc.tagging.cluster), or
+        None while they are being computed for a new set of untagged contacts."""
+        with self.cursor() as cur:
+            key = cur.execute(
+                "SELECT count(*), max(contacted_at) FROM contacts WHERE scenario_id = 'untagged'"
+            ).fetchall()[0]
+        with self._lock:
+            if self._clusters_key == key:
+                return self._clusters
+            if self._clustering:
+                return None
+            self._clustering = True
+        threading.Thread(target=self._cluster, args=(key,), daemon=True).start()
+        return None
+
+    def clusters_blocking(self, timeout_s: float = 120) -> list:
+        deadline = time.monotonic() + timeout_s
+        while (found := self.clusters()) is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("untagged clustering did not finish")
+            time.sleep(0.1)
+        return found
+
+    def _cluster(self, key: tuple) -> None:
+        from voc.tagging.cluster import cluster_texts
+
+        try:
+            with self.cursor() as cur:
+                rows = cur.execute(
+                    "SELECT t.contact_text, c.domain FROM contacts c "
+                    "JOIN contact_texts t USING (contact_id) "
+                    "WHERE c.scenario_id = 'untagged' AND t.contact_text IS NOT NULL "
+                    "ORDER BY c.contacted_at DESC, c.contact_id LIMIT ?",
+                    [CLUSTER_MAX_TEXTS],
+                ).fetchall()
+            found = cluster_texts([r[0] for r in rows], [r[1] for r in rows]) if rows else []
+            with self._lock:
+                self._clusters, self._clusters_key = found, key
+        finally:
+            with self._lock:
+                self._clustering = False
+
+    def _switch_to_newest(self) -> None:
+        snaps = list_snapshots(self.out_dir)
+        if not snaps or (self._info and self._info.path == snaps[-1]):
+            return
+        con = duckdb.connect(str(snaps[-1]), read_only=True)
+        row = con.execute(
+            "SELECT published_at, publisher, newest_event_at, optional_marts FROM _snapshot"
+        ).fetchall()[0]
+        info = SnapshotInfo(snaps[-1], row[0], row[1], row[2], tuple(json.loads(row[3])))
+        with self._lock:
+            # The previous connection may still serve a render's cursor: close
+            # the one before it instead.
+            if self._con is not None:
+                self._retired.append(self._con)
+            self._con, self._info = con, info
+            while len(self._retired) > 1:
+                self._retired.pop(0).close()
+
+    def start(self) -> SnapshotStore:
+        self.refresh()
+        if self._info is None:
+            raise MissingMarts(f"no snapshot of {self.warehouse} could be made or found")
+        self._thread = threading.Thread(target=self._loop, name="voc-refresh", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.refresh_s):
+            try:
+                self.refresh()
+            except Exception as exc:  # keep serving the last good snapshot
+                self.last_error = f"{type(exc).__name__}: {exc}"
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+        with self._lock:
+            for con in [*self._retired, self._con]:
+                if con is not None:
+                    con.close()
+            self._con, self._retired = None, []
+
+    # -- reading ----------------------------------------------------------------------
+    @property
+    def info(self) -> SnapshotInfo:
+        assert self._info is not None, "start() first"
+        return self._info
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the current snapshot, read-only, for one page render."""
+        with self._lock:
+            assert self._con is not None, "start() first"
+            cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
