@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export DO_NOT_TRACK := 1
 
-.PHONY: install system-deps demo test test-fast bench lint clean
+.PHONY: install system-deps demo dashboard test test-fast bench lint clean
 
 # Debian packages the report (PDF with Chinese text) and the browser tests need.
 SYSTEM_PKGS := chromium chromium-driver poppler-utils fonts-noto-cjk
@@ -30,6 +30,11 @@ system-deps:  ## chromium (dashboard tests, PDF), poppler (PDF checks), a CJK fo
 
 demo: install system-deps  ## Simulate, run the pipeline, build the marts, print the summary.
 	$(VENV)/bin/voc demo
+
+WAREHOUSE ?= .voc/demo/voc.duckdb
+PORT ?= 8050
+dashboard: install  ## The web dashboard on 127.0.0.1:$(PORT) over $(WAREHOUSE) (run `make demo` first).
+	$(VENV)/bin/voc dashboard --warehouse $(WAREHOUSE) --port $(PORT)
 
 test: install system-deps  ## The whole suite, slow end-to-end and real-Kafka tests included.
 	$(VENV)/bin/python -m pytest -q

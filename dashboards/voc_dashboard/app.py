@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import plotly.graph_objects as go
+# Imported here, before the server's threads start: plotly's JSON encoder imports
+# pandas lazily, and two request threads doing that at once saw a half-initialised
+# module ("partially initialized module 'pandas' has no attribute 'NaT'").
+import pandas  # noqa: F401
 from dash import Dash, Input, Output, State, dcc, html
 from flask import abort, has_request_context, request, send_file
 
@@ -57,16 +60,43 @@ def _with(args: dict[str, str], **changes: str | None) -> str:
     return "?" + urlencode({k: v for k, v in merged.items() if v})
 
 
-def _fig(lang: str, height: int = 320) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(
-        height=height,
-        margin={"l": 40, "r": 10, "t": 10, "b": 40},
-        font={"family": FONT},
-        legend={"orientation": "h", "y": -0.2},
-        template="plotly_white",
-    )
-    return fig
+class Figure(dict):
+    """A plotly figure as the plain dict dcc.Graph takes (plotly.graph_objects
+    validates every property in Python: ~10x slower to build, and its first use
+    loads the validators, which cost the first render of each page ~1 s)."""
+
+    def __init__(self, height: int) -> None:
+        axis = {"gridcolor": "#eceef2", "zerolinecolor": "#dde1e8", "automargin": True}
+        super().__init__(
+            data=[],
+            layout={
+                "height": height,
+                "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
+                "font": {"family": FONT},
+                "legend": {"orientation": "h", "y": -0.2},
+                "plot_bgcolor": "#ffffff",
+                "paper_bgcolor": "#ffffff",
+                "xaxis": dict(axis),
+                "yaxis": dict(axis),
+            },
+        )
+
+    def add_bar(self, **trace) -> None:
+        self["data"].append({"type": "bar", **trace})
+
+    def add_scatter(self, **trace) -> None:
+        self["data"].append({"type": "scatter", **trace})
+
+    def update_layout(self, **changes) -> None:
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(self["layout"].get(key), dict):
+                self["layout"][key] = {**self["layout"][key], **value}
+            else:
+                self["layout"][key] = value
+
+
+def _fig(lang: str, height: int = 320) -> Figure:
+    return Figure(height)
 
 
 def _table(table_id: str, header: list[str], body: list[list], numeric: set[int] = frozenset()):
@@ -252,7 +282,7 @@ def _hbar(fig_id: str, rows: list[dict], x_key: str, lang: str, text=None):
         customdata=[r["scenario_id"] for r in rows][::-1],
         text=None if text is None else [text(r) for r in rows][::-1],
     )
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 30}, yaxis={"automargin": True})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 30})
     return dcc.Graph(id=fig_id, figure=fig, config=GRAPH_CONFIG)
 
 

@@ -10,12 +10,14 @@ renamed into place, so a reader never sees half of one; each has its own file
 name (DuckDB caches database instances by path inside a process, so reusing one
 name would hand back the old file).
 
-Two publishers, the same function:
-- the dashboard itself, every `refresh_s`, when it can open the warehouse
-  read-only (no writer holds it): `publish_from_file`;
-- a writer: `voc run --source kafka` publishes from its own open connection on
-  a schedule (`SnapshotPublisher`), so the pages stay live during a run.
-The page states the snapshot's age (staleness) and the data's lag.
+The dashboard publishes, every `refresh_s` when the warehouse file changed,
+by attaching it read-only for the copy (well under a second on the demo). A
+streaming run (`voc run --source kafka`) opens the warehouse only to load its
+raw store every few seconds and waits while a reader holds the file
+(voc.warehouse.duck.open_warehouse), so the two take turns; a writer that
+holds the file for good (a batch run) leaves the page on the last snapshot,
+saying so. `publish` takes any connection, so a writer could also publish
+from its own. The page states the snapshot's age (staleness) and the data's lag.
 """
 
 from __future__ import annotations
@@ -193,54 +195,6 @@ def publish_from_file(warehouse: Path, out_dir: Path | None = None) -> Path:
     with duckdb.connect() as con:
         con.execute(f"ATTACH {_quote(warehouse)} AS wh (READ_ONLY)")
         return publish(con, "wh", out_dir, publisher="dashboard")
-
-
-class SnapshotPublisher:
-    """Publish snapshots from a writer's own connection every `every_s` seconds,
-    on a daemon thread: `with SnapshotPublisher(con_factory, out_dir, 10): run()`.
-    A failed publish is reported once per distinct error and retried next time
-    (a dashboard must never stop the pipeline)."""
-
-    def __init__(self, connect, out_dir: Path, every_s: float, on_error=None) -> None:
-        self._connect = connect
-        self.out_dir = out_dir
-        self.every_s = every_s
-        self._on_error = on_error
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="voc-snapshots", daemon=True)
-        self.published = 0
-        self.last_error: str | None = None
-
-    def publish_once(self) -> Path | None:
-        try:
-            con = self._connect()
-            cur = con.cursor()
-            try:
-                catalog = cur.execute("SELECT current_database()").fetchall()[0][0]
-                path = publish(cur, catalog, self.out_dir, publisher=f"writer pid {os.getpid()}")
-            finally:
-                cur.close()
-        except Exception as exc:  # reported, retried: the run goes on
-            message = f"{type(exc).__name__}: {exc}"
-            if message != self.last_error and self._on_error:
-                self._on_error(message)
-            self.last_error = message
-            return None
-        self.published += 1
-        return path
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every_s):
-            self.publish_once()
-
-    def __enter__(self) -> SnapshotPublisher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=60)
-        self.publish_once()  # the final state of the run
 
 
 @dataclass(frozen=True)

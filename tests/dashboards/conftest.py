@@ -99,8 +99,18 @@ class Server:
 def start_dashboard(warehouse: Path, log: Path, refresh_s: float = 2) -> Server:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voc.cli", "dashboard", "--warehouse", str(warehouse),
-         "--port", str(port), "--refresh-s", str(refresh_s)],
+        [
+            sys.executable,
+            "-m",
+            "voc.cli",
+            "dashboard",
+            "--warehouse",
+            str(warehouse),
+            "--port",
+            str(port),
+            "--refresh-s",
+            str(refresh_s),
+        ],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         cwd=REPO_DIR,

@@ -231,9 +231,14 @@ def test_satisfaction_figures_equal_sql_and_follow_the_channel_filter(tab, dashb
     # WHEN the grain is weeks THEN the periods are weeks
     tab.after(lambda: tab.page.click("#grain-week"))
     periods = {x[:10] for tr in tab.traces("g-fcr") for x in tr["x"]}
-    weeks = {r[0].isoformat() for r in sql(
-        wh, "SELECT DISTINCT date_trunc('week', contacted_at)::DATE FROM fct_contacts "
-        "WHERE channel = 'ticket'")}
+    weeks = {
+        r[0].isoformat()
+        for r in sql(
+            wh,
+            "SELECT DISTINCT date_trunc('week', contacted_at)::DATE FROM fct_contacts "
+            "WHERE channel = 'ticket'",
+        )
+    }
     assert periods == weeks
     assert tab.errors == []
 

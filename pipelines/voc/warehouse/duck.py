@@ -5,6 +5,7 @@ twice adds no row)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,29 @@ _ARROW = {
 _lock = threading.Lock()
 
 
-def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse file with every raw table created."""
+# A reader (the dashboard's snapshot, `voc untagged`, an analyst's read-only
+# query) holds the file for a second or two; a writer waits for it this long
+# instead of failing the run.
+LOCK_WAIT_S = 30.0
+
+
+def _connect_waiting(path: Path, wait_s: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
+def open_warehouse(path: Path | str, lock_wait_s: float = LOCK_WAIT_S) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file with every raw table created; waits up
+    to `lock_wait_s` while another process holds the file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = _connect_waiting(path, lock_wait_s)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for table in RAW_TABLES.values():
         con.execute(table.ddl())
