@@ -314,8 +314,14 @@ class SnapshotStore:
             while len(self._retired) > 1:
                 self._retired.pop(0).close()
 
-    def start(self) -> SnapshotStore:
+    def start(self, wait_s: float = 30.0) -> SnapshotStore:
+        """First snapshot: waits up to `wait_s` while a writer holds the warehouse
+        (a stream holds it for moments at a time) unless a snapshot is on disk."""
+        deadline = time.monotonic() + wait_s
         self.refresh()
+        while self._info is None and self.writer_active and time.monotonic() < deadline:
+            time.sleep(0.2)
+            self.refresh()
         if self._info is None:
             raise MissingMarts(f"no snapshot of {self.warehouse} could be made or found")
         self._thread = threading.Thread(target=self._loop, name="voc-refresh", daemon=True)
