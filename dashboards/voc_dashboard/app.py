@@ -10,10 +10,11 @@ back to the URL. The filter bar is built per page load from the query string.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 # Imported here, before the server's threads start: plotly's JSON encoder imports
 # pandas lazily, and two request threads doing that at once saw a half-initialised
@@ -46,9 +47,13 @@ def _lang(args) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def _page(pathname: str | None) -> str:
-    page = (pathname or "/").strip("/") or "now"
-    return page if page in PAGES else "now"
+def _page(pathname: str | None) -> tuple[str, str | None]:
+    """(page, argument): /sla -> ("sla", None), /alerts/<id> -> ("alert", id)."""
+    path = (pathname or "/").strip("/") or "now"
+    head, _, rest = path.partition("/")
+    if head == "alerts" and rest:
+        return "alert", unquote(rest)
+    return (path if path in PAGES else "now"), None
 
 
 def _args(search: str | None) -> dict[str, str]:
@@ -145,19 +150,11 @@ def _missing(mart: str, lang: str):
 # -- pages ------------------------------------------------------------------------------
 
 
-def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore):
+def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
     status = q.now_status(cur)
     alerts = q.open_alerts(cur, f)
     counts = q.alert_counts(alerts)
-    latest = q.rows(
-        cur,
-        "SELECT a.alert_id, a.alert_kind, a.domain, a.scenario_id, s.scenario_name_zh, "
-        "s.scenario_name_en, a.contact_count, a.window_end_at FROM alerts a "
-        "LEFT JOIN scenarios s USING (scenario_id) "
-        "WHERE $domain IS NULL OR a.domain = $domain "
-        "ORDER BY a.window_end_at DESC, a.alert_id LIMIT 5",
-        {"domain": f.domain},
-    )
+    latest = q.latest_alerts(cur, f)
     cpm = q.contacts_per_minute(cur, f)
     now = datetime.now(UTC).replace(tzinfo=None)
     newest = status["newest_event_at"]
@@ -189,11 +186,19 @@ def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore):
             meta=f"{domain}:expected",
         )
 
+    episodes = q.has_episodes(cur)
     alert_rows = [
         [
             v(a["alert_kind"], lang),
             v(a["severity"], lang),
-            name(a, "scenario_name", lang, "scenario_id"),
+            v(a["status"], lang),
+            dcc.Link(
+                name(a, "scenario_name", lang, "scenario_id"),
+                href=f"/alerts/{quote(a['alert_id'], safe='')}{_with(args)}",
+                className="alert-link",
+            )
+            if episodes
+            else name(a, "scenario_name", lang, "scenario_id"),
             f"{a['contact_count']} / {a['baseline_mean']} / {a['threshold']}",
             f"{a['window_start_at']:%m-%d %H:%M}–{a['window_end_at']:%H:%M}",
             a["owner"] or "—",
@@ -228,7 +233,7 @@ def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore):
             else html.P(t("no_open_alerts", lang)),
             _table(
                 "t-open-alerts",
-                [t(k, lang) for k in ("kind", "severity", "scenario")]
+                [t(k, lang) for k in ("kind", "severity", "status", "scenario")]
                 + [
                     f"{t('count', lang)} / {t('baseline', lang)} / {t('threshold', lang)}",
                     t("window", lang),
@@ -239,23 +244,117 @@ def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore):
             html.H4(t("recent_alerts", lang)),
             _table(
                 "t-latest-alerts",
-                [t("kind", lang), t("scenario", lang), t("count", lang), t("window", lang)],
+                [
+                    t("kind", lang),
+                    t("status", lang),
+                    t("scenario", lang),
+                    t("count", lang),
+                    t("window", lang),
+                ],
                 [
                     [
                         v(a["alert_kind"], lang),
-                        name(a, "scenario_name", lang, "scenario_id"),
+                        v(a["status"], lang),
+                        dcc.Link(
+                            name(a, "scenario_name", lang, "scenario_id"),
+                            href=f"/alerts/{quote(a['alert_id'], safe='')}{_with(args)}",
+                            className="alert-link",
+                        )
+                        if episodes
+                        else name(a, "scenario_name", lang, "scenario_id"),
                         a["contact_count"],
                         f"{a['window_end_at']:%m-%d %H:%M}",
                     ]
                     for a in latest
                 ],
-                numeric={2},
+                numeric={3},
             ),
         ),
         _section(
             t("contacts_per_minute", lang),
             html.P(f"{t('filters_apply', lang)} {t('domain_only', lang)}", className="note"),
             dcc.Graph(id="g-contacts-per-minute", figure=fig_cpm, config=GRAPH_CONFIG),
+        ),
+    ]
+
+
+def page_alert(cur, lang: str, episode_id: str, args: dict):
+    """One alert episode: what an owner's link opens (voc alerts sync writes
+    <dashboard>/alerts/<episode_id> into every notification)."""
+    ep = q.episode(cur, episode_id)
+    back = dcc.Link(f"← {t('now', lang)}", href=f"/now{_with(args)}", id="back-now")
+    if ep is None:
+        return [back, html.P(t("unknown_alert", lang), id="alert-missing")]
+    evidence = json.loads(ep["evidence"] or "{}")
+    counts = evidence.get("counts_vs_expected", [])
+    fig = _fig(lang, 280)
+    fig.add_bar(
+        x=[c["window_start"] for c in counts],
+        y=[c["count"] for c in counts],
+        name=t("count", lang),
+        meta="count",
+    )
+    fig.add_scatter(
+        x=[c["window_start"] for c in counts],
+        y=[c["expected"] for c in counts],
+        name=t("expected", lang),
+        mode="lines",
+        line={"dash": "dot"},
+        meta="expected",
+    )
+    examples = evidence.get("examples", [])
+    stages = evidence.get("affected_stages", {})
+    orders = evidence.get("affected_orders", {})
+    return [
+        back,
+        html.H2(
+            name(ep, "scenario_name", lang, "scenario_id"),
+            id="alert-title",
+            **{"data-episode": ep["episode_id"]},
+        ),
+        html.Div(
+            [
+                _kpi("kpi-alert-status", t("status", lang), v(ep["status"], lang), ep["status"]),
+                _kpi(
+                    "kpi-alert-severity",
+                    t("severity", lang),
+                    v(ep["severity"], lang),
+                    ep["severity"],
+                ),
+                _kpi(
+                    "kpi-alert-owner",
+                    t("owner", lang),
+                    ep["owner_department"] or "—",
+                    ep["owner_department"],
+                ),
+                _kpi("kpi-alert-peak", t("count", lang), str(ep["peak_count"]), ep["peak_count"]),
+                _kpi(
+                    "kpi-alert-threshold",
+                    t("threshold", lang),
+                    f"{ep['threshold']:.1f}",
+                    ep["threshold"],
+                ),
+            ],
+            className="kpis",
+        ),
+        _section(
+            t("evidence", lang),
+            dcc.Graph(id="g-alert-evidence", figure=fig, config=GRAPH_CONFIG),
+            html.P(
+                f"{t('window', lang)}: {ep['opened_at']:%Y-%m-%d %H:%M} – "
+                f"{ep['last_window_end']:%Y-%m-%d %H:%M} UTC · "
+                f"{t('stage', lang)}: {', '.join(f'{k} {n}' for k, n in stages.items())}"
+                f" · {t('orders', lang)}: {orders.get('count', 0)}",
+                className="note",
+            ),
+        ),
+        _section(
+            t("examples", lang),
+            _table(
+                "t-alert-examples",
+                [t("channel", lang), t("text_masked", lang)],
+                [[v(e.get("channel"), lang), q.mask_text(e.get("text"))] for e in examples],
+            ),
         ),
     ]
 
@@ -591,7 +690,7 @@ def find_report(warehouse: Path) -> Path | None:
 
 
 RENDER = {
-    "now": lambda cur, f, lang, store, args: page_now(cur, f, lang, store),
+    "now": page_now,
     "root-causes": page_root_causes,
     "sla": page_sla,
     "satisfaction": page_satisfaction,
@@ -727,16 +826,19 @@ def create_app(store: SnapshotStore) -> Dash:
         started = time.perf_counter()
         args = _args(search)
         lang = _lang(args)
-        page = _page(pathname)
+        page, arg = _page(pathname)
         with store.cursor() as cur:
             f, rejected = q.parse_filters(args, q.choices(cur))
-            body = RENDER[page](cur, f, lang, store, args)
+            if page == "alert":
+                body = page_alert(cur, lang, arg, args)
+            else:
+                body = RENDER[page](cur, f, lang, store, args)
         nav = [
             dcc.Link(
                 t(PAGE_LABEL[p], lang),
                 href=f"/{p}{_with(args)}",
                 id=f"nav-{p}",
-                className="on" if p == page else "",
+                className="on" if p == page or (page == "alert" and p == "now") else "",
             )
             for p in PAGES
         ]

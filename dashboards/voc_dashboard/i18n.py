@@ -42,6 +42,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "dead_letters": ("死信", "dead letters"),
     "newest_event": ("最新事件时间", "Newest event"),
     "kind": ("类型", "Kind"),
+    "status": ("状态", "Status"),
+    "unknown_alert": ("没有这个告警（快照中不存在）", "No such alert in this snapshot"),
+    "orders": ("受影响订单", "affected orders"),
     "severity": ("严重度", "Severity"),
     "scenario": ("场景", "Scenario"),
     "stage": ("环节", "Stage"),
@@ -124,6 +127,9 @@ VALUES: dict[str, tuple[str, str]] = {
     "low": ("低", "Low"),
     "critical": ("严重", "Critical"),
     "unknown": ("未知", "Unknown"),
+    "open": ("未关闭", "Open"),
+    "acknowledged": ("已确认", "Acknowledged"),
+    "resolved": ("已解决", "Resolved"),
 }
 
 

@@ -219,10 +219,34 @@ def now_status(cur: duckdb.DuckDBPyConnection) -> Row:
     return meta | dl | recent
 
 
+def has_episodes(cur: duckdb.DuckDBPyConnection) -> bool:
+    return bool(cur.execute("SELECT count(*) FROM live_episodes").fetchall()[0][0])
+
+
 def open_alerts(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]:
-    """Alerts still firing: last window ended within REARM_WINDOWS windows of the
-    newest event. From the alerts mart, plus alerts the pipeline stored since
-    the mart was built."""
+    """Open alert episodes (not resolved; `voc alerts sync` keeps them) when the
+    warehouse has episodes; else alerts still firing: last window ended within
+    REARM_WINDOWS windows of the newest event, from the alerts mart plus alerts
+    the pipeline stored since the mart was built."""
+    if has_episodes(cur):
+        return rows(
+            cur,
+            """
+            SELECT e.episode_id AS alert_id, e.kind AS alert_kind,
+                   coalesce(e.severity, 'unknown') AS severity, e.status,
+                   e.domain, e.journey_stage, e.scenario_id,
+                   s.scenario_name_zh, s.scenario_name_en,
+                   e.peak_count AS contact_count,
+                   round(e.expected_so_far, 2) AS baseline_mean,
+                   round(e.threshold, 2) AS threshold,
+                   e.owner_department AS owner,
+                   e.opened_at AS window_start_at, e.last_window_end AS window_end_at
+            FROM live_episodes e LEFT JOIN scenarios s USING (scenario_id)
+            WHERE e.status <> 'resolved' AND ($domain IS NULL OR e.domain = $domain)
+            ORDER BY e.last_window_end DESC, e.episode_id
+            """,
+            {"domain": f.domain},
+        )
     return rows(
         cur,
         f"""
@@ -237,6 +261,7 @@ def open_alerts(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]:
             FROM live_alerts WHERE alert_id NOT IN (SELECT alert_id FROM alerts)
         )
         SELECT m.alert_id, m.alert_kind, coalesce(s.severity, 'unknown') AS severity,
+               'open' AS status,
                m.domain, m.journey_stage, m.scenario_id,
                s.scenario_name_zh, s.scenario_name_en,
                m.contact_count, round(m.baseline_mean, 2) AS baseline_mean,
@@ -295,6 +320,41 @@ def contacts_per_minute(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]
         """,
         {"domain": f.domain},
     )
+
+
+def latest_alerts(cur: duckdb.DuckDBPyConnection, f: Filters, n: int = 5) -> list[Row]:
+    """The newest episodes (any status), else the newest alerts of the mart."""
+    if has_episodes(cur):
+        sql = """
+            SELECT e.episode_id AS alert_id, e.kind AS alert_kind, e.status, e.scenario_id,
+                   s.scenario_name_zh, s.scenario_name_en, e.peak_count AS contact_count,
+                   e.last_window_end AS window_end_at
+            FROM live_episodes e LEFT JOIN scenarios s USING (scenario_id)
+            WHERE $domain IS NULL OR e.domain = $domain
+            ORDER BY e.last_window_end DESC, e.episode_id LIMIT $n
+        """
+    else:
+        sql = """
+            SELECT a.alert_id, a.alert_kind, 'alert' AS status, a.scenario_id,
+                   s.scenario_name_zh, s.scenario_name_en, a.contact_count, a.window_end_at
+            FROM alerts a LEFT JOIN scenarios s USING (scenario_id)
+            WHERE $domain IS NULL OR a.domain = $domain
+            ORDER BY a.window_end_at DESC, a.alert_id LIMIT $n
+        """
+    return rows(cur, sql, {"domain": f.domain, "n": n})
+
+
+def episode(cur: duckdb.DuckDBPyConnection, episode_id: str) -> Row | None:
+    """One alert episode with its evidence (the link alerts carry to owners)."""
+    if len(episode_id) > _MAX_PARAM:
+        return None
+    found = rows(
+        cur,
+        "SELECT e.*, s.scenario_name_zh, s.scenario_name_en FROM live_episodes e "
+        "LEFT JOIN scenarios s USING (scenario_id) WHERE e.episode_id = $id",
+        {"id": episode_id},
+    )
+    return found[0] if found else None
 
 
 # -- Root causes ------------------------------------------------------------------------

@@ -166,6 +166,22 @@ def _publish_live(
         "count AS contact_count, baseline_mean, threshold, suggested_owner, "
         f"_loaded_at AS loaded_at FROM {raw}.alerts"
     )
+    # Alert episodes (voc alerts sync): the loop's own state table, rebuilt from
+    # raw.alerts; open / acknowledged / resolved with owner and evidence.
+    con.execute(
+        f"CREATE TABLE {alias}.live_episodes (episode_id VARCHAR, kind VARCHAR, "
+        "domain VARCHAR, journey_stage VARCHAR, scenario_id VARCHAR, owner_department "
+        "VARCHAR, severity VARCHAR, status VARCHAR, opened_at TIMESTAMP, last_window_end "
+        "TIMESTAMP, resolved_at TIMESTAMP, peak_count BIGINT, expected_so_far DOUBLE, "
+        "threshold DOUBLE, evidence VARCHAR)"
+    )
+    if ("raw", "alert_episodes") in present:
+        con.execute(
+            f"INSERT INTO {alias}.live_episodes SELECT episode_id, kind, domain, "
+            "journey_stage, scenario_id, owner_department, severity, status, opened_at, "
+            "last_window_end, resolved_at, peak_count, expected_so_far, threshold, "
+            f"evidence::VARCHAR FROM {raw}.alert_episodes"
+        )
 
 
 def _prune(out_dir: Path) -> None:

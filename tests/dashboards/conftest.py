@@ -1,5 +1,6 @@
 """Fixtures for the dashboard tests: one small simulated warehouse (the demo's
-loop: simulator -> Beam pipeline -> dbt marts, 3 days at 0.3 scale), the real
+loop: simulator -> Beam pipeline -> dbt marts -> alert episodes, 4 days at 0.5
+scale: ~1,900 contacts, one alert episode), the real
 `voc dashboard` command serving it, and a real headless Chromium (the Debian
 package, driven by Playwright; no browser is downloaded)."""
 
@@ -40,7 +41,12 @@ DRAWN_JS = (
 )
 
 
-def build_demo_warehouse(work: Path, days: int = 3, scale: float = 0.3, seed: int = 7) -> Path:
+# The marts the pages read (and what they are built from); the rest of the dbt
+# project is tested in tests/warehouse.
+PAGE_MARTS = "+fct_contacts +fct_ticket_sla +fct_satisfaction +fct_alerts"
+
+
+def build_demo_warehouse(work: Path, days: int = 4, scale: float = 0.5, seed: int = 7) -> Path:
     """simulate -> pipeline -> dbt marts, as `voc demo` does (without its
     great-expectations pass, which the warehouse tests cover)."""
     from voc.commands.run import run_pipeline
@@ -51,8 +57,16 @@ def build_demo_warehouse(work: Path, days: int = 3, scale: float = 0.3, seed: in
     simulate(work / "streams", days=days, seed=seed, scale=scale)
     warehouse = work / "voc.duckdb"
     run_pipeline(work / "streams", warehouse, DEFAULT_CATALOG, None, 3600)
-    build_marts(warehouse)
+    build_marts(warehouse, select=PAGE_MARTS)
+    sync_episodes(warehouse)
     return warehouse
+
+
+def sync_episodes(warehouse: Path) -> None:
+    """`voc alerts sync`: alert episodes with owners and evidence, as ops runs it."""
+    from voc.commands.alerts import sync
+
+    sync(warehouse)
 
 
 @pytest.fixture(scope="session")

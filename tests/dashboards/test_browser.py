@@ -6,6 +6,7 @@ Screenshots of every page go to .voc/screenshots/."""
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
 
@@ -65,14 +66,11 @@ def _newest_event(warehouse):
 def test_now_page_figures_equal_sql(tab, dashboard):
     wh = dashboard.warehouse
     tab.open("/now")
-    # Open alerts: still firing within 3 windows of the newest event.
+    # Open alerts: the episodes `voc alerts sync` keeps that are not resolved.
     newest = _newest_event(wh)
-    open_alerts = sql(
-        wh,
-        "SELECT count(*) FROM fct_alerts WHERE window_end_at >= ? - 3 * "
-        "(window_end_at - window_start_at)",
-        [newest],
-    )[0][0]
+    open_alerts = sql(wh, "SELECT count(*) FROM raw.alert_episodes WHERE status <> 'resolved'")[0][
+        0
+    ]
     assert int(tab.data_value("kpi-open-alerts")) == open_alerts
     assert len(tab.table("t-open-alerts")) == open_alerts
     # Dead-letter rate = dead letters / (stored input records + dead letters).
@@ -103,6 +101,33 @@ def test_now_page_figures_equal_sql(tab, dashboard):
         for x, y in zip(tr["x"], tr["y"], strict=True):
             assert y == per_minute.get((tr["meta"], x.replace(" ", "T")), 0), (tr["meta"], x)
     assert sum(sum(tr["y"]) for tr in traces) == sum(per_minute.values()) > 0
+    assert tab.errors == []
+
+
+def test_an_alert_link_opens_its_episode_with_the_evidence(tab, dashboard):
+    # GIVEN the newest alert episode of the warehouse (the fixture has some)
+    wh = dashboard.warehouse
+    newest = sql(
+        wh,
+        "SELECT episode_id, peak_count, owner_department, evidence::VARCHAR "
+        "FROM raw.alert_episodes ORDER BY last_window_end DESC, episode_id LIMIT 1",
+    )
+    assert newest, "the fixture warehouse has no alert episode to show"
+    episode_id, peak, owner, evidence = newest[0]
+    # WHEN its link on the Now page is followed (the link owners get)
+    tab.open("/now")
+    tab.after(lambda: tab.page.locator("#t-latest-alerts a.alert-link").first.click())
+    # THEN the page shows that episode, its owner, peak and evidence
+    assert tab.page.get_attribute("#alert-title", "data-episode") == episode_id
+    assert int(tab.data_value("kpi-alert-peak")) == peak
+    assert tab.data_value("kpi-alert-owner") == owner
+    counts = json.loads(evidence)["counts_vs_expected"]
+    (bars,) = [tr for tr in tab.traces("g-alert-evidence") if tr["meta"] == "count"]
+    assert bars["y"] == [c["count"] for c in counts] and counts
+    assert tab.errors == []
+    # and an unknown id says so, without error
+    tab.open("/alerts/" + urllib.parse.quote("' OR 1=1 --", safe=""))
+    assert tab.page.is_visible("#alert-missing")
     assert tab.errors == []
 
 
