@@ -672,14 +672,72 @@ def page_issues(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
     link = (
         html.A(t("weekly_report", lang), href="/report/weekly", id="weekly-report", target="_blank")
         if report
-        else html.P(t("no_report", lang), id="weekly-report-missing")
+        else html.P(t("no_report", lang), id="weekly-report-missing", className="note")
     )
     if ledger is None:
-        body = _missing("fct_issues", lang)
-    else:
-        cols = list(ledger[0]) if ledger else []
-        body = _table("t-issues", cols, [[r[c] for c in cols] for r in ledger])
-    return [_section(t("issue_ledger", lang), link, body)]
+        return [_section(t("issue_ledger", lang), link, _missing("fct_issues", lang))]
+    totals = q.issue_totals(ledger)
+    depts = {d[0]: (d[1] if lang == "zh" else d[2]) for d in q.choices(cur).departments}
+    return [
+        html.Div(
+            [
+                _kpi("kpi-issues", t("issues", lang), str(totals["issues"]), totals["issues"]),
+                _kpi("kpi-issues-open", v("open", lang), str(totals["open"]), totals["open"]),
+                _kpi(
+                    "kpi-issues-overdue",
+                    t("overdue", lang),
+                    str(totals["overdue"]),
+                    totals["overdue"],
+                ),
+                _kpi(
+                    "kpi-issues-verified",
+                    t("verified", lang),
+                    str(totals["verified"]),
+                    totals["verified"],
+                ),
+                _kpi(
+                    "kpi-contacts-avoided",
+                    t("contacts_avoided", lang),
+                    f"{totals['contacts_avoided_per_week']:,}",
+                    totals["contacts_avoided_per_week"],
+                ),
+            ],
+            className="kpis",
+        ),
+        _section(
+            t("issue_ledger", lang),
+            link,
+            _table(
+                "t-issues",
+                [
+                    "id",
+                    t("issue_title", lang),
+                    t("scenario", lang),
+                    t("owner", lang),
+                    t("status", lang),
+                    t("overdue", lang),
+                    t("rate_ratio", lang),
+                    t("contacts_avoided", lang),
+                    t("fix_due", lang),
+                ],
+                [
+                    [
+                        r["issue_id"],
+                        r["title"],
+                        name(r, "scenario_name", lang, "scenario_id"),
+                        depts.get(r["owner_department_id"], r["owner_department_id"]),
+                        v(r["status"], lang),
+                        "⚠" if r["is_overdue"] else "",
+                        "—" if r["rate_ratio"] is None else f"{r['rate_ratio']:.2f}",
+                        r["contacts_avoided_per_week"],
+                        "—" if r["fix_due_at"] is None else f"{r['fix_due_at']:%Y-%m-%d %H:%M}",
+                    ]
+                    for r in ledger
+                ],
+                numeric={6, 7},
+            ),
+        ),
+    ]
 
 
 def find_report(warehouse: Path) -> Path | None:

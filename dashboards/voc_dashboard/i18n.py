@@ -105,6 +105,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "week": ("周", "Week"),
     "by": ("分组", "By"),
     "issue_ledger": ("问题台账", "Issue ledger"),
+    "overdue": ("已逾期", "Overdue"),
+    "verified": ("已验证修复", "Verified fixed"),
+    "contacts_avoided": ("每周减少联络", "Contacts avoided / week"),
+    "issue_title": ("问题", "Issue"),
+    "rate_ratio": ("修复后/前比率", "Rate after / before"),
+    "fix_due": ("修复期限", "Fix due"),
     "weekly_report": ("周报", "Weekly report"),
     "no_report": ("尚无周报文件", "No weekly report file yet"),
     "period": ("周期", "Period"),
@@ -130,6 +136,9 @@ VALUES: dict[str, tuple[str, str]] = {
     "open": ("未关闭", "Open"),
     "acknowledged": ("已确认", "Acknowledged"),
     "resolved": ("已解决", "Resolved"),
+    "fix_released": ("已发布修复", "Fix released"),
+    "reopened": ("已重开", "Reopened"),
+    "wont_fix": ("不修复", "Won't fix"),
 }
 
 

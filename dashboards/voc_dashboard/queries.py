@@ -640,7 +640,33 @@ def satisfaction_totals(cur: duckdb.DuckDBPyConnection, f: Filters) -> Row:
 
 
 def issue_ledger(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row] | None:
-    """The issue mart's rows (closed-loop work), or None when the warehouse has none."""
+    """The issue ledger (fct_issues: the closed loop), filtered by business and
+    owning department, newest first; None when the warehouse has no issue mart."""
     if not has_table(cur, "issues"):
         return None
-    return rows(cur, "SELECT * FROM issues LIMIT 500")
+    return rows(
+        cur,
+        """
+        SELECT issue_id, title, scenario_id, scenario_name_zh, scenario_name_en, domain,
+               owner_department_id, status, is_overdue, is_verified, is_closed,
+               last_verdict, rate_ratio, contacts_avoided_per_week, opened_at, fix_due_at,
+               fix_released_at, verified_at
+        FROM issues
+        WHERE ($domain IS NULL OR domain = $domain)
+          AND ($department IS NULL OR owner_department_id = $department)
+        ORDER BY opened_at DESC, issue_id LIMIT 500
+        """,
+        {"domain": f.domain, "department": f.department},
+    )
+
+
+def issue_totals(ledger: list[Row]) -> Row:
+    return {
+        "issues": len(ledger),
+        "open": sum(not r["is_closed"] for r in ledger),
+        "overdue": sum(bool(r["is_overdue"]) for r in ledger),
+        "verified": sum(bool(r["is_verified"]) for r in ledger),
+        "contacts_avoided_per_week": round(
+            sum(r["contacts_avoided_per_week"] or 0 for r in ledger), 1
+        ),
+    }

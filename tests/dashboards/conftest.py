@@ -41,11 +41,6 @@ DRAWN_JS = (
 )
 
 
-# The marts the pages read (and what they are built from); the rest of the dbt
-# project is tested in tests/warehouse.
-PAGE_MARTS = "+fct_contacts +fct_ticket_sla +fct_satisfaction +fct_alerts"
-
-
 def build_demo_warehouse(work: Path, days: int = 4, scale: float = 0.5, seed: int = 7) -> Path:
     """simulate -> pipeline -> dbt marts, as `voc demo` does (without its
     great-expectations pass, which the warehouse tests cover)."""
@@ -57,9 +52,41 @@ def build_demo_warehouse(work: Path, days: int = 4, scale: float = 0.5, seed: in
     simulate(work / "streams", days=days, seed=seed, scale=scale)
     warehouse = work / "voc.duckdb"
     run_pipeline(work / "streams", warehouse, DEFAULT_CATALOG, None, 3600)
-    build_marts(warehouse, select=PAGE_MARTS)
     sync_episodes(warehouse)
+    open_issue_from_newest_episode(warehouse)
+    build_marts(warehouse)
     return warehouse
+
+
+def open_issue_from_newest_episode(warehouse: Path) -> None:
+    """`voc issues open --from-episode`, dated when the episode opened, as an
+    analyst does after an alert; so the Issues page has a ledger row."""
+    from click.testing import CliRunner
+
+    from voc.cli import main
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.execute(
+            "SELECT episode_id, opened_at FROM raw.alert_episodes "
+            "ORDER BY last_window_end DESC, episode_id LIMIT 1"
+        ).fetchall()
+    if not found:
+        return
+    episode_id, opened_at = found[0]
+    result = CliRunner().invoke(
+        main,
+        [
+            "issues",
+            "open",
+            "--warehouse",
+            str(warehouse),
+            "--from-episode",
+            episode_id,
+            "--at",
+            f"{opened_at:%Y-%m-%dT%H:%M:%S}Z",
+        ],
+    )
+    assert result.exit_code == 0, result.output
 
 
 def sync_episodes(warehouse: Path) -> None:

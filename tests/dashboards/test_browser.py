@@ -268,17 +268,25 @@ def test_satisfaction_figures_equal_sql_and_follow_the_channel_filter(tab, dashb
     assert tab.errors == []
 
 
-def test_issues_page_shows_the_ledger_or_says_it_is_missing(tab, dashboard):
-    tab.open("/issues")
-    has_issues = sql(
-        dashboard.warehouse,
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'fct_issues'",
-    )[0][0]
-    if has_issues:
-        n = sql(dashboard.warehouse, "SELECT least(count(*), 500) FROM fct_issues")[0][0]
-        assert len(tab.table("t-issues")) == n
-    else:
-        assert "fct_issues" in tab.page.inner_text("main")
+def test_issues_page_shows_the_ledger_of_the_mart(tab, dashboard):
+    wh = dashboard.warehouse
+    expected = sql(
+        wh,
+        "SELECT issue_id, status, is_overdue, contacts_avoided_per_week FROM fct_issues "
+        "ORDER BY opened_at DESC, issue_id",
+    )
+    assert expected, "the fixture warehouse has no issue"
+    tab.open("/issues?lang=en")
+    rows = tab.table("t-issues")
+    assert [r[0] for r in rows] == [e[0] for e in expected]
+    assert int(tab.data_value("kpi-issues")) == len(expected)
+    assert int(tab.data_value("kpi-issues-overdue")) == sum(e[2] for e in expected)
+    assert float(tab.data_value("kpi-contacts-avoided")) == approx(sum(e[3] for e in expected))
+    # a department that owns none of them empties the ledger
+    owners = {r[0] for r in sql(wh, "SELECT owner_department_id FROM fct_issues")}
+    other = sorted({r[0] for r in sql(wh, "SELECT department_id FROM fct_contacts")} - owners)[0]
+    tab.open(f"/issues?lang=en&department={other}")
+    assert tab.table("t-issues") == [] and int(tab.data_value("kpi-issues")) == 0
     assert tab.errors == []
 
 
