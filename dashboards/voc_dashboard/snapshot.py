@@ -45,6 +45,9 @@ INPUT_STREAMS = ("calls", "ticket_events", "app_events", "social_posts")
 # Untagged texts clustered per snapshot (newest first): k-means on TF-IDF costs
 # ~1 s for 500 texts on a busy 2-core machine, ~17 s for 1,800.
 CLUSTER_MAX_TEXTS = 500
+# ... and at most this often: while a stream writes, every snapshot has new
+# untagged contacts, and re-clustering each second would starve the pages.
+CLUSTER_EVERY_S = 60.0
 
 
 def snapshot_dir(warehouse: Path | str) -> Path:
@@ -200,6 +203,34 @@ def list_snapshots(out_dir: Path) -> list[Path]:
     )
 
 
+class WriterSnapshots:
+    """Called by a writer that holds the warehouse (the Kafka run's store loader,
+    after each round) with its own connection: publishes a snapshot at most every
+    `every_s` seconds, so the dashboard stays live while no other process can
+    open the file."""
+
+    def __init__(self, warehouse: Path | str, every_s: float = 10.0) -> None:
+        self.out_dir = snapshot_dir(warehouse)
+        self.every_s = every_s
+        self._last = float("-inf")
+        self.published = 0
+
+    def __call__(self, con: duckdb.DuckDBPyConnection) -> Path | None:
+        if time.monotonic() - self._last < self.every_s:
+            return None
+        self._last = time.monotonic()
+        cur = con.cursor()
+        try:
+            catalog = cur.execute("SELECT current_database()").fetchall()[0][0]
+            if ("main", REQUIRED["contacts"]) not in _relations(cur, catalog):
+                return None  # no marts built yet: nothing the pages could show
+            path = publish(cur, catalog, self.out_dir, publisher=f"writer pid {os.getpid()}")
+        finally:
+            cur.close()
+        self.published += 1
+        return path
+
+
 def is_lock_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
@@ -240,6 +271,7 @@ class SnapshotStore:
         self._clusters: list = []
         self._clusters_key: tuple | None = None
         self._clustering = False
+        self._clustered_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -267,7 +299,8 @@ class SnapshotStore:
                     raise
                 self.writer_active = True
         self._switch_to_newest()
-        self.clusters()  # start clustering a new set of untagged contacts early
+        if self._con is not None:
+            self.clusters()  # start clustering a new set of untagged contacts early
 
     def clusters(self) -> list | None:
         """Untagged clusters of the current snapshot (voc.tagging.cluster), or
@@ -280,8 +313,14 @@ class SnapshotStore:
             if self._clusters_key == key:
                 return self._clusters
             if self._clustering:
-                return None
+                return self._clusters if self._clusters_key is not None else None
+            if (
+                self._clusters_key is not None
+                and time.monotonic() - self._clustered_at < CLUSTER_EVERY_S
+            ):
+                return self._clusters
             self._clustering = True
+            self._clustered_at = time.monotonic()
         threading.Thread(target=self._cluster, args=(key,), daemon=True).start()
         return None
 
@@ -332,12 +371,18 @@ class SnapshotStore:
 
     def start(self, wait_s: float = 30.0) -> SnapshotStore:
         """First snapshot: waits up to `wait_s` while a writer holds the warehouse
-        (a stream holds it for moments at a time) unless a snapshot is on disk."""
+        (a stream may hold it for moments at a time) unless a snapshot is on disk."""
         deadline = time.monotonic() + wait_s
         self.refresh()
         while self._info is None and self.writer_active and time.monotonic() < deadline:
             time.sleep(0.2)
             self.refresh()
+        if self._info is None and self.writer_active:
+            raise MissingMarts(
+                f"{self.warehouse} is held by a writing process and no snapshot of it "
+                f"is in {self.out_dir}: start the dashboard once the run has published "
+                "one, or before it starts"
+            )
         if self._info is None:
             raise MissingMarts(f"no snapshot of {self.warehouse} could be made or found")
         self._thread = threading.Thread(target=self._loop, name="voc-refresh", daemon=True)

@@ -112,11 +112,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"dashboard exited: {proc.stderr.read() if proc.stderr else ''}")
+            raise RuntimeError(f"dashboard exited: {log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
@@ -158,7 +158,7 @@ def start_dashboard(warehouse: Path, log: Path, refresh_s: float = 2) -> Server:
     )
     server = Server(f"http://127.0.0.1:{port}", warehouse, proc, log)
     try:
-        wait_http(server.base + "/_dash-layout", proc)
+        wait_http(server.base + "/_dash-layout", proc, log)
     except BaseException:
         stop_dashboard(server)
         raise

@@ -207,9 +207,14 @@ class StoreLoader:
         store: RawStore,
         interval_s: float = 5.0,
         publish_to: str | None = None,
+        after_load=None,
     ) -> None:
+        """`after_load(con)`, if given, runs after each round on the loader's own
+        connection (the dashboard's snapshots: no other process can open the
+        file while the run holds it); its errors are logged, never fatal."""
         self.warehouse, self.store, self.interval_s = str(warehouse), store, interval_s
         self.publish_to = publish_to
+        self.after_load = after_load
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -233,6 +238,11 @@ class StoreLoader:
                     if self.publish_to:
                         producer = producer or make_producer(self.publish_to)
                         publish_stored(con, producer)
+                    if self.after_load is not None:
+                        try:
+                            self.after_load(con)
+                        except Exception as exc:  # noqa: BLE001 - a reader's copy, not the run
+                            log.warning("after loading the store: %s", exc)
                 except PUBLISH_ERRORS as exc:
                     # A broker outage: the rows stay unpublished until the next round.
                     log.warning("publishing stored alerts and dead letters: %s; retrying", exc)
