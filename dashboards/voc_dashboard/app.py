@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 # module ("partially initialized module 'pandas' has no attribute 'NaT'").
 import pandas  # noqa: F401
 from dash import Dash, Input, Output, State, dcc, html
-from flask import abort, has_request_context, request, send_file
+from flask import abort, has_request_context, request, send_from_directory
 
 from voc_dashboard import queries as q
 from voc_dashboard.i18n import LANGS, name, t, v
@@ -36,8 +36,9 @@ PAGE_LABEL = {
     "issues": "issues",
 }
 FILTER_KEYS = ("start", "end", "domain", "department", "channel")
-# Where the weekly issue-closure report is looked for, beside the warehouse.
-REPORT_GLOBS = ("reports/weekly*.html", "weekly*.html", "reports/*.html")
+# The weekly issue-closure report (`voc report weekly --out DIR` writes
+# DIR/report.html + charts/): the newest report.html under the reports folder.
+REPORT_NAME = "report.html"
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Noto Sans", sans-serif'
 GRAPH_CONFIG = {"displayModeBar": False}
 
@@ -668,9 +669,14 @@ def _nps(cur, lang: str):
 
 def page_issues(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
     ledger = q.issue_ledger(cur, f)
-    report = find_report(store.warehouse)
+    report = find_report(store.reports_dir)
     link = (
-        html.A(t("weekly_report", lang), href="/report/weekly", id="weekly-report", target="_blank")
+        html.A(
+            t("weekly_report", lang),
+            href=f"/report/{REPORT_NAME}",
+            id="weekly-report",
+            target="_blank",
+        )
         if report
         else html.P(t("no_report", lang), id="weekly-report-missing", className="note")
     )
@@ -740,10 +746,12 @@ def page_issues(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
     ]
 
 
-def find_report(warehouse: Path) -> Path | None:
-    found: list[Path] = []
-    for pattern in REPORT_GLOBS:
-        found += warehouse.parent.glob(pattern)
+def find_report(reports_dir: Path | None) -> Path | None:
+    if reports_dir is None or not reports_dir.is_dir():
+        return None
+    found = [
+        p for p in reports_dir.rglob(REPORT_NAME) if len(p.relative_to(reports_dir).parts) <= 3
+    ]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
@@ -759,7 +767,9 @@ RENDER = {
 # -- app --------------------------------------------------------------------------------
 
 
-def create_app(store: SnapshotStore) -> Dash:
+def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
+    reports_dir = reports_dir if reports_dir is not None else store.warehouse.parent / "reports"
+    store.reports_dir = reports_dir
     app = Dash(
         __name__,
         title="VOC Loop",
@@ -940,19 +950,21 @@ def create_app(store: SnapshotStore) -> Dash:
 
     server = app.server
 
-    @server.route("/report/weekly")
-    def weekly_report():
-        report = find_report(store.warehouse)
+    @server.route("/report/<path:name>")
+    def weekly_report(name: str):
+        report = find_report(reports_dir)
         if report is None:
             abort(404)
-        return send_file(report)
+        return send_from_directory(report.parent, name)  # refuses paths outside it
 
     return app
 
 
-def serve(warehouse: Path, host: str, port: int, refresh_s: float) -> None:
+def serve(
+    warehouse: Path, host: str, port: int, refresh_s: float, reports_dir: Path | None = None
+) -> None:
     store = SnapshotStore(warehouse, refresh_s=refresh_s).start()
-    app = create_app(store)
+    app = create_app(store, reports_dir)
     try:
         app.run(host=host, port=port, debug=False)
     finally:

@@ -260,6 +260,7 @@ class SnapshotStore:
     def __init__(self, warehouse: Path, refresh_s: float = 10.0, out_dir: Path | None = None):
         self.warehouse = Path(warehouse)
         self.out_dir = out_dir or snapshot_dir(self.warehouse)
+        self.reports_dir: Path | None = None  # the weekly reports the Issues page links
         self.refresh_s = refresh_s
         self.writer_active = False
         self.last_error: str | None = None

@@ -55,7 +55,22 @@ def build_demo_warehouse(work: Path, days: int = 4, scale: float = 0.5, seed: in
     sync_episodes(warehouse)
     open_issue_from_newest_episode(warehouse)
     build_marts(warehouse)
+    write_weekly_report(warehouse)
     return warehouse
+
+
+def write_weekly_report(warehouse: Path) -> None:
+    """`voc report weekly` into reports/ beside the warehouse (where the Issues
+    page looks by default)."""
+    from click.testing import CliRunner
+
+    from voc.cli import main
+
+    out = warehouse.parent / "reports" / "last-week"
+    result = CliRunner().invoke(
+        main, ["report", "weekly", "--warehouse", str(warehouse), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
 
 
 def open_issue_from_newest_episode(warehouse: Path) -> None:
@@ -102,7 +117,10 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     VOC_TEST_DASHBOARD_WAREHOUSE at one built by build_demo_warehouse; it is copied."""
     reuse = os.environ.get("VOC_TEST_DASHBOARD_WAREHOUSE")
     if reuse:
-        return copy_warehouse(Path(reuse), tmp_path_factory.mktemp("dash-demo"))
+        copied = copy_warehouse(Path(reuse), tmp_path_factory.mktemp("dash-demo"))
+        if (Path(reuse).parent / "reports").is_dir():
+            shutil.copytree(Path(reuse).parent / "reports", copied.parent / "reports")
+        return copied
     return build_demo_warehouse(tmp_path_factory.mktemp("dash-demo"))
 
 

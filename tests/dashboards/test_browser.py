@@ -285,6 +285,15 @@ def test_issues_page_shows_the_ledger_of_the_mart(tab, dashboard):
     # a department that owns none of them empties the ledger
     owners = {r[0] for r in sql(wh, "SELECT owner_department_id FROM fct_issues")}
     other = sorted({r[0] for r in sql(wh, "SELECT department_id FROM fct_contacts")} - owners)[0]
+    # the weekly report opens from the page, its charts with it
+    with tab.page.context.expect_page() as opened:
+        tab.page.click("#weekly-report")
+    report = opened.value
+    report.wait_for_load_state()
+    assert "report" in report.url and report.title()
+    images = report.evaluate("() => [...document.images].map(i => i.naturalWidth)")
+    assert all(w > 0 for w in images)
+    report.close()
     tab.open(f"/issues?lang=en&department={other}")
     assert tab.table("t-issues") == [] and int(tab.data_value("kpi-issues")) == 0
     assert tab.errors == []

@@ -25,7 +25,17 @@ from voc.commands._output import err, fail, warehouse_option
     show_default=True,
     help="How often the page data is re-read from the warehouse (or a writer's snapshot).",
 )
-def dashboard(warehouse: Path, host: str, port: int, refresh_s: float) -> None:
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where `voc report weekly --out` writes; the Issues page links the newest "
+    "report.html under it [default: reports/ beside the warehouse].",
+)
+def dashboard(
+    warehouse: Path, host: str, port: int, refresh_s: float, reports_dir: Path | None
+) -> None:
     """Serve the dashboard (Now, Root causes, SLA, Satisfaction, Issues).
 
     Pages read a snapshot of the marts beside the warehouse
@@ -38,6 +48,6 @@ def dashboard(warehouse: Path, host: str, port: int, refresh_s: float) -> None:
 
     err.print(f"VOC Loop dashboard on http://{host}:{port}/ (warehouse {warehouse})")
     try:
-        serve(warehouse, host, port, refresh_s)
+        serve(warehouse, host, port, refresh_s, reports_dir)
     except MissingMarts as exc:
         fail(str(exc))
