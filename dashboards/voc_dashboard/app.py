@@ -768,7 +768,8 @@ RENDER = {
 
 
 def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
-    reports_dir = reports_dir if reports_dir is not None else store.warehouse.parent / "reports"
+    # `voc demo` writes <work dir>/report/report.html beside the warehouse
+    reports_dir = reports_dir if reports_dir is not None else store.warehouse.parent
     store.reports_dir = reports_dir
     app = Dash(
         __name__,

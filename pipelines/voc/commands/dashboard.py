@@ -31,7 +31,7 @@ from voc.commands._output import err, fail, warehouse_option
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where `voc report weekly --out` writes; the Issues page links the newest "
-    "report.html under it [default: reports/ beside the warehouse].",
+    "report.html up to 3 folders under it [default: the warehouse's folder].",
 )
 def dashboard(
     warehouse: Path, host: str, port: int, refresh_s: float, reports_dir: Path | None
