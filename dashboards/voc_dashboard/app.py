@@ -614,7 +614,7 @@ def page_satisfaction(cur, f: q.Filters, lang: str, store: SnapshotStore, args: 
                 mode="lines+markers",
                 meta=grp,
             )
-        fig.update_layout(yaxis={"tickformat": ".0%"})
+        fig.update_layout(yaxis={"tickformat": ".0%"}, xaxis={"tickformat": "%m-%d"})
         graphs.append(
             _section(
                 t(metric, lang),

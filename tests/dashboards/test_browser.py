@@ -179,6 +179,21 @@ def test_root_causes_figures_filters_and_drill_down(tab, dashboard):
     )
     assert [r[0] for r in rows] == [e[0] for e in expected] and rows
     assert not any(re.search(r"\d{5,}", r[4]) for r in rows)
+    # Untagged clusters (computed in the background): they cover the newest 500
+    # untagged contacts with a text, every one of them once.
+    for _ in range(60):
+        tab.open("/root-causes")
+        if tab.page.locator("#t-clusters").count():
+            break
+        tab.page.wait_for_timeout(1000)
+    sizes = [int(r[1]) for r in tab.table("t-clusters")]
+    untagged = sql(
+        dashboard.warehouse,
+        "SELECT least(count(*), 500) FROM fct_contacts c JOIN stg_voc__contacts t "
+        "USING (contact_id) WHERE c.scenario_id = 'untagged' AND t.contact_text IS NOT NULL",
+    )[0][0]
+    assert sizes and sum(sizes) == untagged or (len(sizes) == 10 and sum(sizes) <= untagged)
+    tab.screenshot("root-causes-clusters")
     assert tab.errors == []
 
 
