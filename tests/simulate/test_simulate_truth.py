@@ -10,8 +10,8 @@ from tests.simulate.helpers import read_jsonl, valid_records
 from voc.catalog import load_catalog
 from voc.contracts.streams import Stream
 from voc.contracts.validate import parse_time
+from voc.evaluation.text_overlap import overlaps
 from voc.simulate import DEFAULT_START, SimulationSummary
-from voc.simulate.text import _contains_keyword
 
 
 def _contact_texts(out: Path) -> dict[str, tuple[str, str]]:
@@ -77,7 +77,7 @@ def test_both_languages_appear_in_the_planned_mix(
     assert 0.55 < zh_share < 0.75
 
 
-def test_texts_are_varied_and_often_avoid_keywords(
+def test_texts_are_varied_and_rarely_repeat_the_catalog(
     simulated: tuple[Path, SimulationSummary],
 ) -> None:
     # GIVEN every contact's text grouped by its true scenario
@@ -87,15 +87,16 @@ def test_texts_are_varied_and_often_avoid_keywords(
     by_scenario: dict[str | None, list[str]] = defaultdict(list)
     for t in read_jsonl(out / "ground_truth" / "contacts.jsonl"):
         by_scenario[t["scenario_id"]].append(texts[t["contact_id"]][1])
-    # WHEN distinct texts and texts without the scenario's keywords are counted
+    # WHEN distinct texts and texts holding their scenario's keywords or name are counted
     for scenario_id, items in by_scenario.items():
         if len(items) >= 10:
             # THEN nearly every text is different
             assert len(set(items)) / len(items) > 0.9, scenario_id
     on_topic = [(catalog[s], x) for s, items in by_scenario.items() if s for x in items]
-    without = sum(not _contains_keyword(text, scenario) for scenario, text in on_topic)
-    # THEN a good share do not contain any of the scenario's keywords verbatim
-    assert without / len(on_topic) > 0.25
+    leaking = sum(overlaps(text, scenario) for scenario, text in on_topic)
+    # THEN almost none contains its scenario's catalog wording verbatim (the
+    # generator never reads it; what is left is chance)
+    assert leaking / len(on_topic) < 0.02
 
 
 def test_incidents_are_after_day_one_inside_the_range_and_distinct(

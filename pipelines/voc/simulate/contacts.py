@@ -28,9 +28,14 @@ ON_TOPIC_PER_DAY = 760.0  # contacts about a real scenario, all businesses, scal
 OFF_TOPIC_SHARE = 0.065  # greetings, unrelated questions, spam: the tagger must abstain
 SIGNAL_BEFORE_CONTACT_SHARE = 0.6  # contacts preceded by their scenario's signal app event
 UNCONTACTED_SIGNAL_RATIO = 0.7  # signal events per contact that nobody calls about
-AVOID_KEYWORD_SHARE = 0.55  # texts told not to use the scenario's keywords verbatim
 REPEAT_SHARE = 0.12  # unresolved contacts that come back about the same problem
 INCIDENT_MIN_EXTRA_PER_HOUR = 8.0
+# What category code an agent puts on a ticket (DECISIONLOG "Simulated ticket
+# codes"): often none, mostly the coarse <domain>/<category> of the problem,
+# sometimes a wrong one, rarely the scenario's own leaf code.
+TICKET_CODE_NONE = 0.25
+TICKET_CODE_LEAF = 0.08
+TICKET_CODE_WRONG = 0.15
 AT_STAGE_SHARE = 0.85  # contacts from a customer who is in the scenario's stage
 CHANNELS = (("call", 0.48), ("web", 0.12), ("app_chat", 0.15), ("email", 0.07), ("social", 0.18))
 _SEVERITY_EMOTION = {
@@ -139,7 +144,13 @@ class ContactGenerator:
         self._first_stage = {
             d: s[0].id for d in world.business_domains if (s := catalog.stages_of(d))
         }
-        self._stage_names = {(s.domain, s.id): (s.name_zh, s.name_en) for s in catalog.stages}
+        self._keys = {s.id: scenario_key(s) for s in catalog.scenarios}
+        self._keys_of_domain: dict[str, list[texts.ScenarioKey]] = {}
+        for s in catalog.scenarios:
+            self._keys_of_domain.setdefault(s.domain, []).append(self._keys[s.id])
+        self._categories_of_domain = {
+            d: sorted({k.category for k in keys}) for d, keys in self._keys_of_domain.items()
+        }
         self._voice, self._special = _entry_points(catalog)
         self._agents = [f"agt-{i:03d}" for i in range(1, 121)]
         departments = sorted(catalog.departments)
@@ -277,26 +288,24 @@ class ContactGenerator:
         emotion = self._emotion(contact)
         channel = self._channel(contact, emotion)
         language = self.world.language[contact.customer_id]
-        stage_names = self._stage_names.get((scenario.domain, scenario.stage)) if scenario else None
         ctx = texts.TextContext(
             domain=contact.domain,
             language=language,
             emotion=emotion,
             order_id=contact.order_id,
-            stage_name=(stage_names[0] if language == "zh" else stage_names[1].lower())
-            if stage_names
-            else None,
             is_repeat=contact.is_repeat,
         )
-        avoid = rng.random() < AVOID_KEYWORD_SHARE
+        key = self._keys[scenario.id] if scenario else None
+        also = self._also(contact)
         signal = self._signal_before(contact)
+        ticket_code = None
         if channel == "call":
-            contact_id, said, unresolved = self._call(contact, ctx, emotion, avoid)
+            contact_id, said, unresolved = self._call(contact, ctx, emotion, key, also)
         elif channel == "social":
-            contact_id, said, unresolved = self._social(contact, ctx, emotion, avoid)
+            contact_id, said, unresolved = self._social(contact, ctx, emotion, key, also)
         else:
-            said = texts.customer_text(rng, scenario, ctx, spoken=False, avoid_keywords=avoid)
-            ticket_id, contact_id = self._ticket(
+            said = texts.customer_text(rng, key, ctx, spoken=False, also=also)
+            ticket_id, contact_id, ticket_code = self._ticket(
                 contact, ctx, contact.time_s, channel, said, None, emotion
             )
             unresolved = True
@@ -320,11 +329,41 @@ class ContactGenerator:
                 "emotion": emotion,
                 "is_repeat": contact.is_repeat,
                 "signal_event": signal,
-                "text_has_keyword": scenario is not None
-                and texts._contains_keyword(said, scenario),
+                "ticket_code": ticket_code,
+                # what the contact carries besides its text (DECISIONLOG "Tag
+                # accuracy by evidence"): a ticket code, else its scenario's app
+                # signal shortly before, else nothing but the text
+                "evidence": "ticket_code"
+                if ticket_code
+                else ("app_signal" if signal else "text_only"),
             }
         )
         return scenario is not None and unresolved
+
+    def _also(self, contact: Contact) -> texts.ScenarioKey | None:
+        """A second problem the customer brings up too, from the same business."""
+        if contact.scenario is None or self.rng.random() >= texts.MIXED_TOPIC_SHARE:
+            return None
+        keys = self._keys_of_domain.get(contact.domain) or self._keys_of_domain.get(
+            contact.scenario.domain, []
+        )
+        return self.rng.choice(keys) if keys else None
+
+    def _ticket_code(self, scenario: Scenario | None) -> str | None:
+        """The category an agent picks from the ticket form's menu."""
+        rng = self.rng
+        if scenario is None or rng.random() < TICKET_CODE_NONE:
+            return None
+        roll = rng.random()
+        if roll < TICKET_CODE_LEAF and scenario.ticket_category_signals:
+            return rng.choice(scenario.ticket_category_signals)
+        category = scenario.category
+        if roll < TICKET_CODE_LEAF + TICKET_CODE_WRONG:
+            others = [
+                c for c in self._categories_of_domain.get(scenario.domain, []) if c != category
+            ]
+            category = rng.choice(others) if others else category
+        return coarse_code(scenario.domain, category)
 
     # --------------------------------------------------------------- signals
 
@@ -422,7 +461,12 @@ class ContactGenerator:
         return path
 
     def _call(
-        self, contact: Contact, ctx: texts.TextContext, emotion: str, avoid: bool
+        self,
+        contact: Contact,
+        ctx: texts.TextContext,
+        emotion: str,
+        key: texts.ScenarioKey | None,
+        also: texts.ScenarioKey | None,
     ) -> tuple[str, str, bool]:
         rng = self.rng
         scenario = contact.scenario
@@ -441,18 +485,18 @@ class ContactGenerator:
             outcome = "ticket"
         else:
             outcome = "resolved" if rng.random() < 0.72 else "open"
-        said = texts.customer_text(rng, scenario, ctx, spoken=True, avoid_keywords=avoid)
+        said = texts.customer_text(rng, key, ctx, spoken=True, also=also)
         priority = self._priority(scenario, emotion)
         sla_h = scenario.sla_hours.get(priority) if scenario else None
         transcript = texts.transcript(
-            rng, scenario, ctx, said, agent_id=agent, outcome=outcome, sla_hours=sla_h
+            rng, key, ctx, said, agent_id=agent, outcome=outcome, sla_hours=sla_h
         )
         ticket_id = None
         if outcome == "ticket" and scenario is not None:
             dept = self.catalog.departments.get(scenario.owner, scenario.owner)
             summary = texts.call_summary(rng, ctx, said, dept)
             end = contact.time_s + int(queue_wait + talk)
-            ticket_id, _ = self._ticket(
+            ticket_id, _, _ = self._ticket(
                 contact, ctx, end, "call", summary, call_id, emotion, priority
             )
         survey = None
@@ -486,7 +530,12 @@ class ContactGenerator:
     # ---------------------------------------------------------------- social
 
     def _social(
-        self, contact: Contact, ctx: texts.TextContext, emotion: str, avoid: bool
+        self,
+        contact: Contact,
+        ctx: texts.TextContext,
+        emotion: str,
+        key: texts.ScenarioKey | None,
+        also: texts.ScenarioKey | None,
     ) -> tuple[str, str, bool]:
         rng = self.rng
         self._n_social += 1
@@ -498,7 +547,7 @@ class ContactGenerator:
         else:
             handle = f"{rng.choice(_HANDLE_EN)}_{rng.randint(10, 9999)}"
         known = rng.random() < 0.35
-        said = texts.social_text(rng, contact.scenario, ctx, avoid_keywords=avoid)
+        said = texts.social_text(rng, key, ctx, also=also)
         if contact.scenario is None:
             sentiment: float | None = round(rng.uniform(-0.1, 0.6), 3)
         else:
@@ -548,8 +597,9 @@ class ContactGenerator:
         source_contact_id: str | None,
         emotion: str,
         priority: str | None = None,
-    ) -> tuple[str, str]:
-        """Emit one ticket's lifecycle; return (ticket_id, id of its created event)."""
+    ) -> tuple[str, str, str | None]:
+        """Emit one ticket's lifecycle; return (ticket_id, id of its created event,
+        its category code)."""
         rng = self.rng
         scenario = contact.scenario
         self._n_ticket += 1
@@ -557,9 +607,7 @@ class ContactGenerator:
         priority = priority or self._priority(scenario, emotion)
         sla_h = scenario.sla_hours.get(priority, _DEFAULT_SLA_H) if scenario else _DEFAULT_SLA_H
         sla_s = int(sla_h * 3600)
-        category = None
-        if scenario and scenario.ticket_category_signals and rng.random() < 0.92:
-            category = rng.choice(scenario.ticket_category_signals)
+        category = self._ticket_code(scenario)
         department = scenario.owner if scenario else "customer_service"
         common = {
             "domain": contact.domain,
@@ -627,7 +675,17 @@ class ContactGenerator:
             score -= {"calm": 0.0, "anxious": 0.3, "angry": 0.7}[emotion]
             rating = int(min(5, max(1, round(rng.gauss(score, 0.8)))))
             emit(resolved_at + rng.randint(600, 86400), "rated", rating=rating)
-        return ticket_id, created_id
+        return ticket_id, created_id, category
+
+
+def scenario_key(scenario: Scenario) -> texts.ScenarioKey:
+    """What the text generator may know of a scenario (not its catalog wording)."""
+    return texts.ScenarioKey(scenario.id, scenario.domain, scenario.stage, scenario.category)
+
+
+def coarse_code(domain: str, category: str) -> str:
+    """A ticket form's coarse category, e.g. `freight/delay`: what most agents pick."""
+    return f"{domain}/{category}"
 
 
 def _emotion_score(rng: random.Random, emotion: str) -> float:

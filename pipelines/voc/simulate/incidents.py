@@ -41,7 +41,13 @@ def plan_incidents(
         return []
     domains = [d for d in catalog.domains if catalog.scenarios_of(d)]
     rng.shuffle(domains)
-    pools = {d: list(catalog.scenarios_of(d)) for d in domains}
+    # A journey step that breaks shows in the app: incidents are planted on
+    # scenarios with an app-event signal (DECISIONLOG "Simulated incidents").
+    pools = {
+        d: [s for s in catalog.scenarios_of(d) if s.app_event_signals]
+        or list(catalog.scenarios_of(d))
+        for d in domains
+    }
     for pool in pools.values():
         rng.shuffle(pool)
     usable_s = timeline.end_s - (timeline.start_s + 86400)

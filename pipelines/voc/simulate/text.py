@@ -1,15 +1,16 @@
-"""Contact text written from the scenario a contact is really about.
+"""Contact text written from the problem a contact is really about, in the
+customer's words, without reading what the tagger matches on.
 
-Nothing here is a per-scenario template: a text is assembled from the catalog's
-generic fields (name, description, keywords of the scenario, the stage's name)
-and from banks of openings, context details, problem frames, impact, emotion,
-requests and closings. So the same code works for the 34 starter scenarios and
-for a catalog of ~1,400.
-
-About half the texts are told to avoid the scenario's keywords: they describe
-the problem from its description or name, lightly paraphrased with synonyms,
-and are re-drawn until no keyword of the scenario appears verbatim. Keyword
-matching alone then cannot tag the data set, which is the point.
+The generator knows a scenario only by its key (id, domain, stage, category,
+`ScenarioKey`) and says the problem through its own phrasing model
+(phrasing.yaml: colloquial forms of the parts of a scenario id, family and
+stage lines). It never sees a scenario's catalog name, description, keywords or
+examples, so a tagger scored on these texts is not scored against its own
+strings (tests/simulate/test_simulate_honesty.py holds it to that, and measures
+the verbatim overlap that is left by chance). Around the problem: openings,
+asides, order details, impact, emotion, requests and closings; typos; now and
+then a second, unrelated problem; call transcripts in which the agent never
+names the problem.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-from voc.catalog import Scenario
+import yaml
+
+PHRASING_FILE = Path(__file__).with_name("phrasing.yaml")
 
 # Invented brands (never a real company) used where a customer names the business.
 BRANDS: dict[str, tuple[str, str, str]] = {
@@ -33,14 +38,24 @@ EMOTIONS = ("calm", "anxious", "angry")
 
 
 @dataclass(frozen=True, slots=True)
+class ScenarioKey:
+    """All the text generator may know of a scenario: where it sits, not how the
+    catalog words it."""
+
+    id: str
+    domain: str
+    stage: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
 class TextContext:
-    """What a customer can mention: their business, order and where they are."""
+    """What a customer can mention: their business, order and mood."""
 
     domain: str  # the business the customer uses (freight / express / ecommerce / ...)
     language: str  # "zh" | "en"
     emotion: str  # calm | anxious | angry
     order_id: str | None
-    stage_name: str | None  # the scenario's stage name in the text's language
     is_repeat: bool = False
 
 
@@ -193,41 +208,6 @@ _ZH_CONTEXT_ANY = (
 )
 _ZH_PHONES = ("iPhone", "华为", "小米", "OPPO", "vivo", "荣耀")
 
-# frames for a noun-like core (a scenario name)
-_ZH_NOUN_FRAMES = (
-    "遇到{core}的情况了。",
-    "我要反映一个{core}的问题。",
-    "碰上{core}这种事，",
-    "关于{core}，我想问问怎么处理。",
-    "我这单属于{core}吧？",
-    "又是{core}，",
-    "这算不算{core}？",
-    "{core}这个事情谁来管？",
-)
-# frames for a clause-like core (a description, a keyword)
-_ZH_CLAUSE_FRAMES = (
-    "{core}。",
-    "就是{core}。",
-    "情况是这样的，{core}。",
-    "现在的问题是{core}，",
-    "说白了就是{core}。",
-    "{core}，",
-    "简单说，{core}。",
-    "事情是{core}，",
-    "{core}啊！",
-)
-# frames for a keyword, which may be a noun or a clause
-_ZH_KEYWORD_FRAMES = (
-    "{core}。",
-    "就是{core}。",
-    "问题：{core}。",
-    "{core}啊！",
-    "说白了就是{core}。",
-    "又是{core}，",
-    "关于{core}，",
-    "我这边{core}，",
-)
-_ZH_STAGE = ("在{stage}这一步出了问题，", "{stage}环节，", "卡在{stage}这里了，", "{stage}的时候，")
 _ZH_IMPACT = (
     "我这边急着用，",
     "工人都在等着，",
@@ -280,39 +260,6 @@ _ZH_REQUEST = (
     "",
 )
 _ZH_CLOSE = ("谢谢。", "谢谢啊。", "", "", "等你们回复。", "辛苦了。")
-_ZH_SYNONYMS = (
-    ("司机", ("师傅", "司机师傅")),
-    ("订单", ("单子", "这一单")),
-    ("长时间", ("好久", "半天")),
-    ("货物", ("货",)),
-    ("未按", ("没按",)),
-    ("无人", ("一直没人",)),
-    ("快递", ("包裹", "件")),
-    ("取消", ("撤单",)),
-    ("到达", ("到",)),
-    ("商品", ("东西",)),
-    ("支付", ("付款",)),
-    ("货主", ("发货的老板",)),
-    ("订金", ("预付的钱", "押的钱")),
-    ("要求", ("非要",)),
-    ("迟迟", ("一直",)),
-    ("退款", ("退的钱",)),
-    ("费用", ("钱",)),
-    ("用户", ("我",)),
-    ("收件", ("收货",)),
-    ("约定", ("说好",)),
-    ("发布", ("发",)),
-    ("导致", ("搞得",)),
-    ("闪退", ("自己退出", "一下就退出去")),
-    ("卡死", ("卡住不动",)),
-    ("打开即", ("一打开就",)),
-    ("扣款两次", ("扣了两遍钱",)),
-    ("重复扣款", ("钱被扣了两遍",)),
-    ("被扣", ("被扣掉",)),
-    ("登录", ("登陆",)),
-    ("验证码", ("短信码",)),
-    ("丢失", ("不见了",)),
-)
 
 # --------------------------------------------------------------- English banks
 
@@ -445,39 +392,6 @@ _EN_CONTEXT = {
 _EN_CONTEXT_ANY = ("Order {order}. ", "This was {when} in the app. ", "I'm on {phone}. ")
 _EN_PHONES = ("an iPhone", "Android", "a Huawei phone", "a Xiaomi")
 
-_EN_NOUN_FRAMES = (
-    "I need help with a {core} issue. ",
-    "This is about: {core}. ",
-    "Reporting a problem — {core}. ",
-    "I think this counts as {core}? ",
-    "It's a case of {core}, again. ",
-    "Who handles {core}? ",
-    "Another {core} problem. ",
-)
-_EN_CLAUSE_FRAMES = (
-    "{Core}. ",
-    "Basically, {core}. ",
-    "Here's what happened: {core}. ",
-    "Long story short: {core}. ",
-    "So {core}. ",
-    "The problem is that {core}. ",
-    "{Core}!! ",
-)
-_EN_KEYWORD_FRAMES = (
-    "{Core}. ",
-    "Issue: {core}. ",
-    "It's about: {core}. ",
-    "Topic: {core}. ",
-    "{Core}!! ",
-    "Again, {core}. ",
-    "Re {core}. ",
-)
-_EN_STAGE = (
-    "It went wrong at the {stage} step. ",
-    "This is during {stage}. ",
-    "Stuck at {stage}. ",
-    "",
-)
 _EN_IMPACT = (
     "I really need this today. ",
     "My workers are waiting. ",
@@ -528,33 +442,6 @@ _EN_REQUEST = (
     "",
 )
 _EN_CLOSE = ("Thanks.", "Thank you.", "", "", "Waiting for your reply.", "Regards.")
-_EN_SYNONYMS = (
-    ("The order", ("My order", "My booking")),
-    ("the order", ("my order", "my booking")),
-    ("The driver", ("My driver", "The trucker")),
-    ("the driver", ("my driver", "the trucker")),
-    ("The parcel", ("My package",)),
-    ("the parcel", ("my package",)),
-    ("refund", ("money back",)),
-    ("a long time", ("ages", "hours")),
-    ("The cargo", ("My load",)),
-    ("the cargo", ("my load",)),
-    ("cancels", ("calls it off",)),
-    ("demands", ("insists on",)),
-    ("agreed", ("promised",)),
-    ("The customer", ("I, the customer,",)),
-    ("after posting", ("after I posted it",)),
-    ("withheld", ("kept back",)),
-    ("The item", ("My item",)),
-    ("does not", ("doesn't",)),
-    ("charged twice", ("billed two times over", "charged a second time")),
-    ("Charged twice", ("Double billing",)),
-    ("crashes", ("shuts down on its own", "quits by itself")),
-    ("freezes", ("hangs",)),
-    ("log in", ("sign in",)),
-    ("lost", ("gone missing",)),
-    ("delayed", ("held up",)),
-)
 
 # ------------------------------------------------------------- off-topic banks
 
@@ -651,107 +538,163 @@ def _spoken_order(rng: random.Random, ctx: TextContext) -> str:
     return ctx.order_id.upper()
 
 
-def _paraphrase(rng: random.Random, text: str, language: str) -> str:
-    table = _ZH_SYNONYMS if language == "zh" else _EN_SYNONYMS
-    for word, options in table:
-        if word in text and rng.random() < 0.7:
-            text = text.replace(word, rng.choice(options))
-    return text
+# ------------------------------------------------------------ phrasing model
+
+TYPO_SHARE = 0.15  # texts with a slip of the keyboard
+MIXED_TOPIC_SHARE = 0.1  # texts that also mention a second, unrelated problem
+CATEGORY_LINE_SHARE = 0.5
+STAGE_LINE_SHARE = 0.35
+ASIDE_SHARE = 0.3
 
 
-def _strip_end(text: str) -> str:
-    return text.rstrip("。.!！?？;；, ，")
+@dataclass(frozen=True)
+class Phrasing:
+    """The simulator's phrasing model (phrasing.yaml), per language."""
+
+    words: dict[str, dict[str, tuple[str | None, ...]]]
+    categories: dict[str, dict[str, tuple[str, ...]]]
+    stages: dict[str, dict[str, tuple[str, ...]]]
+    typos_zh: tuple[tuple[str, str], ...]
+    asides: dict[str, tuple[str, ...]]
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+@cache
+def phrasing() -> Phrasing:
+    doc = yaml.safe_load(PHRASING_FILE.read_text(encoding="utf-8"))
+
+    def by_lang(table: dict) -> dict:
+        out = {k: {lang: tuple(v[lang]) for lang in ("zh", "en")} for k, v in table.items()}
+        bad = [
+            k
+            for k, v in out.items()
+            for forms in v.values()
+            for f in forms
+            if f is not None and not isinstance(f, str)
+        ]
+        if bad:
+            raise ValueError(f"{PHRASING_FILE}: quote these entries' forms as strings: {bad}")
+        return out
+
+    return Phrasing(
+        words=by_lang(doc["words"]),
+        categories=by_lang(doc["categories"]),
+        stages=by_lang(doc["stages"]),
+        typos_zh=tuple((a, b) for a, b in doc["typos_zh"]),
+        asides={"zh": tuple(doc["asides_zh"]), "en": tuple(doc["asides_en"])},
+    )
 
 
-def _clauses(text: str) -> list[str]:
-    parts = [p for p in re.split(r"[，,；;。.]\s*", text) if p.strip()]
-    return parts or [text]
+def slug_words(key: ScenarioKey) -> list[str]:
+    """The parts of a scenario id's last segment: `deposit_refund_slow` -> 3 words."""
+    return [w for w in key.id.rsplit(".", 1)[-1].split("_") if w]
 
 
-def _problem(
-    rng: random.Random,
-    scenario: Scenario,
-    ctx: TextContext,
-    use_keyword: bool,
-    exclude: tuple[str, ...] = (),
-) -> tuple[str, str, str]:
-    """One sentence saying what went wrong, built from the scenario's catalog fields.
-
-    Returns (sentence, source, core); `source` is keyword | desc | clause | name
-    and `exclude` keeps a second sentence from repeating the first one's source.
-    """
-    zh = ctx.language == "zh"
-    keywords = scenario.keywords_zh if zh else scenario.keywords_en
-    name = scenario.name_zh if zh else scenario.name_en
-    desc = _strip_end(scenario.description_zh if zh else scenario.description_en)
-    clauses = _clauses(desc)
-    if use_keyword and keywords:
-        source = "keyword"
-    else:
-        sources = [("desc", 0.45), ("clause", 0.2 if len(clauses) > 1 else 0.0), ("name", 0.35)]
-        sources = [(x, w) for x, w in sources if x not in exclude and w > 0] or [("name", 1.0)]
-        source = rng.choices([x for x, _ in sources], weights=[w for _, w in sources])[0]
-    if source == "keyword":
-        core = rng.choice(keywords)
-    elif source == "desc":
-        core = _paraphrase(rng, desc, ctx.language)
-    elif source == "clause":
-        core = _paraphrase(rng, rng.choice(clauses), ctx.language)
-    else:
-        core = _paraphrase(rng, name, ctx.language)
-    if not zh:
-        core = _lower_first(core)
-    kind = {"keyword": "keyword", "name": "noun"}.get(source, "clause")
-    frames = {
-        "keyword": _ZH_KEYWORD_FRAMES if zh else _EN_KEYWORD_FRAMES,
-        "noun": _ZH_NOUN_FRAMES if zh else _EN_NOUN_FRAMES,
-        "clause": _ZH_CLAUSE_FRAMES if zh else _EN_CLAUSE_FRAMES,
-    }[kind]
-    frame = rng.choice(frames)
-    sentence = frame.replace("{Core}", core[:1].upper() + core[1:]).replace("{core}", core)
-    return sentence, source, core
+def problem_core(rng: random.Random, key: ScenarioKey, language: str) -> str:
+    """What went wrong, in the customer's words: the slug's parts said in order,
+    each in one of its colloquial forms; parts the model does not know are left
+    unsaid (the customer is vaguer), never spelt out from the catalog."""
+    model = phrasing()
+    said = []
+    for word in slug_words(key):
+        forms = model.words.get(word)
+        if forms is None:
+            continue
+        form = rng.choice(forms[language])
+        if form:
+            said.append(form)
+    return ("" if language == "zh" else " ").join(said)
 
 
-def _contains_keyword(text: str, scenario: Scenario) -> bool:
-    low = text.lower()
-    return any(k and k.lower() in low for k in (*scenario.keywords_zh, *scenario.keywords_en))
+def _family_line(rng: random.Random, key: ScenarioKey, language: str) -> str:
+    lines = phrasing().categories.get(key.category)
+    return rng.choice(lines[language]) if lines else ""
+
+
+def _stage_line(rng: random.Random, key: ScenarioKey, language: str) -> str:
+    lines = phrasing().stages.get(f"{key.domain}.{key.stage}")
+    return rng.choice(lines[language]) if lines else ""
+
+
+_ZH_PROBLEM_FRAMES = (
+    "{core}。",
+    "就是{core}，",
+    "我这边{core}了，",
+    "问题是{core}。",
+    "{core}，怎么回事？",
+    "说白了就是{core}。",
+    "现在{core}，",
+    "{core}啊！",
+)
+_EN_PROBLEM_FRAMES = (
+    "{Core}. ",
+    "Basically {core}. ",
+    "So {core}?? ",
+    "My issue: {core}. ",
+    "{Core}, what's going on? ",
+    "Long story short, {core}. ",
+    "{Core}!! ",
+)
+_ZH_VAGUE = ("出了点问题，", "有个情况要说一下，", "遇到麻烦了，", "这事搞得很烦，")
+_EN_VAGUE = (
+    "Something went wrong. ",
+    "I have a problem. ",
+    "There's an issue with this. ",
+    "It's a mess. ",
+)
+_ZH_ALSO = ("对了，还有个事，", "另外，", "还有，上次", "顺便说一下，")
+_EN_ALSO = ("Oh, and also ", "Also, ", "And another thing, ", "Separately, ")
+
+
+def _problem_sentence(rng: random.Random, key: ScenarioKey, language: str) -> str:
+    zh = language == "zh"
+    core = problem_core(rng, key, language)
+    parts = []
+    if rng.random() < STAGE_LINE_SHARE:
+        stage = _stage_line(rng, key, language)
+        if stage:
+            parts.append(stage + ("，" if zh else ", "))
+    if core:
+        frame = rng.choice(_ZH_PROBLEM_FRAMES if zh else _EN_PROBLEM_FRAMES)
+        parts.append(frame.replace("{Core}", core[:1].upper() + core[1:]).replace("{core}", core))
+    family = _family_line(rng, key, language)
+    if family and (not core or rng.random() < CATEGORY_LINE_SHARE):
+        parts.append(family + ("，" if zh else ". "))
+    if not core and not family:
+        parts.append(rng.choice(_ZH_VAGUE if zh else _EN_VAGUE))
+    return "".join(parts)
+
+
+def _typo(rng: random.Random, text: str, language: str) -> str:
+    if language == "zh":
+        pairs = [(a, b) for a, b in phrasing().typos_zh if a in text]
+        if not pairs:
+            return text
+        a, b = rng.choice(pairs)
+        return text.replace(a, b, 1)
+    words = [i for i, w in enumerate(text.split(" ")) if len(w) > 4 and w.isalpha()]
+    if not words:
+        return text
+    tokens = text.split(" ")
+    i = rng.choice(words)
+    w = tokens[i]
+    j = rng.randrange(1, len(w) - 1)
+    tokens[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :] if rng.random() < 0.5 else w[:j] + w[j + 1 :]
+    return " ".join(tokens)
 
 
 def customer_text(
     rng: random.Random,
-    scenario: Scenario | None,
+    key: ScenarioKey | None,
     ctx: TextContext,
     *,
     spoken: bool,
-    avoid_keywords: bool,
     short: bool = False,
+    also: ScenarioKey | None = None,
 ) -> str:
-    """What the customer says (spoken) or writes about `scenario` (None: off-topic)."""
-    if scenario is None:
+    """What the customer says (spoken) or writes about `key`'s problem (None:
+    off-topic); `also` is a second problem some customers bring up as well."""
+    if key is None:
         return off_topic_text(rng, ctx, spoken=spoken)
-    text = ""
-    for _attempt in range(8):
-        text = _compose(
-            rng, scenario, ctx, spoken=spoken, use_keyword=not avoid_keywords, short=short
-        )
-        if not avoid_keywords or not _contains_keyword(text, scenario):
-            break
-    return text
-
-
-def _compose(
-    rng: random.Random,
-    scenario: Scenario,
-    ctx: TextContext,
-    *,
-    spoken: bool,
-    use_keyword: bool,
-    short: bool,
-) -> str:
     zh = ctx.language == "zh"
     details = _details(rng, ctx)
     parts: list[str] = []
@@ -762,6 +705,8 @@ def _compose(
             else (_EN_OPEN_SPOKEN if spoken else _EN_OPEN_WRITTEN)
         )
         parts.append(rng.choice(opens).format_map(details))
+        if rng.random() < (ASIDE_SHARE if spoken else ASIDE_SHARE / 2):
+            parts.append(rng.choice(phrasing().asides[ctx.language]))
     if ctx.is_repeat:
         parts.append(rng.choice(_ZH_REPEAT if zh else _EN_REPEAT))
     context_bank = (_ZH_CONTEXT if zh else _EN_CONTEXT).get(ctx.domain, ())
@@ -770,19 +715,16 @@ def _compose(
     bank = context_bank if context_bank and rng.random() < 0.75 else any_bank
     for template in rng.sample(bank, min(n_context, len(bank))):
         parts.append(template.format_map(details))
-    if ctx.stage_name and rng.random() < 0.25:
-        parts.append(rng.choice(_ZH_STAGE if zh else _EN_STAGE).format(stage=ctx.stage_name))
-    problem, source, core = _problem(rng, scenario, ctx, use_keyword)
+    problem = _problem_sentence(rng, key, ctx.language)
     # Sometimes the problem leads, the context follows.
     if parts and rng.random() < 0.2:
         parts.insert(0 if short else 1, problem)
     else:
         parts.append(problem)
-    if rng.random() < 0.3 and not use_keyword and scenario.keywords_zh and not short:
-        # a second, differently worded sentence about the same problem
-        second, _, second_core = _problem(rng, scenario, ctx, False, exclude=(source,))
-        if second_core not in core and core not in second_core:
-            parts.append(second)
+    if also is not None and also.id != key.id:
+        other = problem_core(rng, also, ctx.language)
+        if other:
+            parts.append(rng.choice(_ZH_ALSO if zh else _EN_ALSO) + other + ("。" if zh else ". "))
     if rng.random() < (0.35 if short else 0.55):
         parts.append(rng.choice(_ZH_IMPACT if zh else _EN_IMPACT))
     parts.append(rng.choice((_ZH_EMOTION if zh else _EN_EMOTION)[ctx.emotion]))
@@ -791,8 +733,10 @@ def _compose(
     if not short and rng.random() < 0.5:
         parts.append(rng.choice(_ZH_CLOSE if zh else _EN_CLOSE))
     text = "".join(parts).strip()
-    text = re.sub(r"[，,]\s*$", "。" if zh else ".", text) if zh else re.sub(r"\s+", " ", text)
-    return text.strip() or (scenario.name_zh if zh else scenario.name_en)
+    text = re.sub(r"[，,]\s*$", "。", text) if zh else re.sub(r"\s+", " ", text)
+    if rng.random() < TYPO_SHARE:
+        text = _typo(rng, text, ctx.language)
+    return text.strip() or rng.choice(_ZH_VAGUE if zh else _EN_VAGUE).strip()
 
 
 # ------------------------------------------------------------- call transcript
@@ -805,7 +749,7 @@ _ZH_AGENT_GREET = (
 _ZH_AGENT_ACK = (
     "好的，我帮您查一下。",
     "非常抱歉给您带来不便，请稍等。",
-    "明白，您说的是{name}的情况对吧？",
+    "明白了，您别着急，我看一下。",
     "我理解您的心情，马上帮您核实。",
     "请您提供一下订单号。",
     "好的，我看到您的订单了。",
@@ -842,7 +786,7 @@ _EN_AGENT_GREET = (
 _EN_AGENT_ACK = (
     "Sure, let me check that for you.",
     "I'm sorry about that, one moment please.",
-    "I see, so this is about {name}, right?",
+    "I see. Let me pull that up.",
     "I understand, let me look into it.",
     "Could you give me the order number?",
     "Okay, I can see your order here.",
@@ -877,9 +821,24 @@ _EN_CUSTOMER_END = {
 }
 
 
+_ZH_AGENT_PROBE = (
+    "您慢慢说，具体是什么情况？",
+    "好的，您能具体说一下遇到什么问题了吗？",
+    "嗯，然后呢？",
+    "您说的是哪一单？出了什么事？",
+)
+_EN_AGENT_PROBE = (
+    "Take your time. What exactly happened?",
+    "Okay, can you tell me what the problem is?",
+    "Mm-hm, and then?",
+    "Which order is this, and what went wrong?",
+)
+RAMBLING_SHARE = 0.4  # calls where the customer talks around the problem first
+
+
 def transcript(
     rng: random.Random,
-    scenario: Scenario | None,
+    key: ScenarioKey | None,
     ctx: TextContext,
     customer_says: str,
     *,
@@ -887,19 +846,33 @@ def transcript(
     outcome: str,
     sla_hours: float | None,
 ) -> str:
-    """A speaker-labelled call transcript; outcome is resolved | ticket | open."""
+    """A speaker-labelled call transcript; outcome is resolved | ticket | open.
+
+    The agent greets, probes, acknowledges and closes, and never says what the
+    problem is called: what the call is about is in the customer's turns only.
+    In a rambling call the customer first talks around it (asides, order
+    details), the agent probes, and the problem comes out after."""
     zh = ctx.language == "zh"
     agent, customer = ("客服：", "客户：") if zh else ("Agent: ", "Customer: ")
     values = {
         "brand": _brand(ctx.domain)[0],
         "brand_en": _brand(ctx.domain)[1],
         "agent": re.sub(r"\D", "", agent_id or "") or "001",
-        "name": (scenario.name_zh if zh else scenario.name_en.lower()) if scenario else "这个",
         "sla": f"{sla_hours:g}" if sla_hours else "24",
     }
     lines = [agent + rng.choice(_ZH_AGENT_GREET if zh else _EN_AGENT_GREET).format_map(values)]
+    if key is not None and rng.random() < RAMBLING_SHARE:
+        details = _details(rng, ctx)
+        context_bank = (_ZH_CONTEXT if zh else _EN_CONTEXT).get(ctx.domain) or (
+            _ZH_CONTEXT_ANY if zh else _EN_CONTEXT_ANY
+        )
+        first = rng.choice(phrasing().asides[ctx.language]) + rng.choice(context_bank).format_map(
+            details
+        )
+        lines.append(customer + first.strip())
+        lines.append(agent + rng.choice(_ZH_AGENT_PROBE if zh else _EN_AGENT_PROBE))
     lines.append(customer + customer_says)
-    if scenario is None:
+    if key is None:
         lines.append(
             agent
             + ("好的，还有其他可以帮您的吗？" if zh else "Alright, anything else I can help with?")
@@ -956,16 +929,18 @@ _EN_SOCIAL_TAIL = ("#fail", "#customerservice", "", "", "Anyone else?", "smh", "
 
 
 def social_text(
-    rng: random.Random, scenario: Scenario | None, ctx: TextContext, *, avoid_keywords: bool
+    rng: random.Random,
+    key: ScenarioKey | None,
+    ctx: TextContext,
+    *,
+    also: ScenarioKey | None = None,
 ) -> str:
     """A public post: short, addressed to the brand, often with a hashtag."""
     brand_zh, _brand_en, handle = _brand(ctx.domain)
-    if scenario is None:
+    if key is None:
         body = off_topic_text(rng, ctx, spoken=False)
     else:
-        body = customer_text(
-            rng, scenario, ctx, spoken=False, avoid_keywords=avoid_keywords, short=True
-        )
+        body = customer_text(rng, key, ctx, spoken=False, short=True, also=also)
     if ctx.language == "zh":
         head = rng.choice((f"@{brand_zh} ", f"#{brand_zh}# ", f"用了{brand_zh}，", ""))
         return (head + body + " " + rng.choice(_ZH_SOCIAL_TAIL)).strip()
