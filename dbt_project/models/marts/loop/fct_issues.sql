@@ -76,10 +76,11 @@ last_check as (
         arg_max(rate_ratio_ci_low, checked_through_at) as rate_ratio_ci_low,
         arg_max(rate_ratio_ci_high, checked_through_at) as rate_ratio_ci_high,
         arg_max(p_value, checked_through_at) as p_value,
-        -- contacts avoided: the latest check that found the drop; claimed only
-        -- while the issue stands verified
-        arg_max(contacts_avoided_per_week, checked_through_at) filter (where verdict = 'drop')
-            as drop_contacts_avoided_per_week
+        -- contacts avoided: the latest check of the fix's effect (the verifying
+        -- one or a later, longer `holding` one); claimed only while verified
+        arg_max(contacts_avoided_per_week, checked_through_at) filter (
+            where verdict in ('drop', 'holding')
+        ) as drop_contacts_avoided_per_week
 
     from checks
     group by issue_id
