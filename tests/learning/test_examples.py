@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from voc.catalog import load_catalog
 from voc.learning.examples import (
     ExampleTagger,
     LabelledExample,
     OverlayError,
     read_overlay,
-    with_examples,
     write_overlay,
 )
 from voc.tagging.base import TagContext
@@ -58,19 +56,3 @@ def test_nearest_labelled_example_tags_within_the_domain_and_abstains_far_away()
     assert tags[0] is not None and tags[0].scenario_id == FAKE and tags[0].method == "model"
     assert tags[1] is None or tags[1].scenario_id.startswith(("ecommerce.", "common."))
     assert tags[2] is None
-
-
-def test_labels_join_the_catalogs_customer_examples() -> None:
-    # GIVEN the default catalog and one labelled Chinese and one English text
-    catalog = load_catalog()
-    before = catalog[FAKE]
-    labelled = [
-        LabelledExample(FAKE, "系统说签收了东西没见到", "zh"),
-        LabelledExample(FAKE, "says delivered, nothing here", "en"),
-    ]
-    # WHEN they are added as examples
-    grown = with_examples(catalog, labelled)
-    # THEN the scenario has them on top of its own, and nothing else changed
-    assert grown[FAKE].examples_zh[-1] == "系统说签收了东西没见到"
-    assert len(grown[FAKE].examples_en) == len(before.examples_en) + 1
-    assert len(grown) == len(catalog)

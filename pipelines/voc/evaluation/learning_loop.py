@@ -31,6 +31,24 @@ from voc.tagging.cluster import cluster_texts, purity
 from voc.tagging.hybrid import HybridTagger
 
 BUDGETS = (0, 100, 200, 400, 800, 1600)
+
+
+def default_tagger(catalog) -> HybridTagger:
+    """The pipeline's default tagger: rules, then the semantic tagger."""
+    from voc.tagging.semantic import semantic_tagger
+
+    return HybridTagger(catalog, semantic=semantic_tagger(str(DEFAULT_CATALOG)))
+
+
+def labelled_tagger(catalog, labelled: Sequence[LabelledExample]) -> HybridTagger:
+    """What `voc run` builds from a labels overlay (voc.tagging.hybrid.build_tagger):
+    the default tagger, then the nearest labelled example."""
+    tagger = default_tagger(catalog)
+    if labelled:
+        tagger.examples = ExampleTagger(labelled)
+    return tagger
+
+
 POOL_SHARE = 0.7
 
 
@@ -66,7 +84,7 @@ def simulated_loop(sim_dir: Path, *, budgets=BUDGETS, seed: int = 0) -> dict[str
     evidence = _evidence(sim_dir)
     cut = int(len(contacts) * POOL_SHARE)
     pool, held = contacts[:cut], contacts[cut:]
-    base = HybridTagger(catalog)
+    base = default_tagger(catalog)
     pool_tags = base.tag_batch([c.text for c in pool], [c.context for c in pool])
     candidates = [c for c, t in zip(pool, pool_tags, strict=True) if t is None]
     random.Random(seed).shuffle(candidates)
@@ -77,7 +95,7 @@ def simulated_loop(sim_dir: Path, *, budgets=BUDGETS, seed: int = 0) -> dict[str
             for c in candidates[:n]
             if c.scenario_id is not None  # an off-topic contact is left unlabelled
         ]
-        tagger = HybridTagger(catalog, examples=ExampleTagger(labelled))
+        tagger = labelled_tagger(catalog, labelled)
         tags = tagger.tag_batch([c.text for c in held], [c.context for c in held])
         curve.append({"labels": n, **_score(tags, held, evidence)})
     return {
@@ -142,7 +160,7 @@ def gold_check(gold_csv: Path, sim_dir: Path, labels: int, *, seed: int = 0) -> 
         gold = [r for r in csv.DictReader(f) if r["best_id"].strip()]
     contacts = read_contacts(sim_dir, journeys=False)
     pool = contacts[: int(len(contacts) * POOL_SHARE)]
-    base = HybridTagger(catalog)
+    base = default_tagger(catalog)
     pool_tags = base.tag_batch([c.text for c in pool], [c.context for c in pool])
     candidates = [c for c, t in zip(pool, pool_tags, strict=True) if t is None and c.scenario_id]
     random.Random(seed).shuffle(candidates)
@@ -152,7 +170,7 @@ def gold_check(gold_csv: Path, sim_dir: Path, labels: int, *, seed: int = 0) -> 
     out = {"n": len(gold)}
     for name, tagger in (
         ("without", base),
-        ("with", HybridTagger(catalog, examples=ExampleTagger(examples))),
+        ("with", labelled_tagger(catalog, examples)),
     ):
         # the gold rows are shop reviews: tagged as an e-commerce business runs it
         ctxs = [TagContext(domain="ecommerce", channel="review", language="zh")] * len(gold)
@@ -171,7 +189,7 @@ def cluster_purity(sim_dir: Path, *, k_values=(None, 200)) -> dict[str, Any]:
     (and their families, domain.stage/category), customer words vs whole text."""
     catalog = load_catalog(DEFAULT_CATALOG)
     contacts = read_contacts(sim_dir)
-    tags = HybridTagger(catalog).tag_batch(
+    tags = default_tagger(catalog).tag_batch(
         [c.text for c in contacts], [c.context for c in contacts]
     )
     untagged = [c for c, t in zip(contacts, tags, strict=True) if t is None]

@@ -11,9 +11,9 @@ by `voc label`) is a YAML document
          source: "cluster 3", labelled_at: "2026-12-01T06:30:00Z"}
 
 one entry per labelled contact (the latest label of a contact wins). It is the
-interface between the learning loop and any tagger: a tagger may add its
-examples to the catalog's own `examples_zh`/`examples_en`; `ExampleTagger` is the
-one the pipeline uses today (`voc run --labels`, DECISIONLOG "Learning loop").
+interface between the learning loop and any tagger; `ExampleTagger` is the one
+the pipeline uses (`voc run --labels`, DECISIONLOG "Untagged contacts and the
+learning loop").
 """
 
 from __future__ import annotations
@@ -89,38 +89,6 @@ def read_overlay(path: Path) -> list[LabelledExample]:
             )
         )
     return out
-
-
-def with_examples(catalog, examples: Sequence[LabelledExample]):
-    """The catalog with each labelled text added to its scenario's customer
-    examples (`examples_zh` or `examples_en` by the label's language)."""
-    import dataclasses
-
-    from voc.catalog import Catalog
-
-    extra: dict[str, tuple[list[str], list[str]]] = {}
-    for e in examples:
-        zh, en = extra.setdefault(e.scenario_id, ([], []))
-        (en if e.language == "en" else zh).append(customer_words(e.text) or e.text)
-    scenarios = tuple(
-        dataclasses.replace(
-            s,
-            examples_zh=(*s.examples_zh, *extra[s.id][0]),
-            examples_en=(*s.examples_en, *extra[s.id][1]),
-        )
-        if s.id in extra
-        else s
-        for s in catalog.scenarios
-    )
-    return Catalog(
-        catalog.version,
-        scenarios,
-        catalog.stages,
-        catalog.departments,
-        catalog.entry_points,
-        f"{catalog.source} + {len(examples)} labelled examples",
-        catalog.department_names_zh,
-    )
 
 
 class ExampleTagger:

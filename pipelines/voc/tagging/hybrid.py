@@ -99,27 +99,25 @@ def build_tagger(
 ) -> HybridTagger:
     """The default tagger: rules, then the semantic tagger (built from the
     catalog, no training step), then the learned model when one is given.
-    `labels_path`: an overlay of analyst labels (voc label): they join the
-    catalog's customer examples the semantic tagger learns from, and tag what
-    is still left by nearest labelled example."""
+    `labels_path`: an overlay of analyst labels (voc label): what is still
+    untagged is tagged by the nearest labelled examples (DECISIONLOG "Untagged
+    contacts and the learning loop": added to the semantic tagger's examples
+    instead, they made real text worse)."""
     model = None
     if model_path:
         from voc.tagging.model import TextModel
 
         model = TextModel.load(Path(model_path))
     catalog = load_catalog(catalog_path)
-    labelled = examples = None
+    examples = None
     if labels_path:
-        from voc.learning.examples import ExampleTagger, read_overlay, with_examples
+        from voc.learning.examples import ExampleTagger, read_overlay
 
-        labelled = [e for e in read_overlay(Path(labels_path)) if e.scenario_id in catalog]
-        examples = ExampleTagger(labelled)
+        examples = ExampleTagger(
+            [e for e in read_overlay(Path(labels_path)) if e.scenario_id in catalog]
+        )
     sem = None
-    if semantic and labelled:
-        from voc.tagging.semantic import SemanticTagger
-
-        sem = SemanticTagger(with_examples(catalog, labelled))
-    elif semantic:
+    if semantic:
         from voc.tagging.semantic import semantic_tagger
 
         sem = semantic_tagger(str(catalog_path))
