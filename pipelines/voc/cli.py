@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("voc.commands.run:run", "Run the pipeline on files or Kafka into the warehouse."),
     "build": ("voc.commands.build:build", "Check raw data quality and build the dbt marts."),
     "catalog": ("voc.commands.catalog:catalog", "Validate, inspect and import scenario catalogs."),
-    "eval": ("voc.commands.eval:eval_group", "Measure tagging accuracy and speed."),
+    "eval": ("voc.commands.eval:eval_group", "Measure tagging and breakpoint detection."),
     "tag": ("voc.commands.tag:tag", "Tag a CSV export of contacts with the catalog's scenarios."),
     "untagged": ("voc.commands.untagged:untagged", "Cluster untagged contacts, with examples."),
     "label": ("voc.commands.label:label", "Label untagged contacts; the next run tags with them."),
@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "issues": ("voc.commands.issues:issues", "Root-cause issues tracked to a verified fix."),
     "report": ("voc.commands.report:report", "The weekly issue-closure report (HTML and PDF)."),
     "dashboard": ("voc.commands.dashboard:dashboard", "Serve the web dashboard on a warehouse."),
+    "detect": ("voc.commands.detect:detect", "Backtest the breakpoint detectors on a CSV."),
 }
 
 

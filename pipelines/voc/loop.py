@@ -4,9 +4,8 @@ against a simulation's ground truth, and summarise."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,33 +22,39 @@ class IncidentScore:
     false_alerts: int
     minutes_to_detect: list[float] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
+    alerts_by_kind: dict[str, int] = field(default_factory=dict)
+    detected_by_kind: dict[str, str] = field(default_factory=dict)  # kind -> "found/planted"
 
 
-def score_incidents(warehouse: Path, incidents_file: Path, window_s: int) -> IncidentScore:
-    """An incident is detected when an alert for its scenario opens in a window
-    that overlaps [start, end + one window): the alert must be about the right
-    scenario and in time. Alerts matching no incident are false alerts."""
-    incidents = [json.loads(line) for line in incidents_file.read_text().splitlines() if line]
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        alerts = con.execute(
-            "SELECT alert_id, scenario_id, window_start, window_end FROM raw.alerts"
-        ).fetchall()
-    matched_alerts: set[str] = set()
-    score = IncidentScore(injected=len(incidents), detected=0, false_alerts=0)
-    slack = timedelta(seconds=window_s)
-    for inc in incidents:
-        start = _naive_utc(inc["start"])
-        end = _naive_utc(inc["end"]) + slack
-        hits = [a for a in alerts if a[1] == inc["scenario_id"] and a[2] < end and a[3] > start]
-        if hits:
-            score.detected += 1
-            first = min(hits, key=lambda a: a[3])
-            score.minutes_to_detect.append((first[3] - start).total_seconds() / 60)
-            matched_alerts.update(a[0] for a in hits)
+def score_incidents(warehouse: Path, streams: Path) -> IncidentScore:
+    """Score raw.alerts against the simulation's ground truth with the rules of
+    `voc eval detection` (voc.evaluation.detection): planted incidents only
+    count towards found/missed; an alert matching no incident (planted or
+    one the simulated customers made anyway) is false."""
+    from voc.evaluation.detection import alerts_from_warehouse, read_truth, score
+
+    truth = read_truth(streams)
+    alerts = alerts_from_warehouse(warehouse)
+    scored = score(alerts, truth)
+    out = IncidentScore(injected=0, detected=0, false_alerts=0)
+    found: dict[str, list[int]] = {}
+    for row, inc in zip(scored["incidents"], truth.rows, strict=True):
+        if not inc.get("planted", True):
+            continue
+        out.injected += 1
+        tally = found.setdefault(inc["kind"], [0, 0])
+        tally[1] += 1
+        if row["detected"]:
+            out.detected += 1
+            tally[0] += 1
+            out.minutes_to_detect.append(round(row["ttd_min"], 1))
         else:
-            score.missed.append(inc["incident_id"])
-    score.false_alerts = sum(1 for a in alerts if a[0] not in matched_alerts)
-    return score
+            out.missed.append(inc["incident_id"])
+    out.false_alerts = sum(1 for a in scored["alerts"] if not a["true"])
+    for a in alerts:
+        out.alerts_by_kind[a.kind] = out.alerts_by_kind.get(a.kind, 0) + 1
+    out.detected_by_kind = {k: f"{f}/{n}" for k, (f, n) in found.items()}
+    return out
 
 
 def _naive_utc(value: str) -> datetime:

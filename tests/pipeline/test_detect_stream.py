@@ -1,5 +1,5 @@
-"""DetectBreakpoints under Beam's TestStream: windowed counts against the key's
-own baseline, one alert per episode, re-armed after quiet windows."""
+"""DetectBreakpoints under Beam's TestStream: the pure engine in Beam state, judged
+on 5-minute steps as the watermark passes them, one alert per episode."""
 
 from __future__ import annotations
 
@@ -9,23 +9,50 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
+from voc.catalog import load_catalog
 from voc.contracts.validate import from_micros
-from voc.detect.spike import SpikeParams
+from voc.detect.engine import EngineParams
+from voc.detect.rate import RateParams
 from voc.pipeline.detect import DetectBreakpoints
 
 SID = "common.payment.payment_failed"
 S = 1_000_000
-PARAMS = SpikeParams(window_s=60, warmup_windows=5, min_count=5, rearm_windows=2)
+STEP = 300
+PARAMS = EngineParams(contact=RateParams(warmup_steps=12))
 
 
-def contacts_in_window(w: int, n: int, scenario: str | None = SID) -> list[TimestampedValue]:
-    """One batch of n tagged contacts inside minute w, as TagRootCause emits it."""
-    row = {"domain": "ecommerce", "scenario_id": scenario, "journey_stage": "order"}
-    batch = [
-        {**row, "contact_id": f"c-{w}-{i}", "event_time": from_micros((w * 60 + 1 + i % 50) * S)}
+def app_batch(step: int) -> TimestampedValue:
+    """Traffic: four journeys starting (ecommerce presale) in a step."""
+    rows = [
+        {
+            "event_time": from_micros((step * STEP + 10 + 60 * i) * S),
+            "domain": "ecommerce",
+            "journey_stage": "presale",
+            "event_name": "page_view",
+            "order_id": None,
+            "session_id": f"s-{step}-{i}",
+        }
+        for i in range(4)
+    ]
+    return TimestampedValue(("app", rows), step * STEP + 10)
+
+
+def contact_batch(step: int, n: int, text: str = "付款失败") -> TimestampedValue:
+    rows = [
+        {
+            "contact_id": f"c-{step}-{i}",
+            "channel": "call",
+            "event_time": from_micros((step * STEP + 20 + i) * S),
+            "domain": "ecommerce",
+            "customer_id": f"cus-{step}-{i}",
+            "order_id": None,
+            "text": text,
+            "journey_stage": None,
+            "scenario_id": SID,
+        }
         for i in range(n)
     ]
-    return [TimestampedValue(batch, w * 60 + 1)]
+    return TimestampedValue(("contact", rows), step * STEP + 20)
 
 
 def streaming() -> PipelineOptions:
@@ -34,72 +61,59 @@ def streaming() -> PipelineOptions:
     return opts
 
 
-def test_spike_alerts_once_per_episode_and_rearms():
-    # GIVEN one contact a minute for 8 minutes, a 3-minute spike, quiet, a second spike
-    per_window = [1, 1, 2, 1, 1, 1, 1, 1, 12, 15, 14, 1, 0, 1, 0, 0, 13, 1]
+def run(per_step: dict[int, int], steps: int, extra: dict[int, str] | None = None):
     stream = TestStream()
-    for w, n in enumerate(per_window):
-        if n:
-            stream = stream.add_elements(contacts_in_window(w, n))
-        stream = stream.advance_watermark_to((w + 1) * 60)
+    for step in range(steps):
+        elements = [app_batch(step)]
+        if per_step.get(step):
+            elements.append(contact_batch(step, per_step[step]))
+        if extra and step in extra:
+            elements.append(contact_batch(step, 1, extra[step]))
+        stream = stream.add_elements(elements).advance_watermark_to((step + 1) * STEP)
     stream = stream.advance_watermark_to_infinity()
     with beam.Pipeline(options=streaming()) as p:
-        # WHEN the detector runs on the stream
-        alerts = (
-            p
-            | stream
-            | DetectBreakpoints(
-                PARAMS,
-                stage_of={SID: "payment"},
-                owner_of={SID: "payment_ops"},
-                allowed_lateness_s=0,
-            )
-        )
-        # THEN exactly two alerts: the first window of each episode, with evidence
+        tagged = p | stream
+        contacts = tagged | "Contacts" >> beam.FlatMap(lambda e: [e[1]][: e[0] == "contact"])
+        apps = tagged | "Apps" >> beam.FlatMap(lambda e: [e[1]][: e[0] == "app"])
+        social = p | "NoSocial" >> beam.Create([])
+        alerts = (contacts, apps, social) | DetectBreakpoints(load_catalog(), PARAMS)
+        yield alerts
+
+
+def test_a_burst_alerts_once_per_episode_and_rearms():
+    # GIVEN steady traffic, a payment-failed contact now and then, a burst of 8
+    # contacts in one step, quiet until the burst has left the 2-hour window and
+    # the key has been quiet for an hour, then a second burst
+    per_step = {s: 1 for s in range(0, 40, 9)} | {40: 8, 41: 3, 90: 9}
+    for alerts in run(per_step, 95):
+        # THEN exactly two contact_spike alerts, at the end of each burst's first step
         assert_that(
             alerts
-            | beam.Map(
-                lambda a: (a["window_start"], a["count"], a["journey_stage"], a["suggested_owner"])
-            ),
+            | beam.Map(lambda a: (a["kind"], a["key"], a["window_end"], a["suggested_owner"])),
             equal_to(
                 [
-                    ("1970-01-01T00:08:00Z", 12, "payment", "payment_ops"),
-                    ("1970-01-01T00:16:00Z", 13, "payment", "payment_ops"),
+                    (
+                        "contact_spike",
+                        f"common|payment|{SID}",
+                        from_micros(41 * STEP * S),
+                        "payment_ops",
+                    ),
+                    (
+                        "contact_spike",
+                        f"common|payment|{SID}",
+                        from_micros(91 * STEP * S),
+                        "payment_ops",
+                    ),
                 ]
             ),
         )
 
 
-def test_untagged_contacts_are_keyed_by_journey_stage():
-    stream = TestStream()
-    for w in range(6):
-        stream = stream.add_elements(contacts_in_window(w, 1, None)).advance_watermark_to(
-            (w + 1) * 60
-        )
-    stream = (
-        stream.add_elements(contacts_in_window(6, 20, None))
-        .advance_watermark_to(7 * 60)
-        .advance_watermark_to_infinity()
-    )
-    with beam.Pipeline(options=streaming()) as p:
-        alerts = p | stream | DetectBreakpoints(PARAMS, {}, {}, allowed_lateness_s=0)
+def test_a_threat_is_an_urgent_alert_for_that_contact_within_its_step():
+    # GIVEN quiet contacts and one that threatens to call 12315
+    for alerts in run({}, 20, extra={15: "再不退款我就打12315投诉你们"}):
+        # THEN one urgent emotion_escalation alert, raised at the end of its step
         assert_that(
-            alerts | beam.Map(lambda a: (a["scenario_id"], a["journey_stage"], a["count"])),
-            equal_to([("untagged", "order", 20)]),
+            alerts | beam.Map(lambda a: (a["kind"], a["key"], a["severity"], a["window_end"])),
+            equal_to([("emotion_escalation", "c-15-0", "urgent", from_micros(16 * STEP * S))]),
         )
-
-
-def test_a_replayed_contact_counts_once():
-    # GIVEN a quiet key whose spike window holds 4 distinct contacts, each replayed 3 times
-    stream = TestStream()
-    for w in range(6):
-        stream = stream.add_elements(contacts_in_window(w, 1)).advance_watermark_to((w + 1) * 60)
-    stream = (
-        stream.add_elements(contacts_in_window(6, 4) * 3)  # the same batch three times
-        .advance_watermark_to(7 * 60)
-        .advance_watermark_to_infinity()
-    )
-    with beam.Pipeline(options=streaming()) as p:
-        alerts = p | stream | DetectBreakpoints(PARAMS, {SID: "payment"}, {}, allowed_lateness_s=0)
-        # THEN 4 < min_count 5: no alert, as if each contact came once
-        assert_that(alerts, equal_to([]))

@@ -20,7 +20,7 @@ def test_cli_writes_files_and_prints_json_summary_last(tmp_path: Path) -> None:
     # THEN it succeeds, its last stdout line is the JSON summary, and the files exist
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["incidents"] == 1
+    assert summary["incidents"] == 7  # one of each kind of break on day 2
     assert summary["events"]["app_events"] > 1000
     assert summary["out_dir"] == str(out)
     for name in (

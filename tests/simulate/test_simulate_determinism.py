@@ -19,7 +19,7 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
     # THEN every file is byte-identical
     assert sorted(a) == sorted(b)
-    assert len(a) == 8
+    assert len(a) == 9  # 4 streams, 4 ground-truth files (decoys too), the manifest
     for name in a:
         assert a[name] == b[name], name
 

@@ -273,9 +273,13 @@ FIXTURE_ROWS: dict[str, list[dict[str, Any]]] = {
         {
             "alert_id": "alert-1",
             "kind": "contact_spike",
+            "key": f"freight|matching|{NDA}",
             "domain": "freight",
             "journey_stage": "matching",
             "scenario_id": NDA,
+            "subject": NDA,
+            "severity": "high",
+            "evidence": {"window_s": 600, "ratio": 4.0},
             "window_start": ts("03-01 09:00"),
             "window_end": ts("03-01 09:10"),
             "count": 12,

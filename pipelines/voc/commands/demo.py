@@ -74,11 +74,13 @@ def demo(days, seed, scale, work_dir, fresh, as_json):
     from voc.loop import warehouse_summary
 
     summary = {**warehouse_summary(warehouse), "pipeline_counters": summary["pipeline_counters"]}
-    score = score_incidents(warehouse, streams / "ground_truth" / "incidents.jsonl", window_s)
+    score = score_incidents(warehouse, streams)
     summary.update(
         incidents_injected=score.injected,
         incidents_detected=score.detected,
         incidents_missed=score.missed,
+        alerts_by_kind=score.alerts_by_kind,
+        detected_by_kind=score.detected_by_kind,
         false_alerts=score.false_alerts,
         median_minutes_to_detect=_median(score.minutes_to_detect),
         malformed_injected=sim.malformed,
@@ -147,9 +149,13 @@ def _print_summary(s: dict) -> None:
         )
     t.add_row(
         "alerts",
-        f"{s['alerts']} raised; incidents found {s['incidents_detected']}"
-        f"/{s['incidents_injected']}, false alerts {s['false_alerts']}, median "
-        f"{s['median_minutes_to_detect']} min from incident start to alert window end",
+        f"{s['alerts']} raised ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(s["alerts_by_kind"].items()))
+        + f"); planted incidents found {s['incidents_detected']}"
+        f"/{s['incidents_injected']} ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(s["detected_by_kind"].items()))
+        + f"), false alerts {s['false_alerts']}, median "
+        f"{s['median_minutes_to_detect']} min from incident start to alert",
     )
     if s.get("sla_breach_rate") is not None:
         t.add_row("SLA breach rate", f"{s['sla_breach_rate']:.1%} of ticket SLA clocks")

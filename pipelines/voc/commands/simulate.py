@@ -113,7 +113,8 @@ def simulate(
     \b
     Writes into --out:
       calls.jsonl  ticket_events.jsonl  app_events.jsonl  social_posts.jsonl
-      ground_truth/incidents.jsonl   planted incidents (scenario, start, end, magnitude)
+      ground_truth/incidents.jsonl   planted breaks of every kind (kind, key, start, end, magnitude)
+      ground_truth/decoys.jsonl      volume moves that are not breaks (promotion, push, quiet night)
       ground_truth/contacts.jsonl    each contact's true scenario (null = off-topic)
       ground_truth/malformed.jsonl   deliberately broken lines (stream, line, kind)
       manifest.json                  counts, seed, days, start, catalog

@@ -1,239 +1,158 @@
-"""DetectBreakpoints: contact spikes per (domain, journey stage, scenario) against
-each key's own baseline, window by window in event time."""
+"""DetectBreakpoints: every kind of journey break (voc.detect.engine), judged on
+5-minute steps of event time as the watermark passes them."""
 
 from __future__ import annotations
 
-import hashlib
 import typing
-from collections import defaultdict
-from datetime import UTC, datetime
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms import window
 from apache_beam.transforms.timeutil import TimeDomain
-from apache_beam.transforms.userstate import (
-    ReadModifyWriteStateSpec,
-    TimerSpec,
-    on_timer,
-)
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import Timestamp
 
-from voc.catalog import UNTAGGED
 from voc.contracts.streams import SCHEMA_VERSION
-from voc.contracts.validate import format_time, to_micros
-from voc.detect.spike import SpikeParams, SpikeState, WindowCount, observe
-from voc.pipeline.shards import END_OF_INPUT, shard_of
+from voc.contracts.validate import to_micros
+from voc.detect.alerts import to_row
+from voc.detect.engine import BreakpointEngine, DetectCatalog, EngineParams
+from voc.pipeline.shards import END_OF_INPUT
 
-KEY_SEP = "|"
+# One key: every rate is a share of its business's traffic and the common
+# scenarios' of all traffic, so the detectors see all streams in one place.
+# The volume that reaches them is small (slim records, a few thousand a
+# minute at most); the cost is one worker for detection.
+DETECT_KEY = "breakpoints"
+
+# The fields each detector reads: only these are kept in state.
+_FIELDS = {
+    "contact": (
+        "contact_id",
+        "channel",
+        "event_time",
+        "domain",
+        "customer_id",
+        "order_id",
+        "text",
+        "journey_stage",
+        "scenario_id",
+    ),
+    "app_events": (
+        "event_time",
+        "domain",
+        "journey_stage",
+        "event_name",
+        "order_id",
+        "session_id",
+    ),
+    "social_posts": ("event_time", "domain", "sentiment"),
+}
 
 
-def detection_key(contact: dict, stage_of: dict[str, str]) -> str:
-    """domain|stage|scenario. A tagged contact counts under its scenario's own
-    catalog domain and stage (a stable key: a cross-cutting scenario such as a
-    failed payment is one key, whichever business the customer came from); an
-    untagged one under the customer's business and journey stage, so that a
-    new, unknown problem still has a place."""
-    sid = contact["scenario_id"]
-    if sid:
-        return KEY_SEP.join((sid.split(".", 1)[0], stage_of.get(sid, "unknown"), sid))
-    return KEY_SEP.join((contact["domain"], contact["journey_stage"] or "unknown", UNTAGGED))
+def _slim(stream: str):
+    fields = _FIELDS[stream]
+
+    def slim(rows: list[dict]) -> list[tuple[str, tuple[str, list[dict]]]]:
+        if not rows:
+            return []
+        return [(DETECT_KEY, (stream, [{f: r.get(f) for f in fields} for r in rows]))]
+
+    return slim
 
 
-def alert_id(key: str, window_start_s: int) -> str:
-    # Same key and first window -> same id on every run: the sink stays idempotent.
-    digest = hashlib.blake2b(f"{key}@{window_start_s}".encode(), digest_size=12).hexdigest()
-    return f"alert-{digest}"
+class DetectBreakpointsFn(beam.DoFn):
+    """Keyed by DETECT_KEY; each element is (stream, slim records). The records
+    wait in the engine's step buffer; a watermark timer at each 5-minute step
+    end closes the steps up to it (one timer per step end that has records, a
+    dynamic timer tag), and the alerts of those steps go out. A record whose
+    step is already closed is late: stored, not judged (`detect.late`)."""
 
-
-class DetectSpikesFn(beam.DoFn):
-    """Keyed by detection shard (a fixed hash of the detection key); each
-    element is a batch of (detection key, window start s, contact id). The
-    contacts are kept until the watermark passes their window's end plus
-    `allowed_lateness_s` (one timer per window end, a dynamic timer tag); then
-    each window's distinct contacts are counted and fed to the key's detector
-    in window order. State per shard: the waiting contacts grouped by when
-    their window is judged, and every key's SpikeState, one value each.
-
-    Lateness: contacts that reach a window their key has already judged are
-    counted as `late_contacts` (and the window as `late_windows`), not judged.
-    """
-
-    PENDING = ReadModifyWriteStateSpec("pending", PickleCoder())
-    # {due us: [(key, window start s, contact id)]}: contacts by when their window is judged
-    SPIKES = ReadModifyWriteStateSpec("spikes", PickleCoder())  # {key: SpikeState}
+    ENGINE = ReadModifyWriteStateSpec("engine", PickleCoder())
     FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
 
     def __init__(
-        self,
-        params: SpikeParams,
-        owner_of: dict[str, str],
-        default_owner: str,
-        allowed_lateness_s: int,
-        origin_s: int | None = None,
-        *,
-        bounded: bool = False,
+        self, catalog: DetectCatalog, params: EngineParams, *, bounded: bool = False
     ) -> None:
+        self.catalog = catalog
         self.params = params
-        self.origin_s = origin_s
-        self.owner_of = owner_of
-        self.default_owner = default_owner
-        self.allowed_lateness_s = allowed_lateness_s
-        # Bounded input: one firing at the end of input judges every window
-        # in order (the watermark jumps to the end once all input is in).
+        # Bounded input: one firing at the end of input judges every step in order.
         self.bounded = bounded
-        self.late_windows = Metrics.counter("detect", "late_windows")
-        self.late_contacts = Metrics.counter("detect", "late_contacts")
         self.alerts = Metrics.counter("detect", "alerts")
-
-    def _due_us(self, window_start_s: int) -> int:
-        return (window_start_s + self.params.window_s + self.allowed_lateness_s) * 1_000_000
+        self.late = Metrics.counter("detect", "late_records")
 
     def process(
-        self, element, pending=beam.DoFn.StateParam(PENDING), flush=beam.DoFn.TimerParam(FLUSH)
+        self,
+        element,
+        engine_state=beam.DoFn.StateParam(ENGINE),
+        flush=beam.DoFn.TimerParam(FLUSH),
     ):
-        _, batch = element
-        by_due = pending.read() or {}
-        new_dues = set()
-        for item in batch:
-            due_us = self._due_us(item[1])
-            if due_us not in by_due:
-                by_due[due_us] = []
-                new_dues.add(due_us)
-            by_due[due_us].append(item)
-        pending.write(by_due)
+        _, (stream, rows) = element
+        engine = engine_state.read() or BreakpointEngine(self.catalog, self.params)
+        late_before = engine.late
+        step_s = self.params.step_s
+        due: set[int] = set()
+        for r in rows:
+            engine.add(stream, r)
+            due.add((to_micros(r["event_time"]) // 1_000_000 // step_s + 1) * step_s)
+        self.late.inc(engine.late - late_before)
+        engine_state.write(engine)
         if self.bounded:
             flush.set(END_OF_INPUT)
             return
-        for due_us in new_dues:
-            flush.set(Timestamp(micros=due_us), dynamic_timer_tag=str(due_us))
+        for end_s in due:
+            flush.set(Timestamp(seconds=end_s), dynamic_timer_tag=str(end_s))
 
     @on_timer(FLUSH)
-    def on_flush(
-        self,
-        fire_ts=beam.DoFn.TimestampParam,
-        pending=beam.DoFn.StateParam(PENDING),
-        spikes_state=beam.DoFn.StateParam(SPIKES),
-    ):
-        fire_us = fire_ts.micros
-        by_due = pending.read() or {}
-        # A watermark jump fires many window ends in one bundle, oldest first:
-        # each takes only the contacts whose window it closes.
-        due = sorted(d for d in by_due if d <= fire_us)
-        if not due:
+    def on_flush(self, fire_ts=beam.DoFn.TimestampParam, engine_state=beam.DoFn.StateParam(ENGINE)):
+        engine = engine_state.read()
+        if engine is None:
             return
-        windows: dict[tuple[str, int], set[str]] = defaultdict(set)
-        for d in due:
-            for key, ws, contact_id in by_due.pop(d):
-                # Distinct contact ids, not elements: a contact replayed
-                # after a restart (or recovered) is counted once.
-                windows[(key, ws)].add(contact_id)
-        pending.write(by_due)
-        spikes = spikes_state.read() or {}
-        for key, ws in sorted(windows):
-            state = spikes.setdefault(key, SpikeState())
-            if state.last_window_start_s is not None and ws <= state.last_window_start_s:
-                self.late_windows.inc()
-                self.late_contacts.inc(len(windows[(key, ws)]))
-                continue
-            count = WindowCount(ws, len(windows[(key, ws)]))
-            for verdict in observe(state, count, self.params, self.origin_s):
-                if verdict.opens_episode:
-                    self.alerts.inc()
-                    yield self._alert(key, verdict)
-        spikes_state.write(spikes)
-
-    def _alert(self, key: str, v) -> beam.window.TimestampedValue:
-        domain, stage, scenario = key.split(KEY_SEP)
-        start = datetime.fromtimestamp(v.window_start_s, tz=UTC)
-        end = datetime.fromtimestamp(v.window_start_s + self.params.window_s, tz=UTC)
-        row = {
-            "schema_version": SCHEMA_VERSION,
-            "alert_id": alert_id(key, v.window_start_s),
-            "kind": "contact_spike",
-            "domain": domain,
-            "journey_stage": stage,
-            "scenario_id": scenario,
-            "window_start": format_time(start),
-            "window_end": format_time(end),
-            "count": v.count,
-            "baseline_mean": round(v.baseline_mean, 4),
-            "threshold": round(v.threshold, 4),
-            "suggested_owner": self.owner_of.get(scenario, self.default_owner),
-        }
-        return window.TimestampedValue(row, v.window_start_s + self.params.window_s)
-
-
-def _by_shard(rows: list[dict], stage_of: dict[str, str], window_s: int, shards: int):
-    out: dict[str, list] = defaultdict(list)
-    for row in rows:
-        key = detection_key(row, stage_of)
-        t_s = to_micros(row["event_time"]) // 1_000_000
-        out[shard_of(key, shards)].append((key, t_s - t_s % window_s, row["contact_id"]))
-    return list(out.items())
+        raised = engine.advance(int(fire_ts.micros // 1_000_000))
+        engine_state.write(engine)
+        for alert in raised:
+            self.alerts.inc()
+            yield window.TimestampedValue(to_row(alert, SCHEMA_VERSION), fire_ts)
 
 
 class DetectBreakpoints(beam.PTransform):
-    """Batches of tagged-contact dicts (one PCollection or a tuple of them) ->
-    alert dicts (schemas/alert.schema.json),
-    timestamped with the window's end, at most one per episode per key.
+    """(tagged-contact batches, app-event batches, social-post batches) -> alert
+    dicts (schemas/alert.schema.json), at most one per episode per (kind, key).
 
-    Windowing: fixed windows of `params.window_s` in event time, from each
-    contact's `event_time` (the input is in the global window); a window is
-    judged once the watermark passes its end plus `allowed_lateness_s`. State
-    is keyed by `shards` buckets of detection keys, not by key: a batch of
-    contacts becomes a handful of stateful elements.
+    Each input is a PCollection of lists of dicts, or a tuple of them (e.g.
+    tagged contacts and the ones recovered after a restart). Event time comes
+    from each record's `event_time`; records wait until the watermark passes
+    the end of their 5-minute step; lateness is not allowed (a late record is
+    counted, not judged).
     """
 
     def __init__(
-        self,
-        params: SpikeParams,
-        stage_of: dict[str, str],
-        owner_of: dict[str, str],
-        allowed_lateness_s: int,
-        default_owner: str = "customer_service",
-        origin_s: int | None = None,
-        shards: int = 4,
-        *,
-        bounded: bool = False,
+        self, catalog, params: EngineParams | None = None, *, bounded: bool = False
     ) -> None:
         super().__init__()
-        self.origin_s = origin_s
-        self.params = params
-        self.stage_of = stage_of
-        self.owner_of = owner_of
-        self.allowed_lateness_s = allowed_lateness_s
-        self.default_owner = default_owner
-        self.shards = shards
+        self.catalog = DetectCatalog.of(catalog)
+        self.params = params or EngineParams()
         self.bounded = bounded
 
-    def expand(self, contact_batches):
-        # One PCollection of batches, or several: each is keyed where it is
-        # made, so only small (key, window, id) tuples cross the Flatten.
-        if not isinstance(contact_batches, tuple):
-            contact_batches = (contact_batches,)
+    def expand(self, inputs):
+        contacts, app_events, social_posts = inputs
+        if not isinstance(contacts, tuple):
+            contacts = (contacts,)
+        streams = [("contact", c) for c in contacts] + [
+            ("app_events", app_events),
+            ("social_posts", social_posts),
+        ]
         keyed = [
             batches
-            | f"KeyByShard{i}"
-            >> beam.FlatMap(
-                _by_shard, self.stage_of, self.params.window_s, self.shards
-            ).with_output_types(tuple[str, typing.Any])
-            # (shard, list[(detection key, window start s, contact id)])
-            for i, batches in enumerate(contact_batches)
+            | f"Slim{i}" >> beam.FlatMap(_slim(stream)).with_output_types(tuple[str, typing.Any])
+            # (DETECT_KEY, (stream, list[slim record]))
+            for i, (stream, batches) in enumerate(streams)
         ]
         return (
             keyed
             | "Union" >> beam.Flatten().with_output_types(tuple[str, typing.Any])
-            | "DetectSpikes"
+            | "Detect"
             >> beam.ParDo(
-                DetectSpikesFn(
-                    self.params,
-                    self.owner_of,
-                    self.default_owner,
-                    self.allowed_lateness_s,
-                    self.origin_s,
-                    bounded=self.bounded,
-                )
+                DetectBreakpointsFn(self.catalog, self.params, bounded=self.bounded)
             ).with_input_types(tuple[str, typing.Any])
         )

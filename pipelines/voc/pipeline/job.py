@@ -4,7 +4,7 @@ reading it tells the whole data flow.
     raw records ─ ValidateEvents ─┬─ rows + dead letters of each read ─► store <stream>/
                                   └─ ExtractContacts ─ StitchJourneys (+ stored app_events files)
                                         ─ TagRootCause ─┬────────────────► store contacts/
-                                                        └─ DetectBreakpoints ► store alerts/
+              app events, social posts, tagged contacts ─ DetectBreakpoints ► store alerts/
 
 The job writes only the raw store (append-only Parquet, voc.warehouse.store);
 the process that launches it loads the store into the DuckDB warehouse's
@@ -22,7 +22,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from voc.catalog import load_catalog
 from voc.contracts.streams import INPUT_STREAMS, Stream
-from voc.detect.spike import SpikeParams
+from voc.detect.engine import EngineParams
 from voc.pipeline.contacts import ExtractContacts
 from voc.pipeline.detect import DetectBreakpoints
 from voc.pipeline.options import VocOptions, raw_store_of
@@ -83,16 +83,12 @@ def build_pipeline(
     )
     # list of tagged-contact dicts
     baseline = p | "RecoveredContacts" >> ReadRecovered(recovered, "tagged", snapshot)
-    alerts = (tagged, baseline) | "DetectBreakpoints" >> DetectBreakpoints(
-        SpikeParams(window_s=opts.window_s),
-        stage_of={s.id: s.stage for s in catalog.scenarios},
-        owner_of={s.id: s.owner for s in catalog.scenarios},
-        allowed_lateness_s=opts.allowed_lateness_s,
-        origin_s=opts.detect_origin_s,
-        shards=opts.shards,
-        bounded=bounded,
-    )
-    # alert dict
+    alerts = (
+        (tagged, baseline),
+        checked[str(Stream.APP_EVENTS)],
+        checked[str(Stream.SOCIAL_POSTS)],
+    ) | "DetectBreakpoints" >> DetectBreakpoints(catalog, EngineParams(), bounded=bounded)
+    # alert dict (schemas/alert.schema.json)
     _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True)
     _ = alerts | "StoreAlerts" >> WriteRows("alerts", store, batch)
 

@@ -41,8 +41,8 @@ import orjson
 from voc.catalog import Catalog, load_catalog
 from voc.simulate.contacts import ContactGenerator, iso
 from voc.simulate.fixes import chronic_rates, plan_fixes
-from voc.simulate.incidents import default_incident_count, plan_incidents
-from voc.simulate.journeys import AppEvent, build_world
+from voc.simulate.incidents import default_incident_count, plan
+from voc.simulate.journeys import STAGE_EVENTS, AppEvent, build_world, business_domains
 from voc.simulate.timeline import Timeline
 from voc.simulate.writer import write_jsonl, write_stream
 
@@ -93,14 +93,16 @@ def simulate(
     *,
     incidents: int | None = None,
     fixes: int = 0,
+    decoys: bool = True,
 ) -> SimulationSummary:
     """Write `days` of simulated streams and ground truth into `out_dir`.
 
-    `scale` multiplies customer (and so contact) volume; `incidents` defaults to
-    one per day after the first (day 1 is the detectors' warm-up). `fixes`:
-    up to this many incidents get a chronic tail and a fix released at a known
-    time, one of them a decoy (voc.simulate.fixes); 0 leaves the streams as
-    they were.
+    `scale` multiplies customer (and so contact) volume; `incidents` is the
+    number planted of each kind (default: one every other day after the first;
+    day 1 is the detectors' warm-up); `decoys` adds the volume movements that
+    are not breaks (voc.simulate.incidents). `fixes`: up to this many contact
+    spikes get a chronic tail and a fix released at a known time, one of them
+    a decoy (voc.simulate.fixes); 0 leaves the streams as they were.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -116,17 +118,47 @@ def simulate(
     (out_dir / "ground_truth").mkdir(parents=True, exist_ok=True)
     timeline = Timeline.of(start, days)
 
-    n_incidents = default_incident_count(days) if incidents is None else incidents
-    planted = plan_incidents(_rng(seed, "incidents"), catalog, timeline, n_incidents)
+    per_kind = default_incident_count(days) if incidents is None else incidents
+    planned = plan(
+        _rng(seed, "incidents"),
+        catalog,
+        timeline,
+        per_kind,
+        STAGE_EVENTS,
+        business_domains(catalog),
+        decoys=decoys,
+    )
+    planted = planned.incidents
+    timeline = Timeline(timeline.start_s, timeline.days, planned.lift)
     report("incidents planned", len(planted))
 
-    world = build_world(_rng(seed, "journeys"), catalog, timeline, planted, seed=seed, scale=scale)
+    world = build_world(
+        _rng(seed, "journeys"),
+        catalog,
+        timeline,
+        planted,
+        seed=seed,
+        scale=scale,
+        decoys=planned.decoys,
+    )
     report("journeys", len(world.events))
 
     generator = ContactGenerator(
-        _rng(seed, "contacts"), catalog, timeline, world, planted, seed=seed, scale=scale
+        _rng(seed, "contacts"),
+        catalog,
+        timeline,
+        world,
+        planted,
+        seed=seed,
+        scale=scale,
+        decoys=planned.decoys,
     )
-    planted_fixes = plan_fixes(_rng(seed, "fixes"), planted, timeline, fixes)
+    planted_fixes = plan_fixes(
+        _rng(seed, "fixes"),
+        [i for i in planted if i.kind == "contact_spike"],
+        timeline,
+        fixes,
+    )
     for fix in planted_fixes:
         generator.chronic.setdefault(fix.scenario_id, []).append(
             chronic_rates(fix, timeline, scale)
@@ -158,20 +190,22 @@ def simulate(
         report(f"wrote {filename}", written.valid)
 
     gt = out_dir / "ground_truth"
+    truth_rows = [_incident_row(i, out) for i in planted]
+    truth_rows += _background_cases(out.truth, catalog, len(truth_rows))
+    write_jsonl(gt / "incidents.jsonl", truth_rows)
     write_jsonl(
-        gt / "incidents.jsonl",
+        gt / "decoys.jsonl",
         (
             {
-                "incident_id": i.incident_id,
-                "domain": i.scenario.domain,
-                "stage": i.scenario.stage,
-                "scenario_id": i.scenario.id,
-                "start": iso(i.start_s),
-                "end": iso(i.end_s),
-                "magnitude": i.magnitude,
-                "extra_contacts": out.extra_by_incident.get(i.incident_id, 0),
+                "decoy_id": d.decoy_id,
+                "kind": d.kind,
+                "domain": d.domain or None,
+                "scenario_id": d.scenario.id if d.scenario else None,
+                "start": iso(d.start_s),
+                "end": iso(d.end_s),
+                "lift": d.lift,
             }
-            for i in planted
+            for d in planned.decoys
         ),
     )
     write_jsonl(
@@ -212,6 +246,7 @@ def simulate(
         "files": {
             **STREAM_FILES,
             "incidents": "ground_truth/incidents.jsonl",
+            "decoys": "ground_truth/decoys.jsonl",
             "contacts": "ground_truth/contacts.jsonl",
             "malformed_lines": "ground_truth/malformed.jsonl",
         },
@@ -228,6 +263,96 @@ def simulate(
         out_dir=out_dir,
         malformed_by_stream=malformed_by_stream,
     )
+
+
+def _incident_row(i, out) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "incident_id": i.incident_id,
+        "kind": i.kind,
+        "domain": i.domain,
+        "stage": i.stage or None,
+        "scenario_id": i.scenario.id if i.scenario else None,
+        "subject": i.subject or None,
+        "start": iso(i.start_s),
+        "end": iso(i.end_s),
+        "magnitude": i.magnitude,
+        "extra_contacts": out.extra_by_incident.get(i.incident_id, 0),
+        "planted": True,
+    }
+    case = out.cases.get(i.incident_id)
+    if case is not None:
+        # A case starts when it is complete: the third contact, the threat itself.
+        start = case["start_s"]
+        ids = case.get("contact_ids", [])
+        if i.kind == "repeat_loop" and len(ids) >= 3:
+            start = next(
+                (t["event_time"] for t in out.truth if t["contact_id"] == ids[2]), iso(start)
+            )
+        else:
+            start = iso(start)
+        row.update(
+            customer_id=case["customer_id"],
+            order_id=case.get("order_id"),
+            contact_ids=ids,
+            start=start,
+            end=start,
+        )
+    return row
+
+
+def _background_cases(truth: list[dict[str, Any]], catalog, numbered: int) -> list[dict]:
+    """Case breaks nobody planted but the simulated customers produced anyway:
+    a customer's third contact about one scenario within 72 h (social posts
+    excluded: they rarely say who wrote them), and every contact whose true
+    scenario is an escalation threat."""
+    from voc.contracts.validate import to_micros
+
+    rows: list[dict[str, Any]] = []
+    from voc.simulate.incidents import THREAT_SCENARIOS
+
+    threats = THREAT_SCENARIOS
+    by_case: dict[tuple[str, str], list[dict]] = {}
+    for t in sorted(truth, key=lambda r: r["event_time"]):
+        if t["scenario_id"] in threats and t["incident_id"] is None:
+            rows.append(
+                {
+                    "kind": "emotion_escalation",
+                    "domain": t["business_domain"],
+                    "scenario_id": t["scenario_id"],
+                    "customer_id": t["customer_id"],
+                    "contact_ids": [t["contact_id"]],
+                    "start": t["event_time"],
+                    "end": t["event_time"],
+                    "magnitude": 1.0,
+                }
+            )
+        if t["channel"] != "social" and t["scenario_id"] and t["incident_id"] is None:
+            by_case.setdefault((t["customer_id"], t["scenario_id"]), []).append(t)
+    for (customer, scenario), items in by_case.items():
+        times = [to_micros(t["event_time"]) // 1_000_000 for t in items]
+        last_open = None
+        for k in range(2, len(items)):
+            if times[k] - times[k - 2] <= 72 * 3600 and (
+                last_open is None or times[k] - last_open > 72 * 3600
+            ):
+                last_open = times[k]
+                rows.append(
+                    {
+                        "kind": "repeat_loop",
+                        "domain": items[k]["business_domain"],
+                        "scenario_id": scenario,
+                        "customer_id": customer,
+                        "order_id": items[k]["order_id"],
+                        "contact_ids": [t["contact_id"] for t in items[k - 2 : k + 1]],
+                        "start": items[k]["event_time"],
+                        "end": items[k]["event_time"],
+                        "magnitude": 3.0,
+                    }
+                )
+    for n, row in enumerate(rows, numbered + 1):
+        row.update(incident_id=f"bg-{n:03d}", stage=None, subject=None, planted=False)
+        row.setdefault("extra_contacts", 0)
+    return rows
 
 
 def _app_record(event: AppEvent, number: int, seed: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from voc.catalog import Catalog, Scenario
 from voc.simulate import text as texts
-from voc.simulate.incidents import Incident
+from voc.simulate.incidents import Decoy, Incident, noise_factor, threat_line
 from voc.simulate.journeys import COMMON_DOMAIN, DOMAIN_SHARE, AppEvent, World
 from voc.simulate.timeline import Timeline, arrivals
 
@@ -102,6 +102,7 @@ class Contact:
     is_repeat: bool = field(default=False, compare=False)
     channel: str | None = field(default=None, compare=False)
     emotion: str | None = field(default=None, compare=False)
+    threat: bool = field(default=False, compare=False)  # the customer threatens to escalate
 
 
 @dataclass
@@ -114,6 +115,8 @@ class Output:
     signal_events: list[AppEvent] = field(default_factory=list)
     truth: list[dict[str, Any]] = field(default_factory=list)
     extra_by_incident: dict[str, int] = field(default_factory=dict)
+    # case incidents (repeat loops, threats): who, which contacts, when the case was complete
+    cases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class ContactGenerator:
@@ -127,8 +130,10 @@ class ContactGenerator:
         *,
         seed: int,
         scale: float,
+        decoys: list[Decoy] = (),
     ) -> None:
         self.rng = rng
+        self.decoys = list(decoys)
         self.catalog = catalog
         self.timeline = timeline
         self.world = world
@@ -153,6 +158,7 @@ class ContactGenerator:
         }
         self._voice, self._special = _entry_points(catalog)
         self._agents = [f"agt-{i:03d}" for i in range(1, 121)]
+        self._contacted: dict[str, list[int]] = {}  # customer -> planned contact times
         departments = sorted(catalog.departments)
         # Some departments are slower than others: the SLA marts should find them.
         self._dept_pace = {d: math.exp(rng.gauss(0.0, 0.3)) for d in departments}
@@ -172,29 +178,33 @@ class ContactGenerator:
     def base_rate(self, scenario: Scenario, hour: int) -> float:
         return self.base_per_day[scenario.id] / 24.0 * self.timeline.activity(hour)
 
+    def stage_rate(self, domain: str, stage: str, hour: int) -> float:
+        return sum(
+            self.base_rate(s, hour) for s in self.catalog.scenarios_of(domain) if s.stage == stage
+        )
+
     def plan(self) -> list[Contact]:
         rng, tl = self.rng, self.timeline
         plans: list[Contact] = []
         for scenario in self.catalog.scenarios:
             rates = [self.base_rate(scenario, h) for h in range(tl.hours)]
+            for d in self.decoys:
+                if d.scenario is None or d.scenario.id != scenario.id:
+                    continue
+                if d.kind == "marketing_push":
+                    rates = [
+                        r * (d.lift if d.active(tl.hour_start(h)) else 1.0)
+                        for h, r in enumerate(rates)
+                    ]
+                elif d.kind == "noisy_scenario":
+                    rates = [r * d.lift * noise_factor(rng) for r in rates]
             for t in arrivals(rng, tl, rates):
                 plans.append(self._place(scenario, t, None))
-            for incident in self.incidents:
-                if incident.scenario.id != scenario.id:
-                    continue
-                extra = [
-                    max(
-                        (incident.magnitude - 1.0) * self.base_rate(scenario, h),
-                        INCIDENT_MIN_EXTRA_PER_HOUR * self.scale,
-                    )
-                    for h in range(tl.hours)
-                ]
-                for t in arrivals(rng, tl, extra):
-                    if incident.active(t):
-                        plans.append(self._place(scenario, t, incident))
             for chronic in self.chronic.get(scenario.id, ()):
                 for t in arrivals(rng, tl, chronic):
                     plans.append(self._place(scenario, t, None))
+        for incident in self.incidents:
+            plans += self._plan_incident(incident)
         off_rates = [
             ON_TOPIC_PER_DAY * self.scale * OFF_TOPIC_SHARE / 24.0 * tl.activity(h)
             for h in range(tl.hours)
@@ -203,6 +213,79 @@ class ContactGenerator:
             plans.append(self._place(None, t, None))
         plans.sort()
         return plans
+
+    def _plan_incident(self, incident: Incident) -> list[Contact]:
+        rng, tl = self.rng, self.timeline
+        hours = range(tl.hours)
+        if incident.kind == "contact_spike":
+            # (magnitude - 1) x the contacts of the whole stage, all about one scenario.
+            extra = [
+                (incident.magnitude - 1.0) * self.stage_rate(incident.domain, incident.stage, h)
+                for h in hours
+            ]
+            return [
+                self._place(incident.scenario, t, incident)
+                for t in arrivals(rng, tl, extra)
+                if incident.active(t)
+            ]
+        if incident.kind == "social_surge":
+            pool = self.catalog.scenarios_of(incident.domain)
+            negative = 0.18 * 0.5  # social share of contacts x share of them negative
+            extra = [
+                (incident.magnitude - 1.0) * negative * sum(self.base_rate(s, h) for s in pool)
+                for h in hours
+            ]
+            out = []
+            for t in arrivals(rng, tl, extra):
+                if incident.active(t):
+                    c = self._place(rng.choice(pool), t, incident)
+                    c.channel, c.emotion = "social", "angry"
+                    out.append(c)
+            return out
+        if incident.kind in ("repeat_loop", "emotion_escalation"):
+            return self._plan_case(incident)
+        return []
+
+    def _plan_case(self, incident: Incident) -> list[Contact]:
+        rng = self.rng
+        pool = self.catalog.scenarios_of(incident.domain)
+        scenario = rng.choice(pool)
+        base = self._place(scenario, incident.start_s, incident)
+        base.order_id = base.order_id or self.world.last_order.get(base.customer_id)
+        written = ("call", "web", "app_chat", "email")
+        if incident.kind == "emotion_escalation":
+            base.emotion, base.threat = "angry", True
+            base.channel = rng.choice(written)
+            self.out.cases[incident.incident_id] = {
+                "customer_id": base.customer_id,
+                "start_s": base.time_s,
+                "seq": base.seq,
+            }
+            return [base]
+        out, t = [], base.time_s
+        for k in range(int(incident.magnitude)):
+            c = Contact(
+                t,
+                self._next_seq(),
+                scenario,
+                base.domain,
+                base.customer_id,
+                base.order_id,
+                base.journey_stage,
+                incident,
+                k > 0,
+                rng.choice(written),
+                "angry" if k > 0 else "anxious",
+            )
+            out.append(c)
+            t += rng.randint(3600, 20 * 3600)
+        self.out.cases[incident.incident_id] = {
+            "customer_id": base.customer_id,
+            "order_id": base.order_id,
+            "start_s": out[2].time_s,  # the case is a loop from its third contact on
+            "seqs": [c.seq for c in out],
+        }
+        return out
 
     def _place(self, scenario: Scenario | None, t: int, incident: Incident | None) -> Contact:
         """Choose who makes the contact: usually a customer really in that stage now."""
@@ -215,17 +298,31 @@ class ContactGenerator:
             domain = rng.choices(domains, weights=[DOMAIN_SHARE.get(d, 1.0) for d in domains])[0]
             stage_key = "*"
         present = world.who_is_in(domain, stage_key, hour)
+        # Most people reach out once about a problem: a customer who already
+        # contacted us within 3 days is not picked again by chance (repeats and
+        # planted loops come back on purpose); when everyone in the stage has,
+        # the contact comes from elsewhere in the customer base.
+        who = None
         if present and rng.random() < AT_STAGE_SHARE:
-            who = rng.choice(present)
+            for _ in range(4):
+                pick = rng.choice(present)
+                if not self._recent(pick.customer_id, t):
+                    who = pick
+                    break
+        if who is not None:
             customer, journey_stage = who.customer_id, who.stage
             order = None if who.stage == self._first_stage.get(domain) else who.order_id
         else:
             pool = world.customers[domain]
             customer, journey_stage = rng.choice(pool), None
             order = world.last_order.get(customer) if rng.random() < 0.5 else None
+        self._contacted.setdefault(customer, []).append(t)
         return Contact(
             t, self._next_seq(), scenario, domain, customer, order, journey_stage, incident
         )
+
+    def _recent(self, customer: str, t: int) -> bool:
+        return any(abs(t - u) < 72 * 3600 for u in self._contacted.get(customer, ()))
 
     # --------------------------------------------------------------- realise
 
@@ -239,7 +336,7 @@ class ContactGenerator:
             if contact.time_s >= self.timeline.end_s:
                 continue
             repeat = self._realise(contact)
-            if repeat and rng.random() < REPEAT_SHARE:
+            if repeat and contact.incident is None and rng.random() < REPEAT_SHARE:
                 later = contact.time_s + rng.randint(2 * 3600, 36 * 3600)
                 if later < self.timeline.end_s:
                     heapq.heappush(
@@ -299,12 +396,13 @@ class ContactGenerator:
         also = self._also(contact)
         signal = self._signal_before(contact)
         ticket_code = None
+        self._threat = threat_line(rng, language) if contact.threat else None
         if channel == "call":
             contact_id, said, unresolved = self._call(contact, ctx, emotion, key, also)
         elif channel == "social":
             contact_id, said, unresolved = self._social(contact, ctx, emotion, key, also)
         else:
-            said = texts.customer_text(rng, key, ctx, spoken=False, also=also)
+            said = self._with_threat(texts.customer_text(rng, key, ctx, spoken=False, also=also))
             ticket_id, contact_id, ticket_code = self._ticket(
                 contact, ctx, contact.time_s, channel, said, None, emotion
             )
@@ -312,6 +410,8 @@ class ContactGenerator:
         if contact.incident is not None:
             key = contact.incident.incident_id
             self.out.extra_by_incident[key] = self.out.extra_by_incident.get(key, 0) + 1
+            if key in self.out.cases:
+                self.out.cases[key].setdefault("contact_ids", []).append(contact_id)
         self.out.truth.append(
             {
                 "contact_id": contact_id,
@@ -325,6 +425,8 @@ class ContactGenerator:
                 "customer_id": contact.customer_id,
                 "order_id": contact.order_id,
                 "incident_id": contact.incident.incident_id if contact.incident else None,
+                "incident_kind": contact.incident.kind if contact.incident else None,
+                "threat": contact.threat,
                 "language": language,
                 "emotion": emotion,
                 "is_repeat": contact.is_repeat,
@@ -365,6 +467,12 @@ class ContactGenerator:
             category = rng.choice(others) if others else category
         return coarse_code(scenario.domain, category)
 
+    def _with_threat(self, said: str) -> str:
+        threat = getattr(self, "_threat", None)
+        if not threat:
+            return said
+        return f"{said}{threat}" if threat[0] > "\u2e80" else f"{said} {threat}"
+
     # --------------------------------------------------------------- signals
 
     def _signal_stage(self, scenario: Scenario, domain: str, journey_stage: str | None) -> str:
@@ -403,18 +511,9 @@ class ContactGenerator:
         for scenario in self.catalog.scenarios:
             if not scenario.app_event_signals:
                 continue
-            rates = []
-            for h in range(tl.hours):
-                t = tl.hour_start(h)
-                boost = max(
-                    (
-                        i.magnitude
-                        for i in self.incidents
-                        if i.scenario.id == scenario.id and i.active(t)
-                    ),
-                    default=1.0,
-                )
-                rates.append(UNCONTACTED_SIGNAL_RATIO * boost * self.base_rate(scenario, h))
+            rates = [
+                UNCONTACTED_SIGNAL_RATIO * self.base_rate(scenario, h) for h in range(tl.hours)
+            ]
             for t in arrivals(rng, tl, rates):
                 placed = self._place(scenario, t, None)
                 stage = self._signal_stage(scenario, placed.domain, placed.journey_stage)
@@ -430,6 +529,39 @@ class ContactGenerator:
                         {"source": "server"},
                     )
                 )
+        for incident in self.incidents:
+            if incident.kind != "step_failure":
+                continue
+            # (magnitude - 1) x the stage's usual failure events, all of one failure.
+            share = UNCONTACTED_SIGNAL_RATIO + SIGNAL_BEFORE_CONTACT_SHARE
+            rates = [
+                (incident.magnitude - 1.0)
+                * share
+                * sum(
+                    self.base_rate(s, h)
+                    for s in self.catalog.scenarios_of(incident.domain)
+                    if s.stage == incident.stage and s.app_event_signals
+                )
+                for h in range(tl.hours)
+            ]
+            for t in arrivals(rng, tl, rates):
+                if not incident.active(t):
+                    continue
+                placed = self._place(incident.scenario, t, None)
+                self.out.signal_events.append(
+                    AppEvent(
+                        t,
+                        incident.domain,
+                        placed.customer_id,
+                        self.world.new_session(self.seed),
+                        placed.order_id,
+                        incident.stage,
+                        incident.subject,
+                        {"source": "server"},
+                    )
+                )
+                key = incident.incident_id
+                self.out.extra_by_incident[key] = self.out.extra_by_incident.get(key, 0) + 1
 
     # ----------------------------------------------------------------- calls
 
@@ -473,7 +605,7 @@ class ContactGenerator:
         self._n_call += 1
         call_id = f"call-{self.seed}-{self._n_call:06d}"
         entry_point = self._entry_point(scenario)
-        busy = any(i.active(contact.time_s) for i in self.incidents)
+        busy = any(i.active(contact.time_s) for i in self.incidents if i.kind == "contact_spike")
         queue_wait = round(rng.expovariate(1 / 45.0) * (2.5 if busy else 1.0), 1)
         talk = round(
             math.exp(rng.gauss(math.log(200), 0.5)) * (1.3 if emotion == "angry" else 1.0), 1
@@ -485,7 +617,7 @@ class ContactGenerator:
             outcome = "ticket"
         else:
             outcome = "resolved" if rng.random() < 0.72 else "open"
-        said = texts.customer_text(rng, key, ctx, spoken=True, also=also)
+        said = self._with_threat(texts.customer_text(rng, key, ctx, spoken=True, also=also))
         priority = self._priority(scenario, emotion)
         sla_h = scenario.sla_hours.get(priority) if scenario else None
         transcript = texts.transcript(
@@ -547,7 +679,7 @@ class ContactGenerator:
         else:
             handle = f"{rng.choice(_HANDLE_EN)}_{rng.randint(10, 9999)}"
         known = rng.random() < 0.35
-        said = texts.social_text(rng, key, ctx, also=also)
+        said = self._with_threat(texts.social_text(rng, key, ctx, also=also))
         if contact.scenario is None:
             sentiment: float | None = round(rng.uniform(-0.1, 0.6), 3)
         else:

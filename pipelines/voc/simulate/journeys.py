@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from voc.catalog import Catalog, Stage
-from voc.simulate.incidents import Incident
+from voc.simulate.incidents import Decoy, Incident
 from voc.simulate.timeline import Timeline
 
 COMMON_DOMAIN = "common"
@@ -113,6 +113,7 @@ def build_world(
     *,
     seed: int,
     scale: float,
+    decoys: list[Decoy] = (),
 ) -> World:
     domains = business_domains(catalog)
     shares = [DOMAIN_SHARE.get(d, 1.0 / len(domains)) for d in domains]
@@ -131,18 +132,28 @@ def build_world(
         for cid in ids:
             language[cid] = "zh" if rng.random() < 0.65 else "en"
     world = World(domains, customers, language)
-    # A journey step that is breaking also slows or stops the customers in it.
-    breaking = [(i.scenario.domain, i.scenario.stage, i.start_s, i.end_s) for i in incidents]
+    # Journey breaks: a stuck step slows the journeys that reach it, a funnel
+    # drop makes customers leave after one step.
+    breaking = [i for i in incidents if i.kind in ("stuck_journeys", "funnel_drop")]
     warmup_s = timeline.start_s - WARMUP_DAYS * 86400
     span_h = (timeline.days + WARMUP_DAYS) * 24
-    weights = [timeline.activity(h - WARMUP_DAYS * 24) for h in range(span_h)]
+    base_weights = [timeline.activity(h - WARMUP_DAYS * 24) for h in range(span_h)]
     order_no = 0
     for domain in domains:
         stages = catalog.stages_of(domain)
         pool = customers[domain]
+        weights = list(base_weights)
+        n_orders = orders_per_domain[domain]
+        for d in decoys:
+            if d.kind == "marketing_push" and d.domain == domain:
+                # A marketing push brings more orders to this business for a few hours.
+                for h in range(span_h):
+                    if d.active(warmup_s + h * 3600):
+                        n_orders += round(n_orders * weights[h] * (d.lift - 1) / sum(base_weights))
+                        weights[h] *= d.lift
         starts = sorted(
             warmup_s + h * 3600 + rng.randrange(3600)
-            for h in rng.choices(range(span_h), weights=weights, k=orders_per_domain[domain])
+            for h in rng.choices(range(span_h), weights=weights, k=n_orders)
         )
         for t0 in starts:
             order_no += 1
@@ -159,7 +170,7 @@ def _walk(
     world: World,
     timeline: Timeline,
     stages: tuple[Stage, ...],
-    breaking: list[tuple[str, str, int, int]],
+    breaking: list[Incident],
     domain: str,
     customer: str,
     order_id: str,
@@ -171,12 +182,14 @@ def _walk(
         optional = OPTIONAL_STAGES.get(stage.id)
         if optional is not None and rng.random() > optional:
             continue
-        slow = any(d == domain and s == stage.id and a <= t < b for d, s, a, b in breaking)
+        here = [i for i in breaking if i.domain == domain and i.stage == stage.id and i.active(t)]
+        stuck = next((i for i in here if i.kind == "stuck_journeys"), None)
+        drop = next((i for i in here if i.kind == "funnel_drop"), None)
         # Browsing customers often leave before ordering; later, few drop out.
         keep = 0.55 if index == 0 and domain == "ecommerce" else 0.97
-        if slow:
-            keep -= 0.25
-        dwell = _dwell_s(rng, stage, slow)
+        dwell = _dwell_s(rng, stage, False)
+        if stuck is not None:
+            dwell = int(dwell * stuck.magnitude)
         names = _stage_events(stage)
         session = world.new_session(seed)
         n = len(names)
@@ -199,6 +212,9 @@ def _walk(
                 world.events.append(
                     AppEvent(et, domain, customer, session, oid, stage.id, name, props)
                 )
+            if drop is not None and name == drop.subject and rng.random() > 1 / drop.magnitude:
+                abandoned = True  # the step after this one is broken: the customer leaves
+                break
             if (
                 name == "page_view"
                 and rng.random() < 0.6

@@ -50,6 +50,9 @@ LOCAL_PROFILE = tuple(v / _MEAN for v in _RAW_LOCAL_PROFILE)
 class Timeline:
     start_s: int
     days: int
+    # Per simulated hour, how much all volume is lifted (calendar, promotions,
+    # a quiet night); empty = 1.0 everywhere.
+    lift: tuple[float, ...] = ()
 
     @classmethod
     def of(cls, start: datetime, days: int) -> Timeline:
@@ -72,7 +75,8 @@ class Timeline:
     def activity(self, hour: int) -> float:
         """Relative activity of simulated hour `hour` (mean 1 over a day)."""
         local_hour = ((self.start_s // 3600) + hour + LOCAL_UTC_OFFSET_H) % 24
-        return LOCAL_PROFILE[local_hour]
+        lift = self.lift[hour] if 0 <= hour < len(self.lift) else 1.0
+        return LOCAL_PROFILE[local_hour] * lift
 
     def local_hour(self, t: int) -> int:
         return ((t // 3600) + LOCAL_UTC_OFFSET_H) % 24

@@ -25,6 +25,9 @@ final as (
 
         -- alert facts
         alerts.alert_kind,
+        alerts.alert_key,
+        alerts.alert_subject,
+        alerts.alert_severity,
         alerts.domain,
         alerts.journey_stage,
         scenarios.scenario_name_en,

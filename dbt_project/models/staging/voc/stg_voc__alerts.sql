@@ -15,12 +15,16 @@ renamed as (
 
         -- alert facts
         kind as alert_kind,
+        key as alert_key,
+        subject as alert_subject,
+        severity as alert_severity,
         domain,
         journey_stage,
         count as contact_count,
         baseline_mean,
         threshold,
         suggested_owner,
+        evidence,
 
         -- timestamps (UTC)
         window_start as window_start_at,

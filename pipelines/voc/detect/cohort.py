@@ -1,0 +1,184 @@
+"""Cohort detector: journeys that stop moving after a step. Pure and Beam-free.
+
+Shared by funnel_drop (customers leave between consecutive steps before the
+order is placed and paid) and stuck_journeys (orders and waybills wait past
+their step's usual time after it). Both are the same measurement: of the
+journeys whose latest event was step A at time t, how many had a next event
+by t + age. The detector learns, per key (domain|stage|A), the distribution of
+"time to the next event" from journeys old enough to have a known outcome
+(`max_age_s`), and checks the cohort that entered A in the last
+`cohort_steps` at the ages where, normally, `quantiles` of them have moved on.
+A cohort breaks when
+
+    entries >= min_entries, moved <= (1 - min_drop) * expected moved,
+    P(Binomial(entries, F(age)) <= moved) <= 10**-z
+
+so a strong break is seen one `age` after it starts (minutes for a checkout
+step, hours for a pickup), never before the journeys could have moved.
+
+A journey is an order when the event names one, else the app session: an
+event moves every journey it belongs to (its order and its session).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from scipy.special import bdtr
+
+from voc.detect.alerts import Episode
+
+
+@dataclass(frozen=True)
+class CohortParams:
+    step_s: int = 300
+    cohort_steps: int = 12  # journeys that entered A in the last hour form the cohort
+    quantiles: tuple[float, ...] = (0.5, 0.8)
+    max_age_s: int = 12 * 3600
+    sample: int = 400  # matured outcomes kept per key
+    min_sample: int = 60
+    min_entries: int = 8
+    min_drop: float = 0.5
+    z: float = 6.0
+    z_clear: float = 2.0
+    rearm_steps: int = 12
+    warmup_steps: int = 288
+
+
+class CohortVerdict(NamedTuple):
+    key: str
+    step_end_s: int
+    window_start_s: int
+    entries: int
+    moved: int
+    expected_moved: float
+    age_s: int
+    score: float
+
+
+@dataclass
+class _Entry:
+    t_s: int
+    moved_s: int | None = None
+
+
+@dataclass
+class _Step:
+    entries: list = field(default_factory=list)  # _Entry, oldest first, from `head` on
+    times: list = field(default_factory=list)  # their t_s, for bisect
+    head: int = 0
+    outcomes: deque = field(default_factory=deque)  # matured delays s (inf: never moved)
+    sorted_outcomes: list = field(default_factory=list)
+    episode: Episode = field(default_factory=Episode)
+
+
+@dataclass
+class CohortDetector:
+    params: CohortParams = field(default_factory=CohortParams)
+    steps: dict[str, _Step] = field(default_factory=dict)
+    latest: dict[str, _Entry] = field(default_factory=dict)  # journey -> its latest entry
+    latest_seen: deque = field(default_factory=deque)  # (t_s, journey) for pruning
+    steps_seen: int = 0
+
+    def observe(self, key: str, t_s: int, journeys: tuple[str, ...]) -> None:
+        """An event of step `key` at `t_s` for the given journeys (order, session);
+        the first journey is the one that waits after it. Feed in time order."""
+        for j in journeys:
+            prev = self.latest.get(j)
+            if prev is not None and prev.moved_s is None and t_s >= prev.t_s:
+                prev.moved_s = t_s
+        if not journeys or not key:
+            return
+        entry = _Entry(t_s)
+        step = self.steps.get(key)
+        if step is None:
+            step = self.steps[key] = _Step()
+        if step.times and t_s < step.times[-1]:
+            t_s = entry.t_s = step.times[-1]  # a little disorder: keep the list sorted
+        step.entries.append(entry)
+        step.times.append(t_s)
+        for j in journeys:
+            self.latest[j] = entry
+            self.latest_seen.append((t_s, j))
+
+    def close_step(self, step_index: int) -> list[CohortVerdict]:
+        p = self.params
+        now = (step_index + 1) * p.step_s
+        opened = []
+        for key, st in self.steps.items():
+            self._mature(st, now)
+            verdict = self._judge(key, st, now)
+            if verdict is not None:
+                opened.append(verdict)
+        horizon = now - p.max_age_s
+        while self.latest_seen and self.latest_seen[0][0] < horizon:
+            _, j = self.latest_seen.popleft()
+            e = self.latest.get(j)
+            if e is not None and e.t_s < horizon:
+                del self.latest[j]
+        self.steps_seen += 1
+        return opened
+
+    def _mature(self, st: _Step, now: int) -> None:
+        p = self.params
+        while st.head < len(st.entries) and st.times[st.head] <= now - p.max_age_s:
+            e = st.entries[st.head]
+            st.head += 1
+            delay = math.inf if e.moved_s is None else e.moved_s - e.t_s
+            st.outcomes.append(delay)
+            bisect.insort(st.sorted_outcomes, delay)
+            if len(st.outcomes) > p.sample:
+                old = st.outcomes.popleft()
+                del st.sorted_outcomes[bisect.bisect_left(st.sorted_outcomes, old)]
+        if st.head > 512:
+            del st.entries[: st.head]
+            del st.times[: st.head]
+            st.head = 0
+
+    def _judge(self, key: str, st: _Step, now: int) -> CohortVerdict | None:
+        p = self.params
+        outcomes = st.sorted_outcomes
+        if len(outcomes) < p.min_sample or (
+            not st.episode.firing and len(st.entries) - st.head < p.min_entries
+        ):
+            return None
+        n_all = len(outcomes)
+        window_s = p.cohort_steps * p.step_s
+        verdicts = []
+        for q in p.quantiles:
+            age = outcomes[min(n_all - 1, int(q * n_all))]
+            if math.isinf(age):
+                continue  # most journeys take longer than we watch: not judged here
+            age = max(p.step_s, int(age))
+            f = min(bisect.bisect_right(outcomes, age) / n_all, 1 - 1e-9)
+            lo, hi = now - age - window_s, now - age
+            a, b = (
+                bisect.bisect_left(st.times, lo, st.head),
+                bisect.bisect_left(st.times, hi, st.head),
+            )
+            cohort = st.entries[a:b]
+            n = len(cohort)
+            if n == 0:
+                continue
+            moved = sum(1 for e in cohort if e.moved_s is not None and e.moved_s <= e.t_s + age)
+            score = -math.log10(max(float(bdtr(moved, n, f)), 1e-300))
+            verdicts.append(CohortVerdict(key, now, lo, n, moved, n * f, age, round(score, 3)))
+        if st.episode.firing:
+            breaking = any(v.score >= p.z_clear and v.moved < v.expected_moved for v in verdicts)
+            st.episode.update(breaking, now, p.rearm_steps)
+            return None
+        hits = [
+            v
+            for v in verdicts
+            if v.entries >= p.min_entries
+            and v.moved <= (1 - p.min_drop) * v.expected_moved
+            and v.score >= p.z
+        ]
+        breaking = bool(hits) and self.steps_seen >= p.warmup_steps
+        if st.episode.update(breaking, now, p.rearm_steps):
+            return max(hits, key=lambda v: v.score)
+        return None

@@ -1,0 +1,242 @@
+"""Rate detector: counts per key on short event-time steps, judged over two sliding
+windows against an expected level that is a learned share of a denominator.
+
+Pure and Beam-free. Shared by contact_spike, step_failure and social_surge.
+
+Expected level. Each key's count is a share of its denominator (the traffic of
+its business: app events in the same window), learned as a ratio of two
+exponentially decayed sums (half-life `half_life_steps`):
+
+    share = (decayed count + prior_count) / (decayed denominator + prior_denominator)
+    expected(window) = share * denominator(window)
+
+Hour of day, day of week, public holidays, make-up workdays and promotion days
+move the traffic and the contacts together, so the share is flat across them
+and the expected level follows the calendar without a calendar model; a
+marketing push that lifts one business's orders lifts its denominator too. The
+prior keeps a key never seen (or seen once) from having an expected level of
+zero. Overdispersion (a noisy but stable key) is learned as the mean squared
+Pearson residual of non-overlapping short windows, `dispersion` >= 1, and the
+test is quasi-Poisson: count/dispersion against expected/dispersion.
+
+Break. Multi-window, as SRE burn-rate alerts: the short window (fast, for
+strong breaks) or the long window (slower, for weaker sustained ones) has
+
+    count >= min_count, count >= min_ratio * expected, P(X >= count) <= 10**-z
+
+An episode opens once (Episode) and ends after `rearm_steps` steps in which
+neither window is even mildly high (P > 10**-z_clear). While a key is firing
+it learns its expected count, not the observed one, and it learns any step
+only up to expected + 3 spreads, so a break never becomes its own baseline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from scipy.special import gammainc
+
+from voc.detect.alerts import Episode
+
+
+@dataclass(frozen=True)
+class RateParams:
+    step_s: int = 300
+    short_steps: int = 6  # 30 min
+    long_steps: int = 24  # 2 h
+    half_life_steps: int = 576  # 2 days
+    prior_count: float = 0.5
+    prior_denominator: float = 50.0
+    z_short: float = 7.0
+    z_long: float = 7.0
+    z_clear: float = 2.0
+    min_count: int = 4
+    min_count_long: int = 6
+    min_ratio: float = 2.0
+    rearm_steps: int = 12
+    warmup_steps: int = 288  # one day: no alert before the baseline has seen one
+
+
+class Verdict(NamedTuple):
+    key: str
+    step_end_s: int
+    window_start_s: int
+    count: int
+    expected: float
+    score: float
+
+
+def poisson_tail_log10(count: float, expected: float) -> float:
+    """-log10 P(X >= count) for X ~ Poisson(expected)."""
+    if count <= 0:
+        return 0.0
+    expected = max(expected, 1e-9)
+    p = float(gammainc(count, expected))
+    if p > 0.0:
+        return -math.log10(p)
+    # Far tail: the leading term of the sum, e^-l l^c / c!.
+    return -(count * math.log(expected) - expected - math.lgamma(count + 1)) / math.log(10)
+
+
+@dataclass
+class _Key:
+    denominator: str
+    counts: deque = field(default_factory=deque)  # (step index, count), last long_steps
+    learned: float = 0.0  # decayed count sum
+    learned_at: int = -1  # step index it is decayed to
+    dispersion: float = 1.0
+    episode: Episode = field(default_factory=Episode)
+
+
+@dataclass
+class RateDetector:
+    params: RateParams = field(default_factory=RateParams)
+    keys: dict[str, _Key] = field(default_factory=dict)
+    # denominator -> step counts (step index, count) of the last long_steps, and its decayed sum
+    denominators: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+    denominator_sums: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    pending: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    pending_denominator: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    active: set[str] = field(default_factory=set)  # keys with counts in the long window
+    steps_seen: int = 0
+
+    @property
+    def decay(self) -> float:
+        return 0.5 ** (1.0 / self.params.half_life_steps)
+
+    def add(self, key: str, denominator: str, n: int = 1) -> None:
+        """Count `n` events for `key` in the step being filled."""
+        if key not in self.keys:
+            self.keys[key] = _Key(denominator)
+        self.pending[key] += n
+        self.active.add(key)
+
+    def add_denominator(self, denominator: str, n: int = 1) -> None:
+        self.pending_denominator[denominator] += n
+
+    def close_step(self, step: int) -> list[Verdict]:
+        """Close step index `step` (its end is (step + 1) * step_s): judge every
+        key with something in its long window, learn, return the alerts opened."""
+        p = self.params
+        decay = self.decay
+        for name in set(self.denominators) | set(self.pending_denominator):
+            ring = self.denominators[name]
+            n = self.pending_denominator.get(name, 0)
+            ring.append((step, n))
+            while ring and ring[0][0] <= step - p.long_steps:
+                ring.popleft()
+        self.pending_denominator.clear()
+        windows = {
+            name: (
+                self._window(ring, step, p.short_steps),
+                self._window(ring, step, p.long_steps),
+                ring[-1][1] if ring and ring[-1][0] == step else 0,
+            )
+            for name, ring in self.denominators.items()
+        }
+        opened: list[Verdict] = []
+        for key in sorted(self.active):
+            k = self.keys[key]
+            n = self.pending.get(key, 0)
+            if n:
+                k.counts.append((step, n))
+            while k.counts and k.counts[0][0] <= step - p.long_steps:
+                k.counts.popleft()
+            verdict = self._judge(key, k, step, windows.get(k.denominator, (0, 0, 0)))
+            if verdict is not None:
+                opened.append(verdict)
+            if not k.counts and not k.episode.firing:
+                self.active.discard(key)
+        self.pending.clear()
+        for name, ring in self.denominators.items():
+            self.denominator_sums[name] = self.denominator_sums[name] * decay + (
+                ring[-1][1] if ring and ring[-1][0] == step else 0
+            )
+        self.steps_seen += 1
+        return opened
+
+    def share(self, k: _Key, step: int) -> float:
+        p = self.params
+        learned = k.learned * self.decay ** max(0, step - k.learned_at) if k.learned_at >= 0 else 0
+        return (learned + p.prior_count) / (
+            self.denominator_sums.get(k.denominator, 0.0) + p.prior_denominator
+        )
+
+    def _window(self, ring: deque, step: int, steps: int) -> int:
+        return sum(n for s, n in ring if s > step - steps)
+
+    def _judge(self, key: str, k: _Key, step: int, denominator) -> Verdict | None:
+        p = self.params
+        share = self.share(k, step)
+        d_short, d_long, d_step = denominator
+        # Contacts trail traffic (orders in flight still call at night): the
+        # expected level never drops below a quarter of the key's average.
+        typical = (1 - self.decay) * self.denominator_sums.get(k.denominator, 0.0) / 4
+        d_short = max(d_short, typical * p.short_steps)
+        d_long = max(d_long, typical * p.long_steps)
+        c_short = self._window(k.counts, step, p.short_steps)
+        c_long = sum(n for _, n in k.counts)
+        e_short, e_long = share * d_short, share * d_long
+        if not k.episode.firing and c_short < p.min_count and c_long < p.min_count_long:
+            # Too few to ever break: learn the step and move on (most keys, most steps).
+            k.episode.update(False, (step + 1) * p.step_s, p.rearm_steps)
+            self._learn(k, step, share * d_step)
+            return None
+        phi = max(1.0, k.dispersion)
+        s_short = poisson_tail_log10(c_short / phi, e_short / phi)
+        s_long = poisson_tail_log10(c_long / phi, e_long / phi)
+        warm = self.steps_seen >= p.warmup_steps
+        if k.episode.firing:
+            breaking = s_short >= p.z_clear or s_long >= p.z_clear
+        else:
+            breaking = warm and (
+                (
+                    c_short >= p.min_count
+                    and c_short >= p.min_ratio * e_short
+                    and s_short >= p.z_short
+                )
+                or (
+                    c_long >= p.min_count_long
+                    and c_long >= p.min_ratio * e_long
+                    and s_long >= p.z_long
+                )
+            )
+        step_end_s = (step + 1) * p.step_s
+        opens = k.episode.update(breaking, step_end_s, p.rearm_steps)
+        self._learn(k, step, share * d_step)
+        if (
+            step % p.short_steps == p.short_steps - 1
+            and e_short >= 1.0
+            and not k.episode.firing
+            and s_short < p.z_short / 2
+        ):
+            # Noise is learned from windows that are not themselves a break
+            # in the making, each capped at 3 spreads, so a break cannot pass
+            # itself off as noise.
+            resid = (c_short - e_short) ** 2 / e_short
+            k.dispersion = 0.95 * k.dispersion + 0.05 * min(resid, 9.0)
+        if not opens:
+            return None
+        use_short = s_short >= s_long
+        steps = p.short_steps if use_short else p.long_steps
+        return Verdict(
+            key,
+            step_end_s,
+            step_end_s - steps * p.step_s,
+            c_short if use_short else c_long,
+            e_short if use_short else e_long,
+            round(max(s_short, s_long), 3),
+        )
+
+    def _learn(self, k: _Key, step: int, expected_step: float) -> None:
+        n = k.counts[-1][1] if k.counts and k.counts[-1][0] == step else 0
+        if k.episode.firing:
+            x = expected_step
+        else:
+            x = min(float(n), expected_step + 3 * math.sqrt(max(expected_step, 0.25)) + 1)
+        learned = k.learned * self.decay ** max(0, step - k.learned_at) if k.learned_at >= 0 else 0
+        k.learned = learned + x
+        k.learned_at = step
