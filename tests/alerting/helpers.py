@@ -129,9 +129,13 @@ def make_warehouse(path: Path, n_keys: int = 6, ramp: tuple[int, ...] = (10, 16,
             [
                 f"alert-{s.id}",
                 "contact_spike",
+                f"{s.domain}|{s.stage}|{s.id}",
                 s.domain,
                 s.stage,
                 s.id,
+                s.id,
+                "high",
+                "{}",
                 w,
                 w + timedelta(hours=1),
                 ramp[0],
@@ -148,9 +152,9 @@ def make_warehouse(path: Path, n_keys: int = 6, ramp: tuple[int, ...] = (10, 16,
             contacts,
         )
         con.executemany(
-            "INSERT INTO raw.alerts (alert_id, kind, domain, journey_stage, scenario_id,"
-            " window_start, window_end, count, baseline_mean, threshold, suggested_owner)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO raw.alerts (alert_id, kind, key, domain, journey_stage, scenario_id,"
+            " subject, severity, evidence, window_start, window_end, count, baseline_mean,"
+            " threshold, suggested_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             alerts,
         )
     return [s.id for s in scenarios]

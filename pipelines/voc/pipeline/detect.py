@@ -53,7 +53,9 @@ _FIELDS = {
 def _slim(stream: str):
     fields = _FIELDS[stream]
 
-    def slim(rows: list[dict]) -> list[tuple[str, tuple[str, list[dict]]]]:
+    def slim(batch) -> list[tuple[str, tuple[str, list[dict]]]]:
+        # A StoreBatch (validated stream records) or a list of tagged-contact dicts.
+        rows = batch.rows if hasattr(batch, "rows") else batch
         if not rows:
             return []
         return [(DETECT_KEY, (stream, [{f: r.get(f) for f in fields} for r in rows]))]
@@ -119,7 +121,8 @@ class DetectBreakpoints(beam.PTransform):
     """(tagged-contact batches, app-event batches, social-post batches) -> alert
     dicts (schemas/alert.schema.json), at most one per episode per (kind, key).
 
-    Each input is a PCollection of lists of dicts, or a tuple of them (e.g.
+    Each input is a PCollection of lists of dicts or of StoreBatch (their
+    `rows`), or a tuple of them (e.g.
     tagged contacts and the ones recovered after a restart). Event time comes
     from each record's `event_time`; records wait until the watermark passes
     the end of their 5-minute step; lateness is not allowed (a late record is

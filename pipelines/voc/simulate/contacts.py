@@ -158,7 +158,6 @@ class ContactGenerator:
         }
         self._voice, self._special = _entry_points(catalog)
         self._agents = [f"agt-{i:03d}" for i in range(1, 121)]
-        self._contacted: dict[str, list[int]] = {}  # customer -> planned contact times
         departments = sorted(catalog.departments)
         # Some departments are slower than others: the SLA marts should find them.
         self._dept_pace = {d: math.exp(rng.gauss(0.0, 0.3)) for d in departments}
@@ -298,31 +297,17 @@ class ContactGenerator:
             domain = rng.choices(domains, weights=[DOMAIN_SHARE.get(d, 1.0) for d in domains])[0]
             stage_key = "*"
         present = world.who_is_in(domain, stage_key, hour)
-        # Most people reach out once about a problem: a customer who already
-        # contacted us within 3 days is not picked again by chance (repeats and
-        # planted loops come back on purpose); when everyone in the stage has,
-        # the contact comes from elsewhere in the customer base.
-        who = None
         if present and rng.random() < AT_STAGE_SHARE:
-            for _ in range(4):
-                pick = rng.choice(present)
-                if not self._recent(pick.customer_id, t):
-                    who = pick
-                    break
-        if who is not None:
+            who = rng.choice(present)
             customer, journey_stage = who.customer_id, who.stage
             order = None if who.stage == self._first_stage.get(domain) else who.order_id
         else:
             pool = world.customers[domain]
             customer, journey_stage = rng.choice(pool), None
             order = world.last_order.get(customer) if rng.random() < 0.5 else None
-        self._contacted.setdefault(customer, []).append(t)
         return Contact(
             t, self._next_seq(), scenario, domain, customer, order, journey_stage, incident
         )
-
-    def _recent(self, customer: str, t: int) -> bool:
-        return any(abs(t - u) < 72 * 3600 for u in self._contacted.get(customer, ()))
 
     # --------------------------------------------------------------- realise
 
