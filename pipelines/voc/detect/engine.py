@@ -42,7 +42,6 @@ class DetectCatalog:
     stage_owner: dict[tuple[str, str], str]  # (domain, stage) -> usual owner
     failure_events: frozenset[str]  # app events that mean a step failed
     funnel_stages: frozenset[tuple[str, str]]  # stages where customers decide
-    threat_scenarios: frozenset[str]
     first_stage: dict[str, str] = field(default_factory=dict)  # domain -> where journeys start
     default_owner: str = "customer_service"
 
@@ -67,7 +66,6 @@ class DetectCatalog:
             stage_owner={k: c.most_common(1)[0][0] for k, c in owners.items()},
             failure_events=frozenset(e for s in catalog.scenarios for e in s.app_event_signals),
             funnel_stages=frozenset(funnel),
-            threat_scenarios=frozenset(s.id for s in catalog.scenarios if s.id.endswith("_threat")),
             first_stage={
                 d: stages[0].id for d in catalog.domains if (stages := catalog.stages_of(d))
             },
@@ -210,9 +208,11 @@ class BreakpointEngine:
             # The stage the customer is in, whatever the tag says: robust to tagging errors.
             self.contacts.add(f"{row['domain']}|{row['journey_stage']}|{ANY}", row["domain"])
         alerts = []
+        # The words, not the tag: the tagger reads "我要投诉！" as a threat scenario
+        # often enough that a tag alone would page someone for a plain complaint.
         cue = escalation_cue(row.get("text"))
-        if cue or sid in self.catalog.threat_scenarios:
-            alerts.append(self._escalation(t_s, end_s, row, cue or sid))
+        if cue:
+            alerts.append(self._escalation(t_s, end_s, row, cue))
         loop = self.repeats.observe(row, t_s)
         if loop is not None:
             alerts.append(self._repeat(end_s, row, loop))

@@ -1,11 +1,11 @@
 """Repeat-contact loop: one customer reaching out about the same issue again and
 again across channels. Pure and Beam-free.
 
-The issue is the contact's tagged scenario, else the order it names, else the
-journey stage it was stitched to (a contact with none of them is not linked).
-The scenario comes first: a customer with one order at the after-sale stage
-may raise three different problems about it in a day (a wrong size, a refund,
-a courier), and those are three cases handled normally, not one loop. A loop
+The issue is the contact's tagged scenario; an untagged contact is not linked.
+Not the order: a customer with one order at the after-sale stage may raise
+three different problems about it in a day (a wrong size, a refund, a
+courier), and those are three cases handled normally, not one loop (keyed by
+order, the simulator's streams raise ten false loops for each true one). A loop
 opens when `min_contacts` contacts fall within `window_s` (72 h by default); it
 alerts once and re-arms when fewer than `min_contacts` remain in the window.
 """
@@ -36,10 +36,6 @@ class RepeatVerdict(NamedTuple):
 def issue_of(contact: dict) -> str | None:
     if contact.get("scenario_id"):
         return f"scenario:{contact['scenario_id']}"
-    if contact.get("order_id"):
-        return f"order:{contact['order_id']}"
-    if contact.get("journey_stage"):
-        return f"stage:{contact['domain']}.{contact['journey_stage']}"
     return None
 
 

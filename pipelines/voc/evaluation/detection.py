@@ -115,6 +115,7 @@ def tagged_contacts(streams: Path, catalog_path: str | None = None) -> list[dict
                 "text": c.text,
                 "journey_stage": stage,
                 "scenario_id": tag.scenario_id if tag else None,
+                "method": tag.method if tag else "untagged",
             }
         )
     return rows

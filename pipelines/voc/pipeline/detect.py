@@ -37,6 +37,7 @@ _FIELDS = {
         "text",
         "journey_stage",
         "scenario_id",
+        "method",
     ),
     "app_events": (
         "event_time",
