@@ -174,18 +174,18 @@ def durable_offsets(warehouse: Path, ends: dict) -> dict[tuple[str, int], int]:
     }
 
 
-def wait_until_mid_stream(warehouse: Path, ends: dict, proc, timeout_s: float = 180) -> dict:
-    """Block until the store holds part, and not all, of the input; return
-    the durable offsets then."""
+def wait_until_stored(warehouse: Path, ends: dict, proc, fraction: float, timeout_s=180) -> dict:
+    """Block until the store holds at least `fraction` of the input, and not
+    all of it; return the durable offsets then."""
     total = sum(ends.values())
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
         durable = durable_offsets(warehouse, ends)
-        if 0 < sum(durable.values()) < total:
-            return durable
         assert sum(durable.values()) < total, "the run finished before it could be killed"
-        time.sleep(0.05)
+        if sum(durable.values()) >= max(1, fraction * total):
+            return durable
+        time.sleep(0.02)
     raise AssertionError("the pipeline stored nothing in time")
 
 
@@ -265,8 +265,8 @@ def test_kill_9_with_fusion_broken_before_the_sinks_loses_and_duplicates_nothing
         background=True,
         reshuffle=True,
     )
-    wait_until_mid_stream(warehouse, ends, proc)
-    time.sleep(random.Random(7).uniform(0, 1.0))
+    # (a random point of a small stream: kill as soon as it is reached)
+    wait_until_stored(warehouse, ends, proc, random.Random(7).uniform(0.1, 0.6))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     # THEN at the kill, the store held part of the input only
