@@ -102,19 +102,31 @@ def _merged(
     return out
 
 
+def business_time(
+    window: WorkingWindow,
+    start: dt.datetime,
+    end: dt.datetime,
+    pauses: Iterable[tuple[dt.datetime, dt.datetime]] = (),
+) -> dt.timedelta:
+    """Working time in [start, end) minus the working time inside pauses
+    (e.g. while the ticket waits on the customer). Overlapping pauses count once.
+    Summed as timedeltas (whole microseconds), so the clock is exactly additive:
+    the time of [a, c) is the time of [a, b) plus the time of [b, c)."""
+    total = sum((hi - lo for lo, hi in working_intervals(window, start, end)), dt.timedelta())
+    for p_lo, p_hi in _merged(pauses):
+        lo, hi = max(p_lo, start), min(p_hi, end)
+        total -= sum((b - a for a, b in working_intervals(window, lo, hi)), dt.timedelta())
+    return total
+
+
 def business_seconds(
     window: WorkingWindow,
     start: dt.datetime,
     end: dt.datetime,
     pauses: Iterable[tuple[dt.datetime, dt.datetime]] = (),
 ) -> float:
-    """Working seconds in [start, end) minus the working seconds inside pauses
-    (e.g. while the ticket waits on the customer). Overlapping pauses count once."""
-    total = sum((hi - lo).total_seconds() for lo, hi in working_intervals(window, start, end))
-    for p_lo, p_hi in _merged(pauses):
-        lo, hi = max(p_lo, start), min(p_hi, end)
-        total -= sum((b - a).total_seconds() for a, b in working_intervals(window, lo, hi))
-    return total
+    """`business_time` in seconds."""
+    return business_time(window, start, end, pauses).total_seconds()
 
 
 def calendar_seconds(
