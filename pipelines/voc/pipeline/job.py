@@ -195,13 +195,7 @@ def run_streaming(
     p = beam.Pipeline(options=opts)
     build_pipeline(p, opts, ReadFromKafka(kafka), recovered, before_store=before_store)
     publish_to = kafka.bootstrap if publish and loads else None
-    loader = StoreLoader(
-        opts.warehouse,
-        RawStore(store),
-        load_interval_s,
-        publish_to,
-        after_load=_dashboard_snapshots(opts.warehouse),
-    )
+    loader = StoreLoader(opts.warehouse, RawStore(store), load_interval_s, publish_to)
     try:
         with loader if loads else contextlib.nullcontext():
             result = p.run()
@@ -217,16 +211,6 @@ def run_streaming(
         opts, publish_to, load=loads, instance=kafka.instance, instances=kafka.instances
     )
     return RunResult(_counters(result), recovered=len(recovered.records), reconciled=reconciled)
-
-
-def _dashboard_snapshots(warehouse: str):
-    """The loader holds the warehouse for the whole run: it also publishes the
-    dashboard's snapshot of it (voc_dashboard.snapshot), at most every 10 s."""
-    try:
-        from voc_dashboard.snapshot import WriterSnapshots
-    except ImportError:  # the dashboard is not installed
-        return None
-    return WriterSnapshots(warehouse)
 
 
 def reconcile(
