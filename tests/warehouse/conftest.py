@@ -293,9 +293,13 @@ FIXTURE_ROWS: dict[str, list[dict[str, Any]]] = {
             "dead_letter_id": "dl-" + "0" * 32,
             "stream": "calls",
             "source": "calls.jsonl:7",
+            "kind": "invalid_json",
             "reason": "not JSON",
             "raw_text": "{oops",
             "raw_b64": "e29vcHM=",
+            "raw_size_bytes": 5,
+            "raw_sha256": "4f5d1ca4bd3bbb5e3f0a0a3b5e5a1f9a1b3d0a4c2f1e0d9c8b7a6f5e4d3c2b1a",
+            "is_truncated": False,
         },
     ],
 }

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from voc.commands._edge import edge_options, edge_values
 from voc.commands._output import emit_json, err, fail, step, warehouse_option
 from voc.paths import DEFAULT_CATALOG
 
@@ -82,6 +83,7 @@ from voc.paths import DEFAULT_CATALOG
     help="Folder of the raw store every worker appends Parquet files to "
     "[default: <warehouse stem>.raw beside the warehouse].",
 )
+@edge_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
 def run(
     source,
@@ -100,6 +102,7 @@ def run(
     instance,
     raw_store,
     as_json,
+    **edge,
 ):
     """Run the pipeline: validate, stitch, tag, detect, and write the warehouse.
 
@@ -111,6 +114,7 @@ def run(
     started = time.perf_counter()
     if instance >= instances:
         fail(f"--instance {instance} must be below --instances {instances}")
+    extra = edge_values(edge, warehouse)
     if source == "kafka":
         summary = run_kafka_pipeline(
             bootstrap,
@@ -126,12 +130,13 @@ def run(
             instances=instances,
             raw_store=raw_store,
             labels=labels,
+            extra=extra,
         )
     else:
         if input_dir is None:
             fail("--input DIR is required with --source files (write one with `voc simulate`)")
         summary = run_pipeline(
-            input_dir, warehouse, catalog, tag_model, window_s, raw_store, labels
+            input_dir, warehouse, catalog, tag_model, window_s, raw_store, labels, extra
         )
     summary["seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
@@ -154,7 +159,7 @@ def labels_for(warehouse, labels) -> str | None:
 
 
 def run_pipeline(
-    input_dir, warehouse, catalog, tag_model, window_s, raw_store=None, labels=None
+    input_dir, warehouse, catalog, tag_model, window_s, raw_store=None, labels=None, extra=None
 ) -> dict:
     from voc.loop import warehouse_summary
     from voc.pipeline.job import embedded_options
@@ -168,6 +173,7 @@ def run_pipeline(
         tag_labels=labels_for(warehouse, labels),
         window_s=window_s,
         raw_store=str(raw_store) if raw_store else None,
+        **(extra or {}),
     )
     with step(f"pipeline {input_dir} -> {warehouse}"):
         result = run_job(opts)
@@ -192,6 +198,7 @@ def run_kafka_pipeline(
     raw_store=None,
     before_store=None,
     labels=None,
+    extra=None,
 ) -> dict:
     """`before_store` (tests only): a transform put between validation and
     the raw-store sinks, e.g. a Reshuffle that breaks fusion."""
@@ -226,6 +233,7 @@ def run_kafka_pipeline(
             "tag_labels": labels_for(warehouse, labels),
             "window_s": window_s,
             "raw_store": str(raw_store) if raw_store else None,
+            **(extra or {}),
         }
     )
     config = kafka_source.KafkaReadConfig(

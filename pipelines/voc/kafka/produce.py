@@ -34,7 +34,7 @@ import orjson
 from kafka import KafkaProducer
 
 from voc.contracts.streams import Stream
-from voc.contracts.validate import DeadLetter, validate_record
+from voc.contracts.validate import DEFAULT_RULES, DeadLetter, validate_record
 from voc.kafka import helpdesk
 from voc.kafka.clients import CLIENT_ID, BrokerUnavailable, admin_client, short_timeouts
 from voc.kafka.topics import topic_for
@@ -192,9 +192,22 @@ def _jsonl_records(
                 blank[str(path)] += 1
                 continue
             key, ts_ms = _key_and_time(value)
+            if ts_ms is not None and not _plausible(ts_ms):
+                # An impossible event time (2099, 1970) is not the record's
+                # timestamp: it would lift or sink the partition's watermark.
+                # The stream's last good time stands in; the pipeline then
+                # dead-letters the record against it (DECISIONLOG.md "Time").
+                ts_ms = last_ms if last_ms > -(2**62) else None
             if ts_ms is not None:
                 last_ms = ts_ms
             yield last_ms, line_no, OutgoingRecord(topic, key, value, ts_ms)
+
+
+def _plausible(ts_ms: int) -> bool:
+    """Within the pipeline's default event-time bounds around the wall clock."""
+    now_ms = time.time() * 1000
+    rules = DEFAULT_RULES
+    return now_ms - rules.event_horizon_s * 1000 <= ts_ms <= now_ms + rules.event_skew_s * 1000
 
 
 def _key_and_time(value: bytes) -> tuple[bytes | None, int | None]:

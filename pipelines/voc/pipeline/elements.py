@@ -19,6 +19,9 @@ class RawBatch(NamedTuple):
     # the poll: offsets with no record, e.g. transaction markers, are covered
     # too); None = the first record's.
     covers_from: int | None = None
+    # Kafka: each record's timestamp, what its event time is bounded against
+    # (DECISIONLOG.md "Time"); files: None (the run's reference time).
+    timestamps_ms: list[int] | None = None
 
 
 class StoreBatch(NamedTuple):

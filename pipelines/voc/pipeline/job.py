@@ -22,6 +22,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from voc.catalog import load_catalog
 from voc.contracts.streams import INPUT_STREAMS, Stream
+from voc.contracts.validate import EdgeRules, to_micros
 from voc.detect.engine import EngineParams
 from voc.pipeline.contacts import ExtractContacts
 from voc.pipeline.detect import DetectBreakpoints
@@ -54,7 +55,7 @@ def build_pipeline(
 
     raw = p | "Read" >> (source or ReadStreamFiles(opts.input_dir, batch))
     # RawBatch: a file chunk or a Kafka poll
-    checked = raw | "ValidateEvents" >> ValidateEvents()
+    checked = raw | "ValidateEvents" >> ValidateEvents(*edge_settings(opts))
     # contact_records: list[ValidRecord] | <stream>: StoreBatch | dead_letters: list[dict]
     stored = {}
     for stream in INPUT_STREAMS:
@@ -91,6 +92,27 @@ def build_pipeline(
     # alert dict (schemas/alert.schema.json)
     _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True)
     _ = alerts | "StoreAlerts" >> WriteRows("alerts", store, batch)
+
+
+def edge_settings(opts: VocOptions) -> tuple[str, EdgeRules, int]:
+    """The PII key (hex), the edge's limits and the files' reference time (µs)
+    from the options. The key, when not given, is the warehouse's own key file
+    (voc.privacy.keys); the reference time, when not given, is now."""
+    from voc.privacy.keys import resolve_key
+
+    if opts.pii_key is None:
+        opts.pii_key = resolve_key(opts.warehouse)
+    rules = EdgeRules(
+        max_record_bytes=opts.max_record_bytes,
+        max_excerpt_bytes=opts.max_excerpt_bytes,
+        event_horizon_s=opts.event_horizon_s,
+        event_skew_s=opts.event_skew_s,
+    )
+    if opts.reference_time:
+        reference_us = to_micros(opts.reference_time.replace("Z", "+00:00"))
+    else:
+        reference_us = time.time_ns() // 1000
+    return opts.pii_key, rules, reference_us
 
 
 @dataclass

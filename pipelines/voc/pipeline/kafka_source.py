@@ -240,6 +240,7 @@ class KafkaPartitionReader(UnboundedReader):
             kafka_source(self.topic, self.partition),
             [r.offset for r in self._current],
             [r.value for r in self._current],
+            timestamps_ms=[r.timestamp_ms for r in self._current],
             covers_from=self._covers_from,
         )
 

@@ -66,6 +66,46 @@ class VocOptions(PipelineOptions):
             default=1000,
             help="Lines per file chunk; max alerts per sink batch.",
         )
+        # The edge (DECISIONLOG.md "Dead letters", "Time", "Privacy").
+        parser.add_argument(
+            "--max_record_bytes",
+            type=int,
+            default=256 * 1024,
+            help="A record larger than this is a dead letter (kind oversized).",
+        )
+        parser.add_argument(
+            "--max_excerpt_bytes",
+            type=int,
+            default=2048,
+            help="Bytes of a rejected record kept in its dead letter (masked).",
+        )
+        parser.add_argument(
+            "--event_horizon_s",
+            type=int,
+            default=30 * 365 * 86400,
+            help="An event time older than the reference time by more than this is a "
+            "dead letter (kind event_time), s.",
+        )
+        parser.add_argument(
+            "--event_skew_s",
+            type=int,
+            default=86400,
+            help="An event time later than the reference time by more than this is a "
+            "dead letter (kind event_time), s.",
+        )
+        parser.add_argument(
+            "--reference_time",
+            default=None,
+            help="Files: the time event times are bounded against (UTC ISO-8601, ...Z); "
+            "default: when the run starts. Kafka: each record's own timestamp.",
+        )
+        parser.add_argument(
+            "--pii_key",
+            default=None,
+            help="Hex key of the HMAC that hashes masked phones and emails (pii_keys); "
+            "the CLI reads it from --pii-key-file, VOC_PII_KEY or a key file beside the "
+            "warehouse.",
+        )
 
 
 def raw_store_of(opts: VocOptions) -> str:

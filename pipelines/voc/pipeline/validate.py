@@ -7,8 +7,9 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from voc.contracts.batch import check_batch
 from voc.contracts.streams import INPUT_STREAMS, Stream
-from voc.contracts.validate import Rejected, dead_letter, parse_payload, to_micros
+from voc.contracts.validate import DEFAULT_RULES, EdgeRules, to_micros
 from voc.pipeline.coders import as_batches
 from voc.pipeline.contacts import CONTACT_STREAMS
 from voc.pipeline.elements import RawBatch, StoreBatch, ValidRecord
@@ -17,23 +18,30 @@ DEAD_LETTERS = "dead_letters"
 
 
 class ValidateBatchFn(beam.DoFn):
-    def __init__(self) -> None:
+    def __init__(self, rules: EdgeRules, pii_key: str, reference_us: int | None) -> None:
+        self.rules = rules
+        self.pii_key = pii_key
+        self.reference_us = reference_us
         self.valid = Metrics.counter("validate", "valid")
         self.invalid = Metrics.counter("validate", "dead_letters")
 
+    def setup(self) -> None:
+        from voc.privacy.mask import Masker
+
+        self.masker = Masker(bytes.fromhex(self.pii_key))
+
     def process(self, batch: RawBatch):
         stream = Stream(batch.stream)  # once per batch: a batch is one stream
-        rows: list[dict] = []
-        kept: list[int] = []
-        dead: list[dict] = []
-        for position, payload in zip(batch.positions, batch.payloads, strict=True):
-            result = parse_payload(stream, payload)
-            if isinstance(result, Rejected):
-                source = f"{batch.source_prefix}{position}"
-                dead.append(dead_letter(batch.stream, source, result.reason, payload).to_dict())
-            else:
-                rows.append(result)
-                kept.append(position)
+        rows, dead, kept = check_batch(
+            stream,
+            batch.source_prefix,
+            batch.positions,
+            batch.payloads,
+            self.masker,
+            self.rules,
+            batch.timestamps_ms,
+            self.reference_us,
+        )
         self.valid.inc(len(rows))
         self.invalid.inc(len(dead))
         if batch.positions:
@@ -63,10 +71,24 @@ class ValidateEvents(beam.PTransform):
     - `dead_letters`: list of dead-letter dicts (schemas/dead_letter.schema.json).
 
     Nothing is dropped: every record of a batch comes out valid or dead.
+    Valid records leave with their free text masked (voc.privacy) and the
+    keyed hashes of masked phones and emails in `pii_keys`; dead letters carry
+    a bounded, masked excerpt. `rules` bound size, ranges and event time
+    (against each Kafka record's timestamp, or `reference_us` for files).
     """
 
+    def __init__(
+        self,
+        pii_key: str,
+        rules: EdgeRules = DEFAULT_RULES,
+        reference_us: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.pii_key, self.rules, self.reference_us = pii_key, rules, reference_us
+
     def expand(self, raw_batches):
-        outputs = raw_batches | "Validate" >> beam.ParDo(ValidateBatchFn()).with_outputs(
+        validate = ValidateBatchFn(self.rules, self.pii_key, self.reference_us)
+        outputs = raw_batches | "Validate" >> beam.ParDo(validate).with_outputs(
             DEAD_LETTERS, *(str(s) for s in INPUT_STREAMS), main="contact_records"
         )
         tags = ("contact_records", DEAD_LETTERS, *map(str, INPUT_STREAMS))

@@ -185,7 +185,7 @@ def _store_conflicts(con, stream: str, rows) -> None:
             f"(kept: {_source(kept_file, kept_pos)}); this version is not stored"
         )
         raw = orjson.dumps(orjson.loads(payload))
-        letters.append(dead_letter(stream, where, reason, raw).to_dict())
+        letters.append(dead_letter(stream, where, reason, raw, kind="conflict").to_dict())
     table = RAW_TABLES["dead_letters"]
     con.register("_voc_conflicts", to_arrow(table, letters))
     con.execute(
