@@ -194,3 +194,39 @@ def test_the_weekly_report_reads_right_in_the_pdf(runs, tmp_path):
     )
     page = next(tmp_path.glob("page*.png"))
     assert page.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and page.stat().st_size > 5000
+
+
+def test_no_personal_data_reaches_the_warehouse_or_the_marts(runs):
+    # GIVEN the personal data the simulator put into contact texts (seeded by
+    # record id, voc.simulate.pii), read back from the stream files
+    from voc.simulate.pii import personal_data_for
+
+    first, _ = runs
+    streams = Path(first["warehouse"]).parent / "streams"
+    planted = set()
+    for name in ("calls", "ticket_events", "social_posts"):
+        for line in (streams / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+                record_id, language = record["event_id"], record["language"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            extra = personal_data_for(record_id, language)
+            if extra and extra[0] in line:
+                planted.update(v for v in extra[1] if len(v) >= 7)  # long enough to grep
+    assert len(planted) >= 20
+    # THEN no text column of any table or mart holds any of it
+    with duckdb.connect(first["warehouse"], read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE data_type IN ('VARCHAR', 'JSON', 'VARCHAR[]')"
+        ).fetchall()
+        by_table: dict[tuple[str, str], list[str]] = {}
+        for schema, table, column in columns:
+            by_table.setdefault((schema, table), []).append(f'CAST("{column}" AS VARCHAR)')
+        leaks = []
+        for (schema, table), cols in by_table.items():
+            rows = con.execute(f'SELECT {", ".join(cols)} FROM "{schema}"."{table}"').fetchall()
+            text = "\n".join(str(v) for row in rows for v in row if v is not None)
+            leaks += [(schema, table, v) for v in planted if v in text]
+    assert leaks == []

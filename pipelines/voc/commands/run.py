@@ -84,6 +84,13 @@ from voc.paths import DEFAULT_CATALOG
     "[default: <warehouse stem>.raw beside the warehouse].",
 )
 @edge_options
+@click.option(
+    "--bind-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Kafka: address Prism's job endpoint and the SDK worker pool listen on "
+    "(0.0.0.0: every interface). README 'Security'.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
 def run(
     source,
@@ -102,6 +109,7 @@ def run(
     instance,
     raw_store,
     as_json,
+    bind_host,
     **edge,
 ):
     """Run the pipeline: validate, stitch, tag, detect, and write the warehouse.
@@ -130,7 +138,7 @@ def run(
             instances=instances,
             raw_store=raw_store,
             labels=labels,
-            extra=extra,
+            extra={**extra, "bind_host": bind_host},
         )
     else:
         if input_dir is None:

@@ -13,7 +13,10 @@ the process that launches it loads the store into the DuckDB warehouse's
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -214,18 +217,19 @@ def run_streaming(
         instance=kafka.instance,
         instances=kafka.instances,
     )
-    p = beam.Pipeline(options=opts)
-    build_pipeline(p, opts, ReadFromKafka(kafka), recovered, before_store=before_store)
     publish_to = kafka.bootstrap if publish and loads else None
     loader = StoreLoader(opts.warehouse, RawStore(store), load_interval_s, publish_to)
-    try:
-        with loader if loads else contextlib.nullcontext():
-            result = p.run()
-            result.wait_until_finish()
-        if loader.error is not None:
-            raise loader.error
-    finally:
-        remove_snapshots(store)
+    with bound_listeners(opts):
+        p = beam.Pipeline(options=opts)
+        build_pipeline(p, opts, ReadFromKafka(kafka), recovered, before_store=before_store)
+        try:
+            with loader if loads else contextlib.nullcontext():
+                result = p.run()
+                result.wait_until_finish()
+            if loader.error is not None:
+                raise loader.error
+        finally:
+            remove_snapshots(store)
     if loads:
         load_warehouse(opts, publish_to=publish_to)
     commit_durable(kafka)
@@ -233,6 +237,38 @@ def run_streaming(
         opts, publish_to, load=loads, instance=kafka.instance, instances=kafka.instances
     )
     return RunResult(_counters(result), recovered=len(recovered.records), reconciled=reconciled)
+
+
+@contextlib.contextmanager
+def bound_listeners(opts: VocOptions) -> Iterator[None]:
+    """Make what a Prism run listens on listen on `--bind_host` only (README
+    "Security"): the LOOPBACK worker pool becomes the same in-process pool
+    bound to that host, and Prism - built by `ensure_prism` with a bind
+    address - is told the host in PRISM_BIND_HOST (it reads no other setting)."""
+    from apache_beam.options.pipeline_options import PortableOptions
+
+    from voc.pipeline.runners import local_worker_pool
+
+    portable = opts.view_as(PortableOptions)
+    if portable.environment_type != "LOOPBACK":
+        yield
+        return
+    before = os.environ.get("PRISM_BIND_HOST")
+    os.environ["PRISM_BIND_HOST"] = opts.bind_host
+    try:
+        with local_worker_pool(opts, opts.bind_host) as address:
+            portable.environment_type = "EXTERNAL"
+            portable.environment_config = address
+            try:
+                yield
+            finally:
+                portable.environment_type = "LOOPBACK"
+                portable.environment_config = None
+    finally:
+        if before is None:
+            os.environ.pop("PRISM_BIND_HOST", None)
+        else:
+            os.environ["PRISM_BIND_HOST"] = before
 
 
 def reconcile(

@@ -106,6 +106,12 @@ class VocOptions(PipelineOptions):
             "the CLI reads it from --pii-key-file, VOC_PII_KEY or a key file beside the "
             "warehouse.",
         )
+        parser.add_argument(
+            "--bind_host",
+            default="127.0.0.1",
+            help="Address the Prism job endpoint and the SDK worker pool listen on "
+            "(default loopback only; 0.0.0.0 for every interface).",
+        )
 
 
 def raw_store_of(opts: VocOptions) -> str:

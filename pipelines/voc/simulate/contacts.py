@@ -21,6 +21,7 @@ from voc.catalog import Catalog, Scenario
 from voc.simulate import text as texts
 from voc.simulate.incidents import Decoy, Incident, noise_factor, threat_line
 from voc.simulate.journeys import COMMON_DOMAIN, DOMAIN_SHARE, AppEvent, World
+from voc.simulate.pii import add_personal_data
 from voc.simulate.timeline import Timeline, arrivals
 
 SCHEMA_VERSION = "1"
@@ -608,6 +609,7 @@ class ContactGenerator:
         transcript = texts.transcript(
             rng, key, ctx, said, agent_id=agent, outcome=outcome, sla_hours=sla_h
         )
+        transcript = add_personal_data(transcript, call_id, ctx.language)
         ticket_id = None
         if outcome == "ticket" and scenario is not None:
             dept = self.catalog.departments.get(scenario.owner, scenario.owner)
@@ -680,7 +682,7 @@ class ContactGenerator:
             "author_handle": handle,
             "customer_id": contact.customer_id if known else None,
             "order_id": contact.order_id if known else None,
-            "text": said,
+            "text": add_personal_data(said, post_id, ctx.language),
             "language": ctx.language,
             "reach": int(math.exp(rng.gauss(5.0, 1.8))),
             "sentiment": sentiment,
@@ -756,7 +758,11 @@ class ContactGenerator:
             return event_id
 
         created_id = emit(
-            created, "created", channel=channel, source_contact_id=source_contact_id, text=said
+            created,
+            "created",
+            channel=channel,
+            source_contact_id=source_contact_id,
+            text=add_personal_data(said, f"{ticket_id}-created", ctx.language),
         )
         urgent = priority in ("urgent", "high")
         t = created + rng.randint(60, 600 if urgent else 1800)

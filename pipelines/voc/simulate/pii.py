@@ -1,0 +1,115 @@
+"""Personal data in simulated contact texts: a customer reads out a phone
+number, an email, an ID-card or bank-card number, a licence plate or an
+address, as real customers do, so that the pipeline's masking is exercised
+end to end (the tests assert that none of it reaches the warehouse or a topic).
+
+Written independently of voc.privacy: the numbers are built here (own check
+digits), not taken from the masker's patterns or its labelled set. Seeded by
+the record's id, not by the simulator's random stream, so adding it changes
+no other simulated value.
+"""
+
+from __future__ import annotations
+
+import random
+
+SHARE = 0.05  # of contact texts that carry personal data
+
+_MOBILE_PREFIXES = ("133", "135", "138", "139", "150", "158", "177", "186", "189", "199")
+_AREA = ("010", "021", "020", "0755", "0571", "028", "027")
+_PROVINCE_PREFIX = ("110105", "310104", "440305", "330106", "510107", "420106")
+_PLATE_HEAD = ("京A", "沪B", "粤B", "浙A", "川A", "苏E", "鲁B")
+_ROADS_ZH = ("文三路", "建国路", "中山北路", "人民南路", "淮海中路")
+_ROADS_EN = ("Jianguo Road", "Zhongshan North Road", "Renmin Road")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+def mobile(rng: random.Random) -> str:
+    number = rng.choice(_MOBILE_PREFIXES) + _digits(rng, 8)
+    style = rng.randrange(3)
+    if style == 1:
+        return f"{number[:3]} {number[3:7]} {number[7:]}"
+    if style == 2:
+        return f"+86 {number}"
+    return number
+
+
+def landline(rng: random.Random) -> str:
+    area = rng.choice(_AREA)
+    return f"{area}-{rng.choice('2345678')}{_digits(rng, 7)}"  # 8-digit local numbers
+
+
+def id_card(rng: random.Random) -> str:
+    body = (
+        rng.choice(_PROVINCE_PREFIX)
+        + f"{rng.randint(1960, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+        + _digits(rng, 3)
+    )
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    return body + check
+
+
+def bank_card(rng: random.Random) -> str:
+    body = "6222" + _digits(rng, 14)
+    total = 0
+    for i, d in enumerate(reversed(body)):
+        v = int(d) * (2 if i % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    return body + str((10 - total % 10) % 10)
+
+
+def email(rng: random.Random) -> str:
+    name = rng.choice(("wang", "li", "zhang", "liu", "chen", "amy", "tom")) + _digits(rng, 3)
+    return f"{name}@{rng.choice(('163.com', 'qq.com', 'example.com', 'sina.com'))}"
+
+
+def plate(rng: random.Random) -> str:
+    return rng.choice(_PLATE_HEAD) + rng.choice("0123456789DF") + _digits(rng, 4)
+
+
+def sentence(rng: random.Random, language: str) -> tuple[str, list[str]]:
+    """One sentence a customer might say, and the personal data in it."""
+    kind = rng.randrange(7)
+    zh = language == "zh"
+    if kind == 0:
+        v = mobile(rng)
+        return (f"我的手机号是{v}，麻烦回电。" if zh else f"Call me back on {v}."), [v]
+    if kind == 1:
+        v = landline(rng)
+        return (f"座机{v}也可以。" if zh else f"My office line is {v}."), [v]
+    if kind == 2:
+        v = email(rng)
+        return (f"发票请发到{v}。" if zh else f"Send the invoice to {v} please."), [v]
+    if kind == 3:
+        v = id_card(rng)
+        return (f"身份证号{v}，请核实。" if zh else f"My ID card number is {v}."), [v]
+    if kind == 4:
+        v = bank_card(rng)
+        return (f"退款打到卡号{v}。" if zh else f"Refund to card {v} please."), [v]
+    if kind == 5:
+        v = plate(rng)
+        return (f"司机的车牌是{v}。" if zh else f"The driver's plate was {v}."), [v]
+    number = str(rng.randint(1, 999))
+    if zh:
+        return f"地址是{rng.choice(_ROADS_ZH)}{number}号。", [f"{number}号"]
+    return f"Deliver to {number} {rng.choice(_ROADS_EN)}.", [number]
+
+
+def personal_data_for(record_id: str, language: str) -> tuple[str, list[str]] | None:
+    """The sentence added to the text of record `record_id`, with its values,
+    or None for the ~95 % of records that carry none."""
+    rng = random.Random(f"pii:{record_id}")
+    if rng.random() >= SHARE:
+        return None
+    return sentence(rng, language)
+
+
+def add_personal_data(text: str, record_id: str, language: str) -> str:
+    extra = personal_data_for(record_id, language)
+    if extra is None:
+        return text
+    return f"{text}{'' if language == 'zh' else ' '}{extra[0]}"
