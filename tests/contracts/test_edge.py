@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 import orjson
@@ -24,10 +25,13 @@ from voc.contracts.validate import (
     to_micros,
     validator,
 )
+from voc.pipeline.elements import StoreBatch
+from voc.pipeline.sink import StoreRangeFn, split_storable
 from voc.privacy.evaluate import load_eval_set
 from voc.privacy.mask import Masker, find_pii
-from voc.warehouse.duck import open_warehouse, upsert
-from voc.warehouse.tables import RAW_TABLES
+from voc.warehouse.duck import open_warehouse
+from voc.warehouse.load import load_store
+from voc.warehouse.store import RawStore
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 MASKER = Masker(b"edge-test-key-0123")
@@ -82,7 +86,7 @@ def test_each_bad_input_is_a_dead_letter_of_its_kind(payload, kind, says):
 
 
 def test_the_2099_reason_names_the_broker_time():
-    _, [letter] = check(Stream.SOCIAL_POSTS, [social_post(event_time="2099-01-01T00:00:00Z")])
+    _, [letter], _ = check(Stream.SOCIAL_POSTS, [social_post(event_time="2099-01-01T00:00:00Z")])
     assert letter["reason"].startswith(
         "event time 2099-01-01T00:00:00Z is 72 years ahead of its Kafka record timestamp "
         "2026-11-05T00:00:00Z"
@@ -104,13 +108,13 @@ def test_without_a_reference_time_no_event_time_is_bounded():
 
 
 def test_a_record_without_kafka_timestamp_is_not_time_bounded():
-    rows, _ = check(Stream.SOCIAL_POSTS, [social_post(event_time="2099-01-01T00:00:00Z")], [-1])
+    rows, _, _ = check(Stream.SOCIAL_POSTS, [social_post(event_time="2099-01-01T00:00:00Z")], [-1])
     assert len(rows) == 1
 
 
 def test_dead_letter_excerpt_is_bounded_and_masked():
     payload = b'{"text": "call 13812345678 ' + b"y" * 10_000
-    _, [letter] = check(Stream.SOCIAL_POSTS, [payload])
+    _, [letter], _ = check(Stream.SOCIAL_POSTS, [payload])
     excerpt = base64.b64decode(letter["raw_b64"])
     assert letter["is_truncated"] and len(excerpt) == RULES.max_excerpt_bytes
     assert b"13812345678" not in excerpt and "13812345678" not in letter["raw_text"]
@@ -118,13 +122,13 @@ def test_dead_letter_excerpt_is_bounded_and_masked():
 
 
 def test_a_reason_that_quotes_personal_data_is_masked():
-    _, [letter] = check(Stream.SOCIAL_POSTS, [social_post(reach="13812345678")])
+    _, [letter], _ = check(Stream.SOCIAL_POSTS, [social_post(reach="13812345678")])
     assert letter["kind"] == "schema"
     assert "13812345678" not in letter["reason"] and "<PHONE>" in letter["reason"]
 
 
 def test_valid_records_leave_masked_with_keyed_hashes():
-    [row], _ = check(Stream.SOCIAL_POSTS, [social_post(text="我的电话13812345678，邮箱a@b.cn")])
+    [row], _, _ = check(Stream.SOCIAL_POSTS, [social_post(text="我的电话13812345678，邮箱a@b.cn")])
     assert row["text"] == "我的电话<PHONE>，邮箱<EMAIL>"
     assert sorted(k.split(":")[0] for k in row["pii_keys"]) == ["email", "phone"]
 
@@ -135,7 +139,7 @@ def test_nesting_deeper_than_the_limit_is_out_of_range():
         nested = [nested]
     base = json.loads((FIXTURES / "app_event" / "valid").glob("*.json").__next__().read_text())
     payload = json.dumps({**base, "properties": {"deep": nested}}).encode()
-    _, [letter] = check(Stream.APP_EVENTS, [payload])
+    _, [letter], _ = check(Stream.APP_EVENTS, [payload])
     assert letter["kind"] == "out_of_range" and "nests deeper" in letter["reason"]
 
 
@@ -221,22 +225,30 @@ def test_arbitrary_input_is_stored_or_dead_lettered_and_counts_add_up(stream, da
             max_size=len(payloads),
         )
     )
-    # A DuckDB database per example (in memory: the same engine and sink code
-    # as the warehouse file, without a file per example).
-    con = open_warehouse(":memory:")
-    try:
-        # WHEN the edge checks it and the real sink stores both outputs
-        rows, dead, _ = check(stream, payloads, stamps)
-        stored = upsert(con, RAW_TABLES[str(stream)], rows)
-        stored_dead = upsert(con, RAW_TABLES["dead_letters"], dead)
-        # THEN every input is one or the other, and the tables hold exactly them
-        assert len(rows) + len(dead) == len(payloads)
-        assert stored == len({r["event_id"] for r in rows})
-        assert stored_dead == len(dead)  # positions differ: ids are unique
-        table = RAW_TABLES[str(stream)].qualified
-        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == stored
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        # WHEN the edge checks it, the job's raw-store sink writes both outputs
+        # as one range, and the launcher loads the store into DuckDB
+        rows, dead, kept = check(stream, payloads, stamps)
+        assert split_storable(str(stream), rows, kept)[2] == []  # no row left for the safety net
+        sink = StoreRangeFn(tmp)
+        sink.setup()
+        batch = StoreBatch(str(stream), "voc.test/0/", 0, len(payloads), rows, kept, dead)
+        list(sink.process(batch))
+        con = open_warehouse(Path(tmp) / "wh.duckdb")
+        try:
+            load_store(con, RawStore(tmp))
+            stored = con.execute(f"SELECT count(*) FROM raw.{stream}").fetchone()[0]
+            stored_dead = con.execute("SELECT count(*) FROM raw.dead_letters").fetchone()[0]
+        finally:
+            con.close()
+    # THEN every input is one or the other, and the tables hold exactly them:
+    # one row per event id, the dead letters, and one conflict dead letter per
+    # other version of an event id
+    assert len(rows) + len(dead) == len(payloads)
+    ids = {r["event_id"] for r in rows}
+    versions = {(r["event_id"], orjson.dumps(r, option=orjson.OPT_SORT_KEYS)) for r in rows}
+    assert stored == len(ids)
+    assert stored_dead == len(dead) + len(versions) - len(ids)
     for letter in dead:
         assert validator("dead_letter").is_valid(letter), letter
         assert not letter["reason"].startswith("unexpected error"), letter["reason"]
