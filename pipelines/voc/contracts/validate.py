@@ -58,7 +58,7 @@ DEAD_LETTER_KINDS = (
     "schema",  # JSON that breaks its stream's schema
     "out_of_range",  # schema-valid, but the warehouse cannot hold it
     "event_time",  # older than the horizon, or ahead of the reference time
-    "publish_failed",  # an output record the broker would not take
+    "conflict",  # an event_id stored before with other content (voc.warehouse.load)
     "invalid",  # anything else (converters, tools)
 )
 MAX_REASON_CHARS = 600
