@@ -83,6 +83,9 @@ def expected(streams: Path) -> dict:
 REPO = Path(__file__).resolve().parents[2]
 
 
+TEST_PII_KEY = "00112233445566778899aabbccddeeff"
+
+
 def voc_run(
     bootstrap: str, warehouse: Path, group: str, *extra: str, background=False, reshuffle=False
 ):
@@ -106,6 +109,9 @@ def voc_run(
     if reshuffle:
         cmd.remove("--source")
         cmd.remove("kafka")
+    # One PII hash key for every run, as in one deployment: warehouses of
+    # different runs are compared row for row, pii_keys included.
+    env = {**os.environ, "VOC_PII_KEY": TEST_PII_KEY}
     if background:
         return subprocess.Popen(
             cmd,
@@ -113,8 +119,9 @@ def voc_run(
             stderr=subprocess.PIPE,
             start_new_session=True,
             cwd=REPO,
+            env=env,
         )
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REPO)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REPO, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -42,11 +42,19 @@ def resolve_key(
     if path.exists():
         return _checked(path.read_text(encoding="utf-8").strip(), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole under another name, then linked into place: two processes
+    # starting at once (job instances) end up with the one key that won.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    return key
+        fh.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return _checked(path.read_text(encoding="utf-8").strip(), str(path))
 
 
 def _checked(value: str, where: str) -> str:
