@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -213,3 +213,28 @@ def test_cli_without_broker_fails_fast(tmp_path):
     assert result.exit_code == 1
     assert "no Kafka broker answered" in result.output
     assert time.monotonic() - t0 < 20
+
+
+def test_an_impossible_event_time_is_not_the_record_timestamp(tmp_path):
+    # GIVEN a stream whose second record claims a time 70 years ahead and the
+    # third one 1970 (relative to the wall clock the producer checks against)
+    now_s = int(time.time())
+
+    def at(s: int) -> str:
+        return datetime.fromtimestamp(s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    good = {"event_id": "a", "customer_id": "c1", "event_time": at(now_s - 2 * 86400)}
+    lines = [
+        good,
+        {**good, "event_id": "b", "event_time": at(now_s + 70 * 365 * 86400)},
+        {**good, "event_id": "c", "event_time": "1970-01-01T00:00:00Z"},
+        {**good, "event_id": "d", "event_time": at(now_s - 86400)},
+    ]
+    path = tmp_path / "calls.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    # WHEN the producer plans what to send
+    stamps = [r.timestamp_ms for r in open_source(path).records]
+    # THEN the impossible ones carry the stream's last good time, so they move
+    # no watermark, and the pipeline dead-letters them against it
+    first = (now_s - 2 * 86400) * 1000
+    assert stamps == [first, first, first, (now_s - 86400) * 1000]
