@@ -73,3 +73,13 @@ def test_escalation_threats_are_found_in_both_languages(text):
 )
 def test_plain_complaints_and_alarms_are_not_threats(text):
     assert escalation_cue(text) is None
+
+
+def test_tags_from_app_events_alone_do_not_link_contacts():
+    # GIVEN three contacts whose only tag came from the customer's app events
+    det = RepeatDetector()
+    events = [contact(i, i * H) for i in range(3)]
+    for c, _ in events:
+        c["method"] = "signal"
+    # THEN no loop: the app said what happened, not what each contact is about
+    assert [det.observe(c, t) for c, t in events] == [None, None, None]

@@ -34,7 +34,10 @@ class RepeatVerdict(NamedTuple):
 
 
 def issue_of(contact: dict) -> str | None:
-    if contact.get("scenario_id"):
+    # A tag resting on the customer's app events alone ("signal") says what
+    # happened in the app, not what this contact is about: every contact of a
+    # customer after a failed payment gets it, and three of them are not a loop.
+    if contact.get("scenario_id") and contact.get("method") != "signal":
         return f"scenario:{contact['scenario_id']}"
     return None
 
