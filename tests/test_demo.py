@@ -125,9 +125,18 @@ def test_the_loop_is_closed_alerts_delivered_issues_opened_and_a_fix_verified(ru
     # THEN every transition was sent, none failed, and a second run sent nothing new
     assert first["deliveries"] == {"sent": transitions, "failed": 0} and transitions > 0
     assert second["deliveries"] == first["deliveries"]
-    # AND issues were opened from the episodes and the planted effective fix verified
+    # AND issues were opened from the episodes; every planted effective fix whose
+    # scenario got an issue is verified (the simulator plants a fix only where
+    # both sides of its release can be observed: none in some short runs)
     assert first["issues"]["opened"] >= 1
-    assert first["issues"]["verified"] == verified >= 1
+    assert first["issues"]["verified"] == verified
+    fixes_file = Path(first["warehouse"]).parent / "streams" / "ground_truth" / "fixes.jsonl"
+    planted = [json.loads(x) for x in fixes_file.read_text().splitlines() if x] if (
+        fixes_file.exists()) else []
+    with duckdb.connect(first["warehouse"], read_only=True) as con:
+        issued = {r[0] for r in con.execute("SELECT scenario_id FROM raw.issues").fetchall()}
+    expected = sum(1 for f in planted if f["effective"] and f["scenario_id"] in issued)
+    assert verified >= expected
     assert second["issues"] == first["issues"]
 
 
@@ -181,7 +190,8 @@ def test_the_weekly_report_reads_right_in_the_pdf(runs, tmp_path):
     assert top[0] in text  # the top scenario by volume, by its Chinese name
     # AND every chart is a real image in both the HTML and the PDF
     charts = sorted((html.parent / "charts").glob("*.png"))
-    assert len(charts) >= 2 + episodes and all(c.stat().st_size > 2000 for c in charts)
+    # (a timeline for each of the week's 8 biggest breakpoints)
+    assert len(charts) >= 2 + min(episodes, 8) and all(c.stat().st_size > 2000 for c in charts)
     assert html.read_text().count("<img ") >= len(charts)
     images = subprocess.run(
         ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True

@@ -109,13 +109,26 @@ def open_and_verify_issues(warehouse: Path, fixes_file: Path | None) -> dict[str
     if fixes_file is not None and fixes_file.exists():
         fixes = [json.loads(x) for x in fixes_file.read_text().splitlines() if x]
     with open_warehouse(warehouse) as con:
+        # An episode that names no scenario (a stage-level alert) is given the
+        # root cause an analyst would read off its evidence: the scenario most
+        # of the stage's tagged contacts were about while it lasted.
         episodes = con.execute(
-            "SELECT episode_id, scenario_id, opened_at FROM raw.alert_episodes"
-            " WHERE scenario_id <> 'untagged' ORDER BY opened_at, episode_id"
+            """
+            SELECT e.episode_id,
+                   coalesce(nullif(e.scenario_id, 'untagged'), (
+                       SELECT mode(c.scenario_id) FROM raw.contacts c
+                       WHERE c.scenario_id IS NOT NULL AND c.domain = e.domain
+                         AND c.journey_stage = e.journey_stage
+                         AND c.event_time >= e.opened_at - INTERVAL 1 HOUR
+                         AND c.event_time < coalesce(e.resolved_at, e.last_window_end)
+                   )) AS scenario_id,
+                   e.opened_at
+            FROM raw.alert_episodes e ORDER BY e.opened_at, e.episode_id
+            """
         ).fetchall()
         by_scenario: dict[str, str] = {}
         for episode_id, scenario_id, opened_at in episodes:
-            if scenario_id not in catalog or scenario_id in by_scenario:
+            if scenario_id is None or scenario_id not in catalog or scenario_id in by_scenario:
                 continue
             issue_id, created = open_issue(
                 con,
