@@ -1,4 +1,5 @@
--- Assert that every ticket has exactly one first_response and one resolution SLA row.
+-- Assert that every ticket has exactly one first_response and one resolution SLA row
+-- applied at its creation (escalations add resolution rows applied later).
 
 with
 
@@ -13,7 +14,8 @@ sla_rows as (
     select
         ticket_id,
         count(case when metric = 'first_response' then 1 end) as first_response_rows,
-        count(case when metric = 'resolution' then 1 end) as resolution_rows
+        count(case when metric = 'resolution' and applied_reason = 'created' then 1 end)
+            as resolution_rows
 
     from {{ ref('fct_ticket_sla') }}
     group by ticket_id

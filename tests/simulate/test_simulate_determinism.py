@@ -19,7 +19,8 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
     # THEN every file is byte-identical
     assert sorted(a) == sorted(b)
-    assert len(a) == 9  # 4 streams, 4 ground-truth files (decoys too), the manifest
+    assert len(a) == 11  # 4 streams, the manifest, 6 ground-truth files (decoys,
+    # tickets and compensations too)
     for name in a:
         assert a[name] == b[name], name
 

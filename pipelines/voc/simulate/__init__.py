@@ -12,6 +12,9 @@ express delivery, e-commerce) and the cross-cutting `common` scenarios:
     ground_truth/malformed.jsonl   one row per broken line (stream, line, kind);
     ground_truth/fixes.jsonl       one row per planted fix (release time, effective
         or decoy), when fixes are asked for (voc.simulate.fixes);
+    ground_truth/tickets.jsonl     one row per ticket: its resolution SLA on the
+        department's business clock (pauses excluded), breach, tier path, rating;
+    ground_truth/compensations.jsonl  one row per 先行赔付 claim;
     manifest.json                  counts, seed, days, start, catalog.
 
 Pure Python, no Beam. Same arguments -> byte-identical files: every random
@@ -228,6 +231,10 @@ def simulate(
                 for f in planted_fixes
             ),
         )
+    write_jsonl(gt / "tickets.jsonl", sorted(out.ticket_truth, key=lambda r: r["ticket_id"]))
+    write_jsonl(
+        gt / "compensations.jsonl", sorted(out.compensation_truth, key=lambda r: r["ticket_id"])
+    )
     manifest = {
         "generator": GENERATOR,
         "seed": seed,
@@ -249,6 +256,8 @@ def simulate(
             "decoys": "ground_truth/decoys.jsonl",
             "contacts": "ground_truth/contacts.jsonl",
             "malformed_lines": "ground_truth/malformed.jsonl",
+            "tickets": "ground_truth/tickets.jsonl",
+            "compensations": "ground_truth/compensations.jsonl",
         },
     }
     (out_dir / "manifest.json").write_bytes(

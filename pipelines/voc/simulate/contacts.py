@@ -10,6 +10,7 @@ written from the scenario (voc.simulate.text).
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import math
 import random
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from voc import sla
 from voc.catalog import Catalog, Scenario
 from voc.simulate import text as texts
 from voc.simulate.incidents import Decoy, Incident, noise_factor, threat_line
@@ -37,6 +39,9 @@ INCIDENT_MIN_EXTRA_PER_HOUR = 8.0
 TICKET_CODE_NONE = 0.25
 TICKET_CODE_LEAF = 0.08
 TICKET_CODE_WRONG = 0.15
+PENDING_SHARE = 0.2  # tickets that wait on the customer once (SLA clock paused)
+COMPENSATION_SHARE = 0.5  # tickets on guarantee scenarios with a 先行赔付 claim
+DIRECT_HQ_SHARE = 0.4  # escalated urgent tickets that go straight to HQ (L4)
 AT_STAGE_SHARE = 0.85  # contacts from a customer who is in the scenario's stage
 CHANNELS = (("call", 0.48), ("web", 0.12), ("app_chat", 0.15), ("email", 0.07), ("social", 0.18))
 _SEVERITY_EMOTION = {
@@ -115,6 +120,8 @@ class Output:
     social: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     signal_events: list[AppEvent] = field(default_factory=list)
     truth: list[dict[str, Any]] = field(default_factory=list)
+    ticket_truth: list[dict[str, Any]] = field(default_factory=list)
+    compensation_truth: list[dict[str, Any]] = field(default_factory=list)
     extra_by_incident: dict[str, int] = field(default_factory=dict)
     # case incidents (repeat loops, threats): who, which contacts, when the case was complete
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -145,6 +152,12 @@ class ContactGenerator:
         # Extra contacts per simulated hour for a scenario whose root cause is
         # still unfixed (voc.simulate.fixes); empty unless fixes are planted.
         self.chronic: dict[str, list[list[float]]] = {}
+        # Pauses and compensation draw from their own stream, so that adding them
+        # left every other simulated record exactly as it was for a given seed.
+        self._life = random.Random(f"ticket-life:{seed}")
+        self._windows = sla.load_windows()
+        self._opened_ticket: str | None = None
+        self._handles: dict[tuple[str, str], str] = {}
         self._seq = 0
         self._n_call = self._n_ticket = self._n_social = 0
         self._first_stage = {
@@ -383,6 +396,7 @@ class ContactGenerator:
         signal = self._signal_before(contact)
         ticket_code = None
         self._threat = threat_line(rng, language) if contact.threat else None
+        self._opened_ticket = None
         if channel == "call":
             contact_id, said, unresolved = self._call(contact, ctx, emotion, key, also)
         elif channel == "social":
@@ -416,6 +430,10 @@ class ContactGenerator:
                 "language": language,
                 "emotion": emotion,
                 "is_repeat": contact.is_repeat,
+                # the ticket this contact opened (None: none), and whether it was
+                # settled while the customer was there (a call resolved on the call)
+                "ticket_id": self._opened_ticket,
+                "resolved_on_contact": channel == "call" and not unresolved,
                 "signal_event": signal,
                 "ticket_code": ticket_code,
                 # what the contact carries besides its text (DECISIONLOG "Tag
@@ -665,6 +683,8 @@ class ContactGenerator:
             handle = f"{rng.choice(_HANDLE_ZH)}{rng.randint(10, 9999)}"
         else:
             handle = f"{rng.choice(_HANDLE_EN)}_{rng.randint(10, 9999)}"
+        # A person keeps one handle per platform: the marts link posts by it.
+        handle = self._handles.setdefault((contact.customer_id, platform), handle)
         known = rng.random() < 0.35
         said = self._with_threat(texts.social_text(rng, key, ctx, also=also))
         if contact.scenario is None:
@@ -773,21 +793,41 @@ class ContactGenerator:
         escalate_p += 0.1 if scenario and scenario.severity in ("high", "critical") else 0.0
         respond_at = t + int(resolve_s * rng.uniform(0.08, 0.35))
         emit(respond_at, "responded")
+        life = self._life
+        pauses: list[tuple[int, int]] = []
+        first_resolution = max(created + resolve_s, respond_at + 60)
+        if life.random() < PENDING_SHARE and first_resolution - respond_at > 1800:
+            # The agent asks the customer for something; the clock waits for the reply.
+            pend_at = respond_at + life.randint(60, 900)
+            reply_at = min(pend_at + life.randint(1800, 12 * 3600), first_resolution - 60)
+            if reply_at > pend_at:
+                emit(pend_at, "pending")
+                emit(reply_at, "customer_replied")
+                pauses.append((pend_at, reply_at))
+        compensation = None
+        if scenario is not None and scenario.is_guarantee and life.random() < COMPENSATION_SHARE:
+            compensation = self._compensate(ticket_id, created, scenario, emit)
+        escalations: list[tuple[int, str]] = []
         if rng.random() < escalate_p:
             tiers = ["L2"]
             while len(tiers) < 3 and rng.random() < 0.3:
                 tiers.append(f"L{len(tiers) + 2}")
+            if priority == "urgent" and self._life.random() < DIRECT_HQ_SHARE:
+                tiers = ["L4"]  # urgent, high-value, disputed: straight to HQ
             for k, tier in enumerate(tiers):
                 at = respond_at + max(60, created + resolve_s - respond_at) * (k + 1) // (
                     len(tiers) + 2
                 )
                 emit(at, "escalated", department=department, tier=tier)
+                escalations.append((at, tier))
         resolved_at = max(created + resolve_s, respond_at + 60)
         emit(resolved_at, "resolved")
         breached = resolved_at - created > sla_s
         reopened = rng.random() < (0.08 + (0.12 if breached else 0.0))
+        reopen_at = None
         if reopened:
             t = resolved_at + rng.randint(2 * 3600, 30 * 3600)
+            reopen_at = t
             emit(t, "reopened")
             t += int(sla_s * rng.uniform(0.05, 0.2))
             emit(t, "responded")
@@ -797,8 +837,108 @@ class ContactGenerator:
             score = 4.4 - (1.5 if breached else 0.0) - (1.2 if reopened else 0.0)
             score -= {"calm": 0.0, "anxious": 0.3, "angry": 0.7}[emotion]
             rating = int(min(5, max(1, round(rng.gauss(score, 0.8)))))
-            emit(resolved_at + rng.randint(600, 86400), "rated", rating=rating)
+            rated_at = resolved_at + rng.randint(600, 86400)
+            emit(rated_at, "rated", rating=rating)
+        else:
+            rating = rated_at = None
+        self._opened_ticket = ticket_id
+        self._ticket_truth(
+            ticket_id,
+            created,
+            department,
+            priority,
+            sla_s,
+            respond_at,
+            first_resolution,
+            resolved_at,
+            reopen_at,
+            pauses,
+            escalations,
+            rating,
+            rated_at,
+            compensation,
+        )
         return ticket_id, created_id, category
+
+    def _compensate(self, ticket_id: str, created: int, scenario: Scenario, emit) -> dict:
+        """先行赔付: a guarantee claim paid before the dispute is settled (target 2 h)."""
+        life = self._life
+        requested = created + life.randint(120, 1800)
+        approved = requested + int(math.exp(life.gauss(math.log(2400), 0.6)))
+        paid = approved + int(math.exp(life.gauss(math.log(1500), 0.7)))
+        amount = round(math.exp(life.gauss(math.log(80), 0.8)), 2)
+        owner = scenario.owner if life.random() < 0.7 else "customer_service"
+        emit(requested, "compensation_requested", compensation_amount_cny=amount)
+        emit(approved, "compensation_approved", compensation_amount_cny=amount, budget_owner=owner)
+        emit(paid, "compensation_paid", compensation_amount_cny=amount, budget_owner=owner)
+        row = {
+            "ticket_id": ticket_id,
+            "scenario_id": scenario.id,
+            "requested_at": iso(requested),
+            "approved_at": iso(approved) if approved < self.timeline.end_s else None,
+            "paid_at": iso(paid) if paid < self.timeline.end_s else None,
+            "amount_cny": amount,
+            "budget_owner": owner,
+            "paid_within_2h": paid - requested <= 2 * 3600 if paid < self.timeline.end_s else None,
+        }
+        if requested < self.timeline.end_s:
+            self.out.compensation_truth.append(row)
+        return row
+
+    def _ticket_truth(
+        self,
+        ticket_id,
+        created,
+        department,
+        priority,
+        sla_s,
+        respond_at,
+        first_resolution,
+        resolved_at,
+        reopen_at,
+        pauses,
+        escalations,
+        rating,
+        rated_at,
+        compensation,
+    ) -> None:
+        """The ticket's resolution SLA on the department's business clock, as the
+        simulator knows it (pauses while pending on the customer do not count)."""
+        end_s = self.timeline.end_s
+        if created >= end_s:
+            return
+        window = self._windows.get(department, sla.ALWAYS_OPEN)
+        utc = _utc
+        # What the records show by the end of the data: a reopen after the end
+        # leaves the first resolution standing.
+        reopened = reopen_at is not None and reopen_at < end_s
+        if reopen_at is not None and not reopened:
+            resolved_at = first_resolution
+        done = resolved_at < end_s
+        stop = resolved_at if done else end_s
+        spans = [(utc(a), utc(min(b, stop))) for a, b in pauses if a < stop]
+        elapsed = sla.business_seconds(window, utc(created), utc(stop), spans)
+        if done:
+            breached: bool | None = elapsed > sla_s
+        else:
+            breached = True if elapsed > sla_s else None  # running: undecided until it passes
+        self.out.ticket_truth.append(
+            {
+                "ticket_id": ticket_id,
+                "department_id": department,
+                "priority": priority,
+                "created_at": iso(created),
+                "target_business_s": sla_s,
+                "resolved_at": iso(resolved_at) if done else None,
+                "elapsed_business_s": elapsed,
+                "is_breached": breached,
+                "is_reopened": reopened,
+                "paused_s": sum(b - a for a, b in pauses),
+                "tier_path": ["L1"] + [t for at, t in escalations if at < end_s],
+                "rating": rating if rated_at is not None and rated_at < end_s else None,
+                "has_compensation": compensation is not None,
+            }
+        )
 
 
 def scenario_key(scenario: Scenario) -> texts.ScenarioKey:
@@ -809,6 +949,11 @@ def scenario_key(scenario: Scenario) -> texts.ScenarioKey:
 def coarse_code(domain: str, category: str) -> str:
     """A ticket form's coarse category, e.g. `freight/delay`: what most agents pick."""
     return f"{domain}/{category}"
+
+
+def _utc(t: int) -> dt.datetime:
+    """Epoch seconds as a naive UTC datetime (voc.sla's convention)."""
+    return dt.datetime(1970, 1, 1) + dt.timedelta(seconds=t)
 
 
 def _emotion_score(rng: random.Random, emotion: str) -> float:

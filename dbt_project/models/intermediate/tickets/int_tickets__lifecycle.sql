@@ -15,6 +15,12 @@ contacts as (
 
 ),
 
+scenarios as (
+
+    select * from {{ ref('stg_voc__scenarios') }}
+
+),
+
 -- The created event fixes what was in force when the SLA applied (priority, due
 -- date, channel). Duplicated created events keep the earliest; a ticket whose
 -- created event has not arrived falls back to its earliest event of any type.
@@ -151,6 +157,15 @@ joined as (
         opening_events.priority_at_creation,
         latest_events.current_priority,
         first_assignments.first_department,
+        -- The ticket's department, one definition used by every mart
+        -- (DECISIONLOG "Department of a ticket"): the department it was first
+        -- assigned to, else the owner of its tagged scenario, else the desk that
+        -- triages untagged contacts.
+        coalesce(
+            first_assignments.first_department,
+            scenarios.owner_department_id,
+            '{{ var("voc_untagged_owner") }}'
+        ) as department_id,
         event_rollups.highest_tier,
         event_rollups.escalated_count,
         event_rollups.reopened_count,
@@ -186,6 +201,8 @@ joined as (
             opening_events.source_contact_id,
             opening_events.opening_event_id
         ) = contacts.contact_id
+    left join scenarios
+        on contacts.scenario_id = scenarios.scenario_id
 
 ),
 

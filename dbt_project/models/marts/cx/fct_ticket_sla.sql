@@ -1,8 +1,17 @@
--- One row per ticket and SLA metric ('first_response', 'resolution'), on the
--- calendar-hour clock. Business hours and holidays come later, as a second path
--- unioned in beside this one.
+-- One row per ticket x SLA metric x time the SLA applied (int_tickets__sla_clocks),
+-- measured on both clocks: business minutes (the overlap with the ticket
+-- department's working windows on the Chinese business calendar) and calendar
+-- minutes, each less the time the ticket waited on the customer. The target
+-- counts on the clock named in `clock`. is_breached is null while a clock runs
+-- and can still be met; a running clock already past its target is breached.
 
 with
+
+clocks as (
+
+    select * from {{ ref('int_tickets__sla_clocks') }}
+
+),
 
 tickets as (
 
@@ -10,122 +19,127 @@ tickets as (
 
 ),
 
-scenarios as (
+pauses as (
 
-    select * from {{ ref('dim_scenarios') }}
+    select * from {{ ref('int_tickets__pauses') }}
 
 ),
 
-priority_defaults as (
+schedule as (
 
-    select * from {{ ref('sla_priority_defaults') }}
+    select * from {{ ref('int_department_schedule') }}
 
 ),
 
 -- "Now" is the last event time in the ticket data, not the wall clock, so that
--- rebuilding the same data always gives the same breaches.
+-- rebuilding the same data always gives the same figures.
 data_as_of as (
 
     select max(last_event_at) as as_of_at from tickets
 
 ),
 
--- Resolution target, in order of precedence:
---   1. the ticket's own sla_due_at from its created event (the deadline the
---      department was given when the ticket was opened),
---   2. the scenario's sla_hours for the priority at creation,
---   3. a default per priority for tickets with neither.
-resolution_targets as (
+spans as (
 
     select
-        tickets.ticket_id,
-        case
-            when tickets.sla_due_at is not null
-                then
-                    date_diff('second', tickets.created_at, tickets.sla_due_at)
-                    / 3600.0
-            when not scenarios.is_untagged
-                then
-                    case tickets.priority_at_creation
-                        when 'urgent' then scenarios.sla_hours_urgent
-                        when 'high' then scenarios.sla_hours_high
-                        when 'normal' then scenarios.sla_hours_normal
-                        when 'low' then scenarios.sla_hours_low
-                    end
-            else priority_defaults.default_resolution_hours
-        end as target_hours,
-        case
-            when tickets.sla_due_at is not null then 'ticket_sla_due_at'
-            when not scenarios.is_untagged then 'scenario'
-            else 'default'
-        end as target_source
+        clocks.*,
+        tickets.department_id,
+        data_as_of.as_of_at,
+        coalesce(clocks.completed_at, data_as_of.as_of_at) as measured_to
 
-    from tickets
-    left join scenarios
-        on coalesce(tickets.scenario_id, 'untagged') = scenarios.scenario_id
-    left join priority_defaults
-        on tickets.priority_at_creation = priority_defaults.priority
+    from clocks
+    inner join tickets
+        on clocks.ticket_id = tickets.ticket_id
+    cross join data_as_of
 
 ),
 
-first_response_clocks as (
+working as (
 
     select
-        tickets.ticket_id,
-        'first_response' as metric,
-        priority_defaults.first_response_hours as target_hours,
-        'default' as target_source,
-        tickets.created_at as started_at,
-        -- A resolution also answers the customer: a ticket resolved without a
-        -- separate response completes its first-response clock then.
-        least(tickets.first_responded_at, tickets.first_resolved_at) as completed_at
+        spans.ticket_sla_id,
+        sum(
+            epoch(least(spans.measured_to, schedule.window_end_at))
+            - epoch(greatest(spans.applied_at, schedule.window_start_at))
+        ) as working_s
 
-    from tickets
-    left join priority_defaults
-        on tickets.priority_at_creation = priority_defaults.priority
+    from spans
+    inner join schedule
+        on
+            spans.department_id = schedule.department_id
+            and schedule.window_end_at > spans.applied_at
+            and schedule.window_start_at < spans.measured_to
+    group by spans.ticket_sla_id
 
 ),
 
-resolution_clocks as (
+paused_spans as (
 
     select
-        tickets.ticket_id,
-        'resolution' as metric,
-        resolution_targets.target_hours,
-        resolution_targets.target_source,
-        tickets.created_at as started_at,
-        -- The final resolution: a reopened ticket that is not resolved again is
-        -- still open, and a re-resolution after the deadline is a breach.
-        tickets.resolved_at as completed_at
+        spans.ticket_sla_id,
+        spans.department_id,
+        greatest(spans.applied_at, pauses.paused_at) as pause_from,
+        least(spans.measured_to, coalesce(pauses.resumed_at, spans.as_of_at)) as pause_to
 
-    from tickets
-    inner join resolution_targets
-        on tickets.ticket_id = resolution_targets.ticket_id
+    from spans
+    inner join pauses
+        on
+            spans.ticket_id = pauses.ticket_id
+            and pauses.paused_at < spans.measured_to
+            and coalesce(pauses.resumed_at, spans.as_of_at) > spans.applied_at
 
 ),
 
-clocks as (
+paused as (
 
-    select * from first_response_clocks
-    union all
-    select * from resolution_clocks
+    select
+        paused_spans.ticket_sla_id,
+        sum(
+            epoch(least(paused_spans.pause_to, schedule.window_end_at))
+            - epoch(greatest(paused_spans.pause_from, schedule.window_start_at))
+        ) as paused_working_s
+
+    from paused_spans
+    inner join schedule
+        on
+            paused_spans.department_id = schedule.department_id
+            and schedule.window_end_at > paused_spans.pause_from
+            and schedule.window_start_at < paused_spans.pause_to
+    group by paused_spans.ticket_sla_id
+
+),
+
+paused_calendar as (
+
+    select
+        ticket_sla_id,
+        sum(epoch(pause_to) - epoch(pause_from)) as paused_s
+
+    from paused_spans
+    where pause_to > pause_from
+    group by ticket_sla_id
 
 ),
 
 measured as (
 
     select
-        clocks.*,
-        data_as_of.as_of_at,
-        clocks.started_at
-        + to_microseconds(cast(round(clocks.target_hours * 3600000000) as bigint))
-            as breach_at,
-        date_diff(
-            'second', clocks.started_at, coalesce(clocks.completed_at, data_as_of.as_of_at)
-        ) / 3600.0 as elapsed_hours
+        spans.*,
+        (coalesce(working.working_s, 0) - coalesce(paused.paused_working_s, 0)) / 60.0
+            as business_minutes,
+        (
+            epoch(spans.measured_to) - epoch(spans.applied_at)
+            - coalesce(paused_calendar.paused_s, 0)
+        ) / 60.0 as calendar_minutes,
+        coalesce(paused_calendar.paused_s, 0) / 60.0 as paused_minutes
 
-    from clocks
-    cross join data_as_of
+    from spans
+    left join working
+        on spans.ticket_sla_id = working.ticket_sla_id
+    left join paused
+        on spans.ticket_sla_id = paused.ticket_sla_id
+    left join paused_calendar
+        on spans.ticket_sla_id = paused_calendar.ticket_sla_id
 
 ),
 
@@ -133,11 +147,11 @@ flagged as (
 
     select
         *,
-        completed_at is not null as is_completed,
-        -- Breached: completed after the deadline, or still running and the
-        -- deadline has passed by the last event time. Completing exactly at
-        -- breach_at meets the SLA.
-        coalesce(completed_at > breach_at, breach_at < as_of_at) as is_breached
+        case clock
+            when 'business' then business_minutes
+            else calendar_minutes
+        end as elapsed_minutes,
+        completed_at is not null as is_completed
 
     from measured
 
@@ -147,41 +161,51 @@ final as (
 
     select
         -- ids
-        flagged.ticket_id || ':' || flagged.metric as ticket_sla_id,
+        flagged.ticket_sla_id,
         flagged.ticket_id,
         tickets.customer_id,
         coalesce(tickets.scenario_id, 'untagged') as scenario_id,
-        coalesce(tickets.first_department, scenarios.owner_department_id) as department_id,
+        flagged.department_id,
 
         -- SLA facts
         flagged.metric,
-        'calendar' as clock,
+        flagged.applied_reason,
+        flagged.clock,
         tickets.domain,
         tickets.channel,
         tickets.priority_at_creation as priority,
         tickets.highest_tier,
         tickets.reopened_count,
-        flagged.target_hours,
+        flagged.target_minutes,
         flagged.target_source,
-        flagged.elapsed_hours,
+        flagged.elapsed_minutes,
+        flagged.business_minutes,
+        flagged.calendar_minutes,
+        flagged.paused_minutes,
+        greatest(flagged.target_minutes - flagged.elapsed_minutes, 0) as remaining_minutes,
 
         -- booleans
         flagged.is_completed,
-        flagged.is_breached,
-        -- Active: the clock is still running and can still be met.
-        not flagged.is_completed and not flagged.is_breached as is_active,
+        -- Met exactly at the target is met. Null: still running and can be met.
+        case
+            when flagged.elapsed_minutes > flagged.target_minutes then true
+            when flagged.is_completed then false
+        end as is_breached,
+        not flagged.is_completed
+        and flagged.elapsed_minutes <= flagged.target_minutes as is_active,
+        not flagged.is_completed
+        and flagged.elapsed_minutes <= flagged.target_minutes
+        and flagged.target_minutes - flagged.elapsed_minutes
+        < {{ var('voc_sla_at_risk_share') }} * flagged.target_minutes as is_at_risk,
 
         -- timestamps (UTC)
-        flagged.started_at,
-        flagged.breach_at,
+        flagged.applied_at,
         flagged.completed_at,
         flagged.as_of_at
 
     from flagged
     inner join tickets
         on flagged.ticket_id = tickets.ticket_id
-    left join scenarios
-        on coalesce(tickets.scenario_id, 'untagged') = scenarios.scenario_id
 
 )
 

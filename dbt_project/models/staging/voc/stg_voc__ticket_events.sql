@@ -27,6 +27,8 @@ renamed as (
         text as ticket_text,
         language,
         rating,
+        compensation_amount_cny,
+        budget_owner as budget_owner_department_id,
 
         -- timestamps (UTC)
         event_time as event_at,

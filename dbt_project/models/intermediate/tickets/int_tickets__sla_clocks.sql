@@ -1,0 +1,216 @@
+-- One row per ticket, SLA metric and time the SLA applied (Fivetran dbt_zendesk's
+-- grain): what was promised, on which clock, from when, and when it was met.
+--   first_response          applied at creation: the seed's per-priority target
+--   resolution              applied at creation and re-applied at each escalation
+--                           (the new tier gets the full target again): catalog
+--                           scenario x priority, untagged -> seed default
+--   complaint_resolution    complaints (scenario category in
+--                           var voc_complaint_categories): 48 calendar hours
+--   compensation_payment    a 先行赔付 claim: requested -> paid in 2 calendar hours
+-- Targets count business minutes of the ticket's department (first response,
+-- resolution) or calendar minutes (promises made to the customer in hours).
+
+with
+
+tickets as (
+
+    select * from {{ ref('int_tickets__lifecycle') }}
+
+),
+
+ticket_events as (
+
+    select * from {{ ref('stg_voc__ticket_events') }}
+
+),
+
+scenarios as (
+
+    select * from {{ ref('stg_voc__scenarios') }}
+
+),
+
+priority_defaults as (
+
+    select * from {{ ref('sla_priority_defaults') }}
+
+),
+
+tickets_with_targets as (
+
+    select
+        tickets.*,
+        scenarios.category as scenario_category,
+        case tickets.priority_at_creation
+            when 'urgent' then scenarios.sla_hours_urgent
+            when 'high' then scenarios.sla_hours_high
+            when 'normal' then scenarios.sla_hours_normal
+            when 'low' then scenarios.sla_hours_low
+        end as scenario_target_hours,
+        priority_defaults.first_response_hours,
+        priority_defaults.default_resolution_hours
+
+    from tickets
+    left join scenarios
+        on tickets.scenario_id = scenarios.scenario_id
+    left join priority_defaults
+        on tickets.priority_at_creation = priority_defaults.priority
+
+),
+
+escalations as (
+
+    select
+        ticket_id,
+        event_at as escalated_at,
+        tier
+
+    from ticket_events
+    where event_type = 'escalated'
+
+),
+
+compensation_claims as (
+
+    select
+        ticket_id,
+        min(case when event_type = 'compensation_requested' then event_at end) as requested_at,
+        min(case when event_type = 'compensation_paid' then event_at end) as paid_at
+
+    from ticket_events
+    where event_type like 'compensation_%'
+    group by ticket_id
+
+),
+
+first_response_clocks as (
+
+    select
+        ticket_id,
+        'first_response' as metric,
+        created_at as applied_at,
+        'created' as applied_reason,
+        'business' as clock,
+        first_response_hours as target_hours,
+        'priority_default' as target_source,
+        -- A resolution also answers the customer.
+        least(first_responded_at, first_resolved_at) as completed_at
+
+    from tickets_with_targets
+
+),
+
+resolution_clocks as (
+
+    select
+        ticket_id,
+        'resolution' as metric,
+        created_at as applied_at,
+        'created' as applied_reason,
+        'business' as clock,
+        coalesce(scenario_target_hours, default_resolution_hours) as target_hours,
+        case when scenario_target_hours is not null then 'catalog' else 'priority_default' end
+            as target_source,
+        resolved_at as completed_at
+
+    from tickets_with_targets
+
+),
+
+escalated_resolution_clocks as (
+
+    select
+        tickets_with_targets.ticket_id,
+        'resolution' as metric,
+        escalations.escalated_at as applied_at,
+        'escalated_to_' || escalations.tier as applied_reason,
+        'business' as clock,
+        coalesce(
+            tickets_with_targets.scenario_target_hours,
+            tickets_with_targets.default_resolution_hours
+        ) as target_hours,
+        case
+            when tickets_with_targets.scenario_target_hours is not null then 'catalog'
+            else 'priority_default'
+        end as target_source,
+        -- the final resolution, when it came after this escalation
+        case
+            when tickets_with_targets.resolved_at >= escalations.escalated_at
+                then tickets_with_targets.resolved_at
+        end as completed_at
+
+    from tickets_with_targets
+    inner join escalations
+        on tickets_with_targets.ticket_id = escalations.ticket_id
+
+),
+
+complaint_clocks as (
+
+    select
+        ticket_id,
+        'complaint_resolution' as metric,
+        created_at as applied_at,
+        'complaint' as applied_reason,
+        'calendar' as clock,
+        {{ var('voc_complaint_sla_hours') }} as target_hours,
+        'complaint_policy' as target_source,
+        resolved_at as completed_at
+
+    from tickets_with_targets
+    where scenario_category in (
+        {%- for c in var('voc_complaint_categories') %}'{{ c }}'{{ "," if not loop.last }}{% endfor -%}
+    )
+
+),
+
+compensation_clocks as (
+
+    select
+        ticket_id,
+        'compensation_payment' as metric,
+        requested_at as applied_at,
+        'compensation_requested' as applied_reason,
+        'calendar' as clock,
+        {{ var('voc_compensation_sla_hours') }} as target_hours,
+        'compensation_policy' as target_source,
+        paid_at as completed_at
+
+    from compensation_claims
+    where requested_at is not null
+
+),
+
+unioned as (
+
+    select * from first_response_clocks
+    union all
+    select * from resolution_clocks
+    union all
+    select * from escalated_resolution_clocks
+    union all
+    select * from complaint_clocks
+    union all
+    select * from compensation_clocks
+
+),
+
+final as (
+
+    select
+        unioned.ticket_id || ':' || unioned.metric || ':'
+        || strftime(unioned.applied_at, '%Y-%m-%dT%H:%M:%S') as ticket_sla_id,
+        unioned.ticket_id,
+        unioned.metric,
+        unioned.applied_at,
+        unioned.applied_reason,
+        unioned.clock,
+        cast(unioned.target_hours * 60 as double) as target_minutes,
+        unioned.target_source,
+        unioned.completed_at
+
+    from unioned
+
+)
+
+select * from final
