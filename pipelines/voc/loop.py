@@ -100,18 +100,34 @@ def warehouse_summary(warehouse: Path) -> dict[str, Any]:
 
 
 def mart_headlines(warehouse: Path, marts: dict[str, int]) -> dict[str, Any]:
+    """Headline figures, each on its own definition (DECISIONLOG "SLA clocks",
+    "Satisfaction"): resolution breach on completed clocks; call and ticket CSAT apart."""
     out: dict[str, Any] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
+
+        def one(sql: str) -> float | None:
+            value = con.execute(sql).fetchall()[0][0]
+            return round(value, 4) if value is not None else None
+
         if "fct_ticket_sla" in marts:
-            rate = con.execute(
+            out["sla_breach_rate"] = one(
                 "SELECT avg(CASE WHEN is_breached THEN 1.0 ELSE 0.0 END) FROM main.fct_ticket_sla"
-            ).fetchall()[0][0]
-            out["sla_breach_rate"] = round(rate, 4) if rate is not None else None
-        if "fct_satisfaction" in marts:
-            csat = con.execute(
-                "SELECT sum(csat * rated) / nullif(sum(rated), 0) FROM main.fct_satisfaction"
-            ).fetchall()[0][0]
-            out["csat"] = round(csat, 4) if csat is not None else None
+                " WHERE metric = 'resolution' AND applied_reason = 'created' AND is_completed"
+            )
+        if "fct_contacts" in marts:
+            out["call_csat"] = one(
+                "SELECT avg(CASE WHEN is_call_satisfied THEN 1.0 ELSE 0.0 END)"
+                " FROM main.fct_contacts WHERE is_call_surveyed"
+            )
+            out["fcr"] = one(
+                "SELECT avg(CASE WHEN is_first_contact_resolved THEN 1.0 ELSE 0.0 END)"
+                " FROM main.fct_contacts WHERE is_first_contact_resolved IS NOT NULL"
+            )
+        if "fct_ticket_metrics" in marts:
+            out["ticket_csat"] = one(
+                "SELECT avg(CASE WHEN is_satisfied THEN 1.0 ELSE 0.0 END)"
+                " FROM main.fct_ticket_metrics WHERE is_rated"
+            )
     return out
 
 

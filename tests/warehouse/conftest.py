@@ -6,14 +6,18 @@ rows below, each chosen to exercise one rule of the marts. The expected mart val
 are worked out next to the rows so a failing assertion can be checked by hand.
 
 Timeline (all 2025-03, UTC). as_of = last ticket event = 03-06 12:30.
+03-01/02 are a weekend; finance works 01:00-10:00 UTC on workdays (seed
+department_working_windows), dispatch_ops and customer_service around the clock.
 
 scenarios   NDA = freight.matching.no_driver_accepts (dispatch_ops; 1/2/4/8 h)
             DEP = freight.order.deposit_dispute      (finance;      2/8/24/48 h)
 calls       call-1 c1 DEP 03-01 08:00 survey 5, opened T-CALL
             call-2 c2 NDA 03-01 09:00 survey 2      -> has a repeat (call-3)
-            call-3 c2 NDA 03-03 09:00 survey 4      -> is a repeat of call-2
-            call-4 c3 untagged 03-01 10:00 no survey
-            call-5 c2 NDA 03-12 09:00 survey 3      -> 9 days later: not a repeat
+            call-3 c2 NDA 03-03 09:00 survey 4      -> is a repeat of call-2 (48 h);
+                                                       resolved on the call -> FCR
+            call-4 c3 untagged 03-01 10:00 no survey, resolved on the call -> FCR
+            call-5 c2 NDA 03-12 09:00 survey 3      -> 9 days later: not a repeat;
+                                                       its 72 h window is censored
 tickets     T-CALL   from call-1, normal, DEP 24 h, resolved after 11.8 h  -> met
             T-LATE   contact, high, NDA 2 h, resolved after 3 h, rated 2   -> breached
             T-OPEN   contact, low, DEP 48 h, still open at as_of (36.5 h)  -> active
@@ -167,8 +171,8 @@ FIXTURE_ROWS: dict[str, list[dict[str, Any]]] = {
     "calls": [
         _call("call-1", "c1", "03-01 08:00", 5, ticket_id="T-CALL"),
         _call("call-2", "c2", "03-01 09:00", 2),
-        _call("call-3", "c2", "03-03 09:00", 4),
-        _call("call-4", "c3", "03-01 10:00", None),
+        _call("call-3", "c2", "03-03 09:00", 4, resolved_on_call=True),
+        _call("call-4", "c3", "03-01 10:00", None, resolved_on_call=True),
         _call("call-5", "c2", "03-12 09:00", 3),
     ],
     "ticket_events": [

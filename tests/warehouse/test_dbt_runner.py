@@ -45,7 +45,10 @@ def test_mart_row_counts_lists_every_fct_and_dim_table(built_warehouse):
         "fct_contacts": 10,
         "fct_issues": 1,
         "fct_satisfaction": 7,
-        "fct_ticket_sla": 10,
+        "fct_compensations": 0,
+        "fct_ticket_escalations": 2,  # T-REOPEN: L1 (assigned), L2 (escalated)
+        "fct_ticket_metrics": 5,
+        "fct_ticket_sla": 11,  # 5 tickets x 2 metrics + T-REOPEN's escalation
     }
 
 

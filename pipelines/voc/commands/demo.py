@@ -158,9 +158,13 @@ def _print_summary(s: dict) -> None:
         f"{s['median_minutes_to_detect']} min from incident start to alert",
     )
     if s.get("sla_breach_rate") is not None:
-        t.add_row("SLA breach rate", f"{s['sla_breach_rate']:.1%} of ticket SLA clocks")
-    if s.get("csat") is not None:
-        t.add_row("CSAT", f"{s['csat']:.1%} of ratings 4-5")
+        t.add_row("SLA breach rate", f"{s['sla_breach_rate']:.1%} of resolved tickets")
+    if s.get("call_csat") is not None:
+        t.add_row("call CSAT", f"{s['call_csat']:.1%} of call surveys 4-5")
+    if s.get("ticket_csat") is not None:
+        t.add_row("ticket CSAT", f"{s['ticket_csat']:.1%} of ticket ratings 4-5")
+    if s.get("fcr") is not None:
+        t.add_row("FCR", f"{s['fcr']:.1%} of calls and tickets with a complete window")
     t.add_row("marts", ", ".join(f"{k} {v:,}" for k, v in s["marts"].items()))
     t.add_row(
         "loop",

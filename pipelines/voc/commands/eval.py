@@ -202,6 +202,68 @@ def catalog_holdout(days, scale, seed, random_split, as_json):
         emit_json(report)
 
 
+@eval_group.command()
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 60))
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.05, 20))
+@click.option(
+    "--window-hours",
+    default=72,
+    show_default=True,
+    type=click.IntRange(1, 24 * 30),
+    help="Repeat/FCR window; must equal dbt var voc_repeat_window_hours.",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the simulation and warehouse go. Default: .voc/eval-marts-<days>d-<seed>.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
+def marts(days, seed, scale, window_hours, work_dir, as_json):
+    """Simulate DAYS, run the pipeline, build the marts and compare their CX figures
+    with the simulator's truth: repeat recall/precision (cross-channel, identity
+    resolved), FCR, resolution SLA breach on the business clock, ticket CSAT and
+    call CSAT (goal: recall and precision >= 0.98, absolute errors <= 0.005).
+
+    \b
+      voc eval marts --days 7 --seed 42 --json
+    """
+    import shutil
+
+    from voc.commands.build import build_warehouse
+    from voc.commands.run import run_pipeline
+    from voc.evaluation.marts import evaluate_marts
+    from voc.paths import DEFAULT_CATALOG, DEFAULT_WORK_DIR
+    from voc.simulate import simulate
+
+    work_dir = work_dir or DEFAULT_WORK_DIR / f"eval-marts-{days}d-{seed}"
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    streams, warehouse = work_dir / "streams", work_dir / "voc.duckdb"
+    with step(f"simulate {days} days (seed {seed})"):
+        simulate(streams, days=days, seed=seed, scale=scale)
+    run_pipeline(streams, warehouse, DEFAULT_CATALOG, None, 3600)
+    build_warehouse(warehouse)
+    with step("compare the marts with the simulator's truth"):
+        result = evaluate_marts(streams, warehouse, window_hours).to_dict()
+    result.update(days=days, seed=seed, scale=scale, window_hours=window_hours)
+    for key in (
+        "repeat_recall",
+        "repeat_precision",
+        "repeat_recall_with_true_scenarios",
+        "fcr_abs_error",
+        "sla_breach_abs_error",
+        "ticket_csat_abs_error",
+        "call_csat_abs_error",
+    ):
+        err.print(f"  {key:<36} {result[key]}")
+    err.print(f"  truth {result['truth']}")
+    err.print(f"  marts {result['marts']}")
+    if as_json:
+        emit_json(result)
+
+
 def _print_report(report: dict) -> None:
     from rich.table import Table
 

@@ -1,5 +1,6 @@
 -- One row per tagged contact with the facts of the call, ticket or post it came
--- from, the ticket it opened (if any) and the score the customer gave it.
+-- from, the ticket it opened (if any), the call's survey score and the rating of
+-- the ticket it opened (two surveys, never blended).
 
 with
 
@@ -35,7 +36,8 @@ tickets_by_contact as (
         ticket_id,
         latest_rating as ticket_rating,
         reopened_count as ticket_reopened_count,
-        is_resolved as is_ticket_resolved
+        is_resolved as is_ticket_resolved,
+        department_id as ticket_department_id
 
     from tickets
     qualify row_number() over (
@@ -69,13 +71,10 @@ joined as (
         tickets_by_contact.ticket_rating,
         tickets_by_contact.ticket_reopened_count,
         tickets_by_contact.is_ticket_resolved,
-        -- One score per contact: the call's own survey first (it rates the
-        -- contact itself), else the rating of the ticket the contact opened.
-        coalesce(calls.survey_score, tickets_by_contact.ticket_rating) as satisfaction_score,
-        case
-            when calls.survey_score is not null then 'call_survey'
-            when tickets_by_contact.ticket_rating is not null then 'ticket_rating'
-        end as satisfaction_score_source,
+        tickets_by_contact.ticket_department_id,
+        -- Two surveys, kept apart (DECISIONLOG "Satisfaction"): the call's own
+        -- survey rates the call; the ticket rating rates how the ticket was handled.
+        calls.survey_score as call_survey_score,
         contacts.contacted_at
 
     from contacts

@@ -1,6 +1,7 @@
--- One row per scenario, owning department and channel: how many contacts there
--- were, how satisfied the customers who scored them were, and how many needed a
--- second contact.
+-- One row per scenario, department and channel over the whole data: contacts,
+-- call CSAT and ticket CSAT (two surveys, kept apart), first-contact resolution
+-- on complete windows, and repeat contacts. For figures by day or week use
+-- fct_cx_daily / fct_cx_weekly.
 
 with
 
@@ -23,13 +24,15 @@ aggregated as (
         department_id,
         channel,
         count(*) as contacts,
-        count(distinct customer_id) as customers,
-        count(case when is_rated then 1 end) as rated,
-        count(case when is_satisfied then 1 end) as satisfied,
-        avg(satisfaction_score) as avg_rating,
+        count(distinct resolved_customer_id) as customers,
+        count(case when is_call_surveyed then 1 end) as call_surveys,
+        count(case when is_call_satisfied then 1 end) as call_satisfied,
+        count(case when is_ticket_rated then 1 end) as ticket_ratings,
+        count(case when is_ticket_satisfied then 1 end) as ticket_satisfied,
         count(case when is_repeat_contact then 1 end) as repeat_contacts,
-        count(case when is_repeat_eligible then 1 end) as repeat_eligible_contacts,
-        count(case when is_one_time_resolved then 1 end) as one_time_resolved_contacts
+        count(case when is_first_contact_resolved is not null then 1 end) as fcr_contacts,
+        count(case when is_first_contact_resolved then 1 end) as fcr_resolved_contacts,
+        count(case when is_fcr_censored then 1 end) as fcr_censored_contacts
 
     from contacts
     group by scenario_id, department_id, channel
@@ -51,17 +54,19 @@ final as (
         -- counts
         aggregated.contacts,
         aggregated.customers,
-        aggregated.rated,
-        aggregated.satisfied,
+        aggregated.call_surveys,
+        aggregated.call_satisfied,
+        aggregated.ticket_ratings,
+        aggregated.ticket_satisfied,
         aggregated.repeat_contacts,
-        aggregated.repeat_eligible_contacts,
-        aggregated.one_time_resolved_contacts,
+        aggregated.fcr_contacts,
+        aggregated.fcr_resolved_contacts,
+        aggregated.fcr_censored_contacts,
 
         -- rates (null when there is nothing to divide by)
-        aggregated.satisfied / nullif(aggregated.rated, 0) as csat,
-        aggregated.avg_rating,
-        aggregated.one_time_resolved_contacts
-        / nullif(aggregated.repeat_eligible_contacts, 0) as one_time_resolution_rate,
+        aggregated.call_satisfied / nullif(aggregated.call_surveys, 0) as call_csat,
+        aggregated.ticket_satisfied / nullif(aggregated.ticket_ratings, 0) as ticket_csat,
+        aggregated.fcr_resolved_contacts / nullif(aggregated.fcr_contacts, 0) as fcr_rate,
         aggregated.repeat_contacts / nullif(aggregated.contacts, 0) as repeat_contact_rate
 
     from aggregated

@@ -1,0 +1,265 @@
+"""`voc eval marts`: the marts' headline CX figures against the simulator's truth.
+
+The truth side is computed here from ground_truth/*.jsonl and the simulator's
+own stream files, with the definitions of DECISIONLOG.md applied to what the
+simulator *knows* (every contact's real customer and real scenario, every
+ticket's breach on the business clock as voc.sla computes it), never from the
+warehouse. The marts side is read from the built warehouse. So an error here is
+what identity resolution, tagging, censoring and the SQL clock maths lose.
+
+- repeat_recall / repeat_precision: contacts flagged is_repeat_contact in
+  fct_contacts against the true repeats (same true customer, same true
+  scenario, within the window before).
+- fcr_abs_error: |FCR(marts) - FCR(truth)| over calls and tickets whose window
+  is complete.
+- sla_breach_abs_error: resolution SLA applied at creation, completed clocks.
+- ticket_csat_abs_error, call_csat_abs_error: share of ratings / surveys 4-5.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from voc.contracts.validate import parse_time
+
+ASSISTED_CHANNELS = ("call", "web", "app_chat", "email")  # simulator channel names
+CSAT_MIN_SCORE = 4
+
+
+@dataclass(frozen=True)
+class MartFigures:
+    fcr: float | None
+    sla_breach: float | None
+    ticket_csat: float | None
+    call_csat: float | None
+    repeats: frozenset[str]
+    contacts: frozenset[str]
+    # (contact_id, resolved customer, contacted_at) for the identity-only diagnostic
+    identities: tuple[tuple[str, str | None, datetime], ...] = ()
+
+
+@dataclass(frozen=True)
+class TruthFigures:
+    fcr: float | None
+    sla_breach: float | None
+    ticket_csat: float | None
+    call_csat: float | None
+    repeats: frozenset[str]
+    contacts: frozenset[str]
+    scenario_of: dict[str, str | None] | None = None
+
+
+@dataclass(frozen=True)
+class MartsEvaluation:
+    repeat_recall: float | None
+    repeat_precision: float | None
+    fcr_abs_error: float | None
+    sla_breach_abs_error: float | None
+    ticket_csat_abs_error: float | None
+    call_csat_abs_error: float | None
+    # Diagnostic: recall with the marts' identities but the true scenarios, i.e.
+    # what identity resolution alone loses (the rest is tagging).
+    repeat_recall_with_true_scenarios: float | None
+    truth: dict[str, Any]
+    marts: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _naive(value: str) -> datetime:
+    return parse_time(value).replace(tzinfo=None)
+
+
+def _share(hits: int, total: int) -> float | None:
+    return hits / total if total else None
+
+
+def _repeats(
+    items: list[tuple[str, Any, datetime]], window: timedelta
+) -> tuple[set[str], set[str]]:
+    """(contacts that are a repeat, contacts that have one) for (id, key, time)
+    items: same key within the window. A None key never repeats."""
+    by_key: dict[Any, list[tuple[datetime, str]]] = defaultdict(list)
+    for contact_id, key, at in items:
+        if key is not None:
+            by_key[key].append((at, contact_id))
+    repeats: set[str] = set()
+    has_repeat: set[str] = set()
+    for seq in by_key.values():
+        seq.sort()
+        for (t0, id0), (t1, id1) in zip(seq, seq[1:], strict=False):
+            if t1 - t0 <= window:
+                repeats.add(id1)
+                has_repeat.add(id0)
+    return repeats, has_repeat
+
+
+def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
+    """The figures as the simulator knows them."""
+    gt = sim_dir / "ground_truth"
+    manifest = json.loads((sim_dir / "manifest.json").read_text())
+    end = _naive(manifest["end"])
+    window = timedelta(hours=window_hours)
+    contacts = list(_jsonl(gt / "contacts.jsonl"))
+
+    # True repeats: same true customer and scenario within the window before.
+    repeats, has_repeat = _repeats(
+        [
+            (
+                c["contact_id"],
+                (c["customer_id"], c["scenario_id"]) if c["scenario_id"] else None,
+                _naive(c["event_time"]),
+            )
+            for c in contacts
+        ],
+        window,
+    )
+
+    fcr_total = fcr_hits = 0
+    for c in contacts:
+        if c["channel"] not in ASSISTED_CHANNELS:
+            continue
+        if _naive(c["event_time"]) + window > end:
+            continue  # censored: the window runs past the data
+        fcr_total += 1
+        fcr_hits += (
+            c["channel"] == "call"
+            and c["resolved_on_contact"]
+            and c["ticket_id"] is None
+            and c["contact_id"] not in has_repeat
+        )
+
+    tickets = list(_jsonl(gt / "tickets.jsonl"))
+    done = [t for t in tickets if t["resolved_at"] is not None]
+    rated = [t["rating"] for t in tickets if t["rating"] is not None]
+
+    malformed = {
+        m["line"] for m in _jsonl(gt / "malformed.jsonl") if m["stream"] == "calls"
+    }
+    surveys = []
+    with open(sim_dir / "calls.jsonl", encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if number in malformed or not line.strip():
+                continue
+            score = json.loads(line).get("survey_score")
+            if score is not None:
+                surveys.append(score)
+
+    return TruthFigures(
+        fcr=_share(fcr_hits, fcr_total),
+        sla_breach=_share(sum(bool(t["is_breached"]) for t in done), len(done)),
+        ticket_csat=_share(sum(r >= CSAT_MIN_SCORE for r in rated), len(rated)),
+        call_csat=_share(sum(s >= CSAT_MIN_SCORE for s in surveys), len(surveys)),
+        repeats=frozenset(repeats),
+        contacts=frozenset(c["contact_id"] for c in contacts),
+        scenario_of={c["contact_id"]: c["scenario_id"] for c in contacts},
+    )
+
+
+def mart_figures(warehouse: Path) -> MartFigures:
+    """The same figures read from the built marts."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+
+        def one(sql: str) -> Any:
+            return con.execute(sql).fetchall()[0][0]
+
+        fcr = one(
+            "select avg(case when is_first_contact_resolved then 1.0 else 0.0 end)"
+            " from main.fct_contacts where is_first_contact_resolved is not null"
+        )
+        breach = one(
+            "select avg(case when is_breached then 1.0 else 0.0 end) from main.fct_ticket_sla"
+            " where metric = 'resolution' and applied_reason = 'created' and is_completed"
+        )
+        ticket_csat = one(
+            "select avg(case when is_satisfied then 1.0 else 0.0 end)"
+            " from main.fct_ticket_metrics where is_rated"
+        )
+        call_csat = one(
+            "select avg(case when is_call_satisfied then 1.0 else 0.0 end)"
+            " from main.fct_contacts where is_call_surveyed"
+        )
+        rows = con.execute(
+            "select contact_id, is_repeat_contact, resolved_customer_id, contacted_at"
+            " from main.fct_contacts"
+        ).fetchall()
+    return MartFigures(
+        fcr=fcr,
+        sla_breach=breach,
+        ticket_csat=ticket_csat,
+        call_csat=call_csat,
+        repeats=frozenset(r[0] for r in rows if r[1]),
+        contacts=frozenset(r[0] for r in rows),
+        identities=tuple((r[0], r[2], r[3]) for r in rows),
+    )
+
+
+def _abs_error(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(abs(a - b), 6)
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 6)
+
+
+def compare(truth: TruthFigures, marts: MartFigures, window_hours: int) -> MartsEvaluation:
+    both = truth.contacts & marts.contacts
+    true_rep, mart_rep = truth.repeats & both, marts.repeats & both
+    hits = len(true_rep & mart_rep)
+    scenario_of = truth.scenario_of or {}
+    identity_only, _ = _repeats(
+        [
+            (cid, (who, scenario_of.get(cid)) if who and scenario_of.get(cid) else None, at)
+            for cid, who, at in marts.identities
+        ],
+        timedelta(hours=window_hours),
+    )
+    return MartsEvaluation(
+        repeat_recall=_round(_share(hits, len(true_rep))),
+        repeat_precision=_round(_share(hits, len(mart_rep))),
+        fcr_abs_error=_abs_error(truth.fcr, marts.fcr),
+        sla_breach_abs_error=_abs_error(truth.sla_breach, marts.sla_breach),
+        ticket_csat_abs_error=_abs_error(truth.ticket_csat, marts.ticket_csat),
+        call_csat_abs_error=_abs_error(truth.call_csat, marts.call_csat),
+        repeat_recall_with_true_scenarios=_round(
+            _share(len(true_rep & identity_only), len(true_rep))
+        ),
+        truth={
+            "fcr": _round(truth.fcr),
+            "sla_breach": _round(truth.sla_breach),
+            "ticket_csat": _round(truth.ticket_csat),
+            "call_csat": _round(truth.call_csat),
+            "repeats": len(true_rep),
+            "contacts": len(truth.contacts),
+        },
+        marts={
+            "fcr": _round(marts.fcr),
+            "sla_breach": _round(marts.sla_breach),
+            "ticket_csat": _round(marts.ticket_csat),
+            "call_csat": _round(marts.call_csat),
+            "repeats": len(mart_rep),
+            "contacts": len(marts.contacts),
+            "contacts_in_both": len(both),
+        },
+    )
+
+
+def evaluate_marts(sim_dir: Path, warehouse: Path, window_hours: int) -> MartsEvaluation:
+    """Compare a built warehouse with the simulation it was built from."""
+    return compare(truth_figures(sim_dir, window_hours), mart_figures(warehouse), window_hours)
