@@ -46,6 +46,10 @@ def test_mart_row_counts_lists_every_fct_and_dim_table(built_warehouse):
         "fct_issues": 1,
         "fct_satisfaction": 7,
         "fct_compensations": 0,
+        "fct_cx_daily": 12,
+        "fct_cx_weekly": 9,
+        "fct_journey_breakpoints": 5,
+        "fct_sla_backlog_daily": 18,
         "fct_ticket_escalations": 2,  # T-REOPEN: L1 (assigned), L2 (escalated)
         "fct_ticket_metrics": 5,
         "fct_ticket_sla": 11,  # 5 tickets x 2 metrics + T-REOPEN's escalation

@@ -149,9 +149,7 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
     done = [t for t in tickets if t["resolved_at"] is not None]
     rated = [t["rating"] for t in tickets if t["rating"] is not None]
 
-    malformed = {
-        m["line"] for m in _jsonl(gt / "malformed.jsonl") if m["stream"] == "calls"
-    }
+    malformed = {m["line"] for m in _jsonl(gt / "malformed.jsonl") if m["stream"] == "calls"}
     surveys = []
     with open(sim_dir / "calls.jsonl", encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
