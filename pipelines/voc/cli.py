@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("voc.commands.report:report", "The weekly issue-closure report (HTML and PDF)."),
     "dashboard": ("voc.commands.dashboard:dashboard", "Serve the web dashboard on a warehouse."),
     "detect": ("voc.commands.detect:detect", "Backtest the breakpoint detectors on a CSV."),
+    "docs": ("voc.commands.docs:docs", "Serve the dbt docs site of a warehouse on 127.0.0.1."),
 }
 
 

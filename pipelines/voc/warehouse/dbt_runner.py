@@ -139,6 +139,91 @@ def build_marts(
     return result
 
 
+def _invoke(warehouse: Path, command: list[str]) -> tuple[object, Path, Path]:
+    """Run one dbt command against `warehouse`; (dbtRunnerResult, target, logs)."""
+    from dbt.cli.main import dbtRunner
+
+    warehouse = Path(warehouse).resolve()
+    if not warehouse.is_file():
+        raise FileNotFoundError(f"warehouse file not found: {warehouse}")
+    target_path = warehouse.parent / "dbt_target"
+    log_path = warehouse.parent / "dbt_logs"
+    args = [
+        *command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+        "--quiet",
+    ]
+    env = {"VOC_WAREHOUSE": str(warehouse), "DO_NOT_TRACK": "1"}
+    with _DBT_LOCK, _environ(env):
+        try:
+            res = dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
+    return res, target_path, log_path
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    source: str  # e.g. voc.calls
+    status: str  # pass, warn, error, runtime error
+    max_loaded_at: str | None
+    age_hours: float | None
+
+
+def source_freshness(warehouse: Path) -> tuple[SourceFreshness, ...]:
+    """`dbt source freshness`: how old the newest row of each raw table is
+    (loaded_at_field `_loaded_at`; warn after 24 h, see _voc__sources.yml)."""
+    res, target_path, _ = _invoke(
+        warehouse,
+        [
+            "source",
+            "freshness",
+            "--output",
+            str(Path(warehouse).parent / "dbt_target" / "sources.json"),
+        ],
+    )
+    out = []
+    for r in getattr(res.result, "results", None) or ():
+        node = r.node
+        age = getattr(r, "age", None)
+        loaded = getattr(r, "max_loaded_at", None)
+        out.append(
+            SourceFreshness(
+                source=f"{node.source_name}.{node.name}",
+                status=str(getattr(r.status, "value", r.status)),
+                max_loaded_at=None if loaded is None else str(loaded),
+                age_hours=None if age is None else round(float(age) / 3600, 3),
+            )
+        )
+    return tuple(sorted(out, key=lambda f: f.source))
+
+
+def generate_docs(warehouse: Path) -> Path:
+    """`dbt docs generate` (catalog from the built warehouse); returns the folder
+    holding index.html, manifest.json and catalog.json."""
+    res, target_path, log_path = _invoke(warehouse, ["docs", "generate"])
+    if not res.success:
+        raise DbtBuildError(
+            DbtBuildResult(
+                success=False,
+                nodes=(),
+                target_path=target_path,
+                log_path=log_path,
+                exception=None if res.exception is None else repr(res.exception),
+            )
+        )
+    return target_path
+
+
 def mart_row_counts(warehouse: Path) -> dict[str, int]:
     """Rows in every fct_/dim_ table of the warehouse, by table name."""
     con = duckdb.connect(str(warehouse), read_only=True)
