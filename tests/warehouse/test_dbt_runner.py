@@ -40,6 +40,7 @@ def test_mart_row_counts_lists_every_fct_and_dim_table(built_warehouse):
     # THEN every mart is there with the fixture's row counts
     assert counts == {
         "dim_business_calendar": 365 * 3,  # 2025 (the fixture data) to 2027
+        "dim_departments": 3,
         "dim_scenarios": 3,
         "fct_alerts": 1,
         "fct_contacts": 10,

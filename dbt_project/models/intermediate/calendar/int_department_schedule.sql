@@ -2,6 +2,7 @@
 -- day in UTC. Asia/Shanghai is UTC+8 without daylight saving (since 1991), so
 -- local -> UTC is a fixed 8-hour shift. A department with no row in the
 -- department_working_windows seed works around the clock, like customer service.
+-- Departments: int_departments (the catalog's and any a ticket was assigned to).
 
 with
 
@@ -11,29 +12,9 @@ calendar_days as (
 
 ),
 
-departments as (
-
-    select * from {{ ref('stg_voc__departments') }}
-
-),
-
-windows as (
-
-    select * from {{ ref('department_working_windows') }}
-
-),
-
 department_windows as (
 
-    select
-        departments.department_id,
-        coalesce(windows.days, 'all') as working_days,
-        coalesce(windows.start_local, '00:00') as start_local,
-        coalesce(windows.end_local, '24:00') as end_local
-
-    from departments
-    left join windows
-        on departments.department_id = windows.department_id
+    select * from {{ ref('int_departments') }}
 
 ),
 

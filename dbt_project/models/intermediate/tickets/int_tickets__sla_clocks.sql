@@ -198,8 +198,23 @@ unioned as (
 final as (
 
     select
+        -- two escalations in the same second (seen in real help-desk data) are two
+        -- applications: the second gets a ':2' suffix
         unioned.ticket_id || ':' || unioned.metric || ':'
-        || strftime(unioned.applied_at, '%Y-%m-%dT%H:%M:%S') as ticket_sla_id,
+        || strftime(unioned.applied_at, '%Y-%m-%dT%H:%M:%S')
+        || case
+            when
+                row_number() over (
+                    partition by unioned.ticket_id, unioned.metric, unioned.applied_at
+                    order by unioned.applied_reason
+                ) > 1
+                then
+                    ':' || row_number() over (
+                        partition by unioned.ticket_id, unioned.metric, unioned.applied_at
+                        order by unioned.applied_reason
+                    )
+            else ''
+        end as ticket_sla_id,
         unioned.ticket_id,
         unioned.metric,
         unioned.applied_at,

@@ -45,7 +45,7 @@ tier_entries as (
 
 ),
 
-sequenced as (
+numbered as (
 
     select
         *,
@@ -55,6 +55,26 @@ sequenced as (
 
     from tier_entries
     window by_ticket as (partition by ticket_id order by entered_at, ticket_event_id)
+
+),
+
+-- A stint ends at the next escalation, else at the final resolution when that
+-- came after it; an escalation logged after the final resolution (real
+-- help-desk data does this) leaves its stint open-ended (null), not negative.
+sequenced as (
+
+    select
+        numbered.*,
+        coalesce(
+            numbered.next_entered_at,
+            case
+                when tickets.resolved_at >= numbered.entered_at then tickets.resolved_at
+            end
+        ) as left_at
+
+    from numbered
+    inner join {{ ref('int_tickets__lifecycle') }} as tickets
+        on numbered.ticket_id = tickets.ticket_id
 
 ),
 
@@ -74,17 +94,14 @@ final as (
         sequenced.tier,
         cast(substr(sequenced.tier, 2) as integer)
         - cast(substr(coalesce(sequenced.from_tier, 'L1'), 2) as integer) as tiers_jumped,
-        coalesce(sequenced.next_entered_at, tickets.resolved_at) as left_at,
-        (
-            epoch(coalesce(sequenced.next_entered_at, tickets.resolved_at))
-            - epoch(sequenced.entered_at)
-        ) / 60.0 as minutes_in_tier,
+        sequenced.left_at,
+        (epoch(sequenced.left_at) - epoch(sequenced.entered_at)) / 60.0 as minutes_in_tier,
 
         -- booleans
         sequenced.event_type = 'escalated' as is_escalation,
         sequenced.tier = 'L4'
         and cast(substr(coalesce(sequenced.from_tier, 'L1'), 2) as integer) < 3 as is_direct_to_hq,
-        coalesce(sequenced.next_entered_at, tickets.resolved_at) is null as is_current_tier,
+        sequenced.left_at is null as is_current_tier,
 
         -- timestamps (UTC)
         sequenced.entered_at
