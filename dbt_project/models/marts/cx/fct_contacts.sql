@@ -50,11 +50,28 @@ final as (
         contacts.sentiment,
         contacts.call_survey_score,
         contacts.ticket_rating,
+        -- The score that rates this contact itself (never a blend): a call's own
+        -- survey, a ticket contact's ticket rating; a post has none.
+        case contacts.channel
+            when 'call' then contacts.call_survey_score
+            when 'ticket' then contacts.ticket_rating
+        end as satisfaction_score,
         repeats.identity_source,
         repeats.contact_sequence,
 
         -- booleans
         contacts.is_late,
+        case contacts.channel
+            when 'call' then contacts.call_survey_score
+            when 'ticket' then contacts.ticket_rating
+        end is not null as is_rated,
+        coalesce(
+            case contacts.channel
+                when 'call' then contacts.call_survey_score
+                when 'ticket' then contacts.ticket_rating
+            end >= {{ var('voc_csat_min_score') }},
+            false
+        ) as is_satisfied,
         contacts.call_survey_score is not null as is_call_surveyed,
         contacts.call_survey_score >= {{ var('voc_csat_min_score') }} as is_call_satisfied,
         contacts.ticket_rating is not null as is_ticket_rated,
@@ -80,6 +97,16 @@ final as (
                 and not repeats.has_repeat_contact
         end as is_first_contact_resolved,
         contacts.resolved_on_call,
+        -- the earlier name of is_first_contact_resolved (一次解决), same values
+        case
+            when contacts.channel not in ('call', 'ticket') then null
+            when not repeats.is_repeat_window_complete then null
+            else
+                contacts.channel = 'call'
+                and coalesce(contacts.resolved_on_call, false)
+                and contacts.ticket_id is null
+                and not repeats.has_repeat_contact
+        end as is_one_time_resolved,
 
         -- timestamps (UTC)
         contacts.contacted_at,

@@ -200,6 +200,8 @@ final as (
 
         -- timestamps (UTC)
         flagged.applied_at,
+        -- the clock's start, = applied_at (the name the dashboard and report read)
+        flagged.applied_at as started_at,
         flagged.completed_at,
         flagged.as_of_at
 
