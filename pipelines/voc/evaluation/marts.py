@@ -151,7 +151,8 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
 
     malformed = {m["line"] for m in _jsonl(gt / "malformed.jsonl") if m["stream"] == "calls"}
     surveys = []
-    with open(sim_dir / "calls.jsonl", encoding="utf-8") as f:
+    # bytes: the simulator's deliberately malformed lines need not be UTF-8
+    with open(sim_dir / "calls.jsonl", "rb") as f:
         for number, line in enumerate(f, 1):
             if number in malformed or not line.strip():
                 continue
