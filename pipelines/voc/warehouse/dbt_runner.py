@@ -94,37 +94,10 @@ def build_marts(
     `select` is passed to dbt's --select (e.g. "+fct_ticket_sla"). Raises DbtBuildError
     when any node fails, unless raise_on_failure is False.
     """
-    from dbt.cli.main import dbtRunner  # imported lazily: dbt takes ~2 s to import
-
-    warehouse = Path(warehouse).resolve()
-    if not warehouse.is_file():
-        raise FileNotFoundError(f"warehouse file not found: {warehouse}")
-    target_path = warehouse.parent / "dbt_target"
-    log_path = warehouse.parent / "dbt_logs"
-    args = [
-        "build",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(log_path),
-        "--no-use-colors",
-        "--no-send-anonymous-usage-stats",
-    ]
-    if quiet:
-        args.append("--quiet")
+    command = ["build"]
     if select:
-        args += ["--select", select]
-
-    env = {"VOC_WAREHOUSE": str(warehouse), "DO_NOT_TRACK": "1"}
-    with _DBT_LOCK, _environ(env):
-        try:
-            res = dbtRunner().invoke(args)
-        finally:
-            _release_duckdb()
+        command += ["--select", select]
+    res, target_path, log_path = _invoke(warehouse, command, quiet=quiet)
 
     nodes = tuple(_node_results(res.result))
     result = DbtBuildResult(
@@ -139,9 +112,11 @@ def build_marts(
     return result
 
 
-def _invoke(warehouse: Path, command: list[str]) -> tuple[object, Path, Path]:
+def _invoke(
+    warehouse: Path, command: list[str], *, quiet: bool = True
+) -> tuple[object, Path, Path]:
     """Run one dbt command against `warehouse`; (dbtRunnerResult, target, logs)."""
-    from dbt.cli.main import dbtRunner
+    from dbt.cli.main import dbtRunner  # imported lazily: dbt takes ~2 s to import
 
     warehouse = Path(warehouse).resolve()
     if not warehouse.is_file():
@@ -160,8 +135,9 @@ def _invoke(warehouse: Path, command: list[str]) -> tuple[object, Path, Path]:
         str(log_path),
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
-        "--quiet",
     ]
+    if quiet:
+        args.append("--quiet")
     env = {"VOC_WAREHOUSE": str(warehouse), "DO_NOT_TRACK": "1"}
     with _DBT_LOCK, _environ(env):
         try:
