@@ -13,7 +13,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from voc.paths import DEFAULT_WORK_DIR
+from voc.paths import DEFAULT_CATALOG, DEFAULT_WORK_DIR
 
 err = Console(stderr=True, highlight=False)
 
@@ -48,3 +48,28 @@ def warehouse_option(*, written: bool = False):
         if written
         else "DuckDB file the pipeline wrote.",
     )
+
+
+def catalog_option(help: str, *, dest: str = "catalog"):
+    """--catalog: the scenario catalog YAML (the default catalog unless given)."""
+    return click.option(
+        "--catalog",
+        dest,
+        type=click.Path(exists=True, path_type=Path),
+        default=DEFAULT_CATALOG,
+        show_default=True,
+        help=help,
+    )
+
+
+def open_warehouse_or_fail(warehouse: Path):
+    """The warehouse, opened for writing, or a clear error (no traceback)."""
+    import duckdb
+
+    from voc.warehouse.duck import open_warehouse
+
+    try:
+        return open_warehouse(warehouse)
+    except duckdb.Error as exc:
+        fail(f"cannot open the warehouse {warehouse}: {exc}")
+        raise

@@ -9,27 +9,19 @@ from pathlib import Path
 import click
 import duckdb
 
-from voc.commands._output import emit_json, err, fail, warehouse_option
+from voc.commands._output import (
+    catalog_option,
+    emit_json,
+    err,
+    fail,
+    open_warehouse_or_fail,
+    warehouse_option,
+)
 from voc.paths import DEFAULT_CATALOG
 
-_catalog_option = click.option(
-    "--catalog",
-    "catalog_path",
-    type=click.Path(exists=True, path_type=Path),
-    default=DEFAULT_CATALOG,
-    show_default=True,
-    help="Scenario catalog (owner departments and severities).",
+_catalog_option = catalog_option(
+    "Scenario catalog (owner departments and severities).", dest="catalog_path"
 )
-
-
-def _open(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    from voc.warehouse.duck import open_warehouse
-
-    try:
-        return open_warehouse(warehouse)
-    except duckdb.Error as exc:
-        fail(f"cannot open the warehouse {warehouse}: {exc}")
-        raise
 
 
 def sync(warehouse: Path, catalog_path: Path = DEFAULT_CATALOG, link_base: str | None = None):
@@ -37,7 +29,7 @@ def sync(warehouse: Path, catalog_path: Path = DEFAULT_CATALOG, link_base: str |
     from voc.catalog import load_catalog
 
     catalog = load_catalog(catalog_path)
-    with _open(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         return sync_episodes(con, catalog, link_base=link_base or DEFAULT_LINK_BASE)
 
 
@@ -97,7 +89,7 @@ def send(
     except RoutingError as exc:
         fail(str(exc))
     out = sync(warehouse, catalog_path, link_base)
-    with _open(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         queued = enqueue(con, routing)
     err.print(
         f"{out['episodes']} episodes, {out['new_transitions']} new transitions, {queued} queued"
@@ -158,7 +150,7 @@ def list_cmd(warehouse: Path, status: str | None, as_json: bool) -> None:
     """Episodes with owner, severity, peak, and delivery state (sent / pending / dead)."""
     from rich.table import Table
 
-    with _open(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         rows = _episodes(con, "WHERE e.status = ?" if status else "", [status] if status else [])
         dead = con.execute(
             "SELECT delivery_id, channel, attempts, last_error FROM raw.alert_outbox"
@@ -214,7 +206,7 @@ def list_cmd(warehouse: Path, status: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
 def show(episode_id: str, warehouse: Path, as_json: bool) -> None:
     """One episode: evidence, transitions and deliveries."""
-    with _open(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         rows = _episodes(con, "WHERE e.episode_id = ?", [episode_id])
         if not rows:
             fail(f"no alert episode {episode_id!r} in {warehouse} (see `voc alerts list`)")
@@ -254,7 +246,7 @@ def _manual(
 ) -> None:
     from voc.alerting.episodes import record_manual
 
-    with _open(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         try:
             added = record_manual(
                 con, episode_id, transition, by, note, datetime.now(UTC).replace(tzinfo=None)

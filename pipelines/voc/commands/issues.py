@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
-from voc.commands._output import emit_json, err, fail, warehouse_option
-from voc.paths import DEFAULT_CATALOG
-
-_catalog_option = click.option(
-    "--catalog",
-    "catalog_path",
-    type=click.Path(exists=True, path_type=Path),
-    default=DEFAULT_CATALOG,
-    show_default=True,
-    help="Scenario catalog (owners, fix SLAs).",
+from voc.commands._output import (
+    catalog_option,
+    emit_json,
+    err,
+    fail,
+    open_warehouse_or_fail,
+    warehouse_option,
 )
+
+_catalog_option = catalog_option("Scenario catalog (owners, fix SLAs).", dest="catalog_path")
 
 
 def _time(_ctx, _param, value: str | None) -> datetime | None:
@@ -33,12 +31,6 @@ def _time(_ctx, _param, value: str | None) -> datetime | None:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _open_wh(warehouse: Path):
-    from voc.warehouse.duck import open_warehouse
-
-    return open_warehouse(warehouse)
 
 
 @click.group()
@@ -89,7 +81,7 @@ def open_cmd(
     catalog = load_catalog(catalog_path)
     note = None
     severity = None
-    with _open_wh(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         if episode_id is not None:
             row = con.execute(
                 "SELECT scenario_id, severity FROM raw.alert_episodes WHERE episode_id = ?",
@@ -185,7 +177,7 @@ def update_cmd(
     from voc.issues.store import IssueError, update_issue
 
     catalog = load_catalog(catalog_path)
-    with _open_wh(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         try:
             st = update_issue(
                 con,
@@ -226,7 +218,7 @@ def verify_cmd(warehouse, as_of, min_obs_h, as_json) -> None:
     """Test every released fix: before vs after contact rate (Poisson rate ratio)."""
     from voc.issues.verify import verify_all
 
-    with _open_wh(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         results = verify_all(con, as_of, min_obs_h=min_obs_h)
     for r in results:
         err.print(
@@ -252,7 +244,7 @@ def list_cmd(warehouse, status, as_json) -> None:
 
     from voc.issues.store import issue_rows
 
-    with _open_wh(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         rows = [r for r in issue_rows(con) if status is None or r["status"] == status]
     t = Table(title=f"{len(rows)} issues", title_justify="left")
     for c in (
@@ -290,7 +282,7 @@ def show_cmd(issue_id, warehouse, as_json) -> None:
     """One issue: attributes, status history, verification checks."""
     from voc.issues.store import issue_rows
 
-    with _open_wh(warehouse) as con:
+    with open_warehouse_or_fail(warehouse) as con:
         rows = issue_rows(con, issue_id)
         if not rows:
             fail(f"no issue {issue_id!r} (see `voc issues list`)")

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from voc.commands._output import emit_json, err, fail, warehouse_option
-from voc.paths import DEFAULT_CATALOG
+from voc.commands._output import catalog_option, emit_json, err, fail, warehouse_option
 
 
 @click.command()
@@ -29,13 +28,7 @@ from voc.paths import DEFAULT_CATALOG
     default=None,
     help="A CSV from `voc untagged --export` with its scenario_id column filled.",
 )
-@click.option(
-    "--catalog",
-    type=click.Path(exists=True, path_type=Path),
-    default=DEFAULT_CATALOG,
-    show_default=True,
-    help="Catalog the scenario ids must belong to.",
-)
+@catalog_option("Catalog the scenario ids must belong to.")
 @click.option("--list", "list_labels", is_flag=True, help="Show the labels stored so far.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
 def label(

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from voc.commands._edge import edge_options, edge_values
-from voc.commands._output import emit_json, err, fail, step, warehouse_option
-from voc.paths import DEFAULT_CATALOG
+from voc.commands._output import catalog_option, emit_json, err, fail, step, warehouse_option
 
 
 @click.command()
@@ -27,13 +26,7 @@ from voc.paths import DEFAULT_CATALOG
     help="Folder of calls.jsonl, ticket_events.jsonl, app_events.jsonl, social_posts.jsonl.",
 )
 @warehouse_option(written=True)
-@click.option(
-    "--catalog",
-    type=click.Path(exists=True, path_type=Path),
-    default=DEFAULT_CATALOG,
-    show_default=True,
-    help="Scenario catalog YAML used by the tagger and the detector.",
-)
+@catalog_option("Scenario catalog YAML used by the tagger and the detector.")
 @click.option(
     "--tag-model", type=click.Path(exists=True, path_type=Path), help="Trained text model."
 )
