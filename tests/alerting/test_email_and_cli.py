@@ -5,32 +5,29 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-import warnings
 from email import message_from_bytes
 
 import duckdb
+from aiosmtpd.controller import Controller
 
 from tests.alerting.helpers import make_warehouse
+from tests.ports import free_port
 from voc.alerting.episodes import sync_episodes
 from voc.alerting.outbox import deliver, enqueue
 from voc.alerting.routing import parse_routing
 from voc.catalog import load_catalog
 from voc.warehouse.duck import open_warehouse
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import asyncore
-    import smtpd
 
+class _Sink:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
 
-class _Sink(smtpd.SMTPServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), None, decode_data=False)
         self.messages: list[tuple[str, list[str], bytes]] = []
 
-    def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):  # noqa: ANN001
-        self.messages.append((mailfrom, rcpttos, data))
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 (aiosmtpd API)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
 
 
 def test_email_channel_sends_each_transition_once_with_its_key(tmp_path):
@@ -38,9 +35,9 @@ def test_email_channel_sends_each_transition_once_with_its_key(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     make_warehouse(warehouse, n_keys=1)
     sink = _Sink()
-    port = sink.socket.getsockname()[1]
-    loop = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.05}, daemon=True)
-    loop.start()
+    port = free_port()
+    smtp = Controller(sink, hostname="127.0.0.1", port=port)
+    smtp.start()
     try:
         routing = parse_routing(
             {
@@ -63,7 +60,7 @@ def test_email_channel_sends_each_transition_once_with_its_key(tmp_path):
         first = deliver(warehouse, routing)
         second = deliver(warehouse, routing)
     finally:
-        sink.close()
+        smtp.stop()
     # THEN 4 mails arrived once each, keyed, with the evidence in the body
     assert (first.sent, first.failed, second.sent) == (4, 0, 0)
     assert len(sink.messages) == 4

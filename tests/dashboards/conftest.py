@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.ports import free_port
 from voc.paths import REPO_DIR
 
 CHROMIUM = Path(os.environ.get("VOC_CHROMIUM", "/usr/bin/chromium"))
@@ -122,12 +122,6 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(Path(reuse).parent / "reports", copied.parent / "reports")
         return copied
     return build_demo_warehouse(tmp_path_factory.mktemp("dash-demo"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 60) -> None:
