@@ -131,8 +131,11 @@ def test_the_loop_is_closed_alerts_delivered_issues_opened_and_a_fix_verified(ru
     assert first["issues"]["opened"] >= 1
     assert first["issues"]["verified"] == verified
     fixes_file = Path(first["warehouse"]).parent / "streams" / "ground_truth" / "fixes.jsonl"
-    planted = [json.loads(x) for x in fixes_file.read_text().splitlines() if x] if (
-        fixes_file.exists()) else []
+    planted = (
+        [json.loads(x) for x in fixes_file.read_text().splitlines() if x]
+        if (fixes_file.exists())
+        else []
+    )
     with duckdb.connect(first["warehouse"], read_only=True) as con:
         issued = {r[0] for r in con.execute("SELECT scenario_id FROM raw.issues").fetchall()}
     expected = sum(1 for f in planted if f["effective"] and f["scenario_id"] in issued)
@@ -175,6 +178,18 @@ def test_the_weekly_report_reads_right_in_the_pdf(runs, tmp_path):
             " LIMIT 1",
             [w.start_utc, w.end_utc],
         ).fetchall()[0]
+        # the week's ticket CSAT and resolution SLA, counted from the detail marts
+        ticket_csat, sla_met = con.execute(
+            """SELECT
+                 (SELECT round(100.0 * avg(CAST(is_satisfied AS INT)), 1)
+                  FROM main.fct_ticket_metrics
+                  WHERE is_rated AND rated_at >= $1 AND rated_at < $2),
+                 (SELECT round(100.0 * avg(CAST(NOT is_breached AS INT)), 1)
+                  FROM main.fct_ticket_sla
+                  WHERE metric = 'resolution' AND applied_reason = 'created' AND is_completed
+                    AND completed_at >= $1 AND completed_at < $2)""",
+            [w.start_utc, w.end_utc],
+        ).fetchone()
     # WHEN a reader extracts the PDF's text
     text = _pdf_text(pdf)
     # THEN the title, in Chinese and English, and the week are there
@@ -188,6 +203,8 @@ def test_the_weekly_report_reads_right_in_the_pdf(runs, tmp_path):
     for _issue_id, dept, _ in opened_in_week:
         assert dept in text
     assert top[0] in text  # the top scenario by volume, by its Chinese name
+    assert ticket_csat is not None and f"{ticket_csat:.1f}%" in text, ticket_csat
+    assert sla_met is not None and f"{sla_met:.1f}%" in text, sla_met
     # AND every chart is a real image in both the HTML and the PDF
     charts = sorted((html.parent / "charts").glob("*.png"))
     # (a timeline for each of the week's 8 biggest breakpoints)

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import duckdb
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,34 @@ def test_weekly_report_json_and_pdf_agree_with_the_marts(built_warehouse, tmp_pa
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     doc = json.loads(proc.stdout.strip().splitlines()[-1])
-    # THEN its figures are the mart's
+    # THEN its figures are the detail marts' for that week, counted row by row
+    local_day = "CAST({} + INTERVAL 8 HOUR AS DATE) BETWEEN '2025-03-10' AND '2025-03-16'"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        contacts, fcr, call_csat = con.execute(
+            f"""SELECT count(*),
+                       avg(CAST(is_first_contact_resolved AS INT)),
+                       avg(CAST(is_call_satisfied AS INT)) FILTER (WHERE is_call_surveyed)
+                FROM fct_contacts WHERE {local_day.format("contacted_at")}"""
+        ).fetchone()
+        (ticket_csat,) = con.execute(
+            f"""SELECT avg(CAST(is_satisfied AS INT)) FROM fct_ticket_metrics
+                WHERE is_rated AND {local_day.format("rated_at")}"""
+        ).fetchone()
+        (sla_met,) = con.execute(
+            f"""SELECT round(100.0 * avg(CAST(NOT is_breached AS INT)), 1) FROM fct_ticket_sla
+                WHERE metric = 'resolution' AND applied_reason = 'created' AND is_completed
+                  AND {local_day.format("completed_at")}"""
+        ).fetchone()
+    assert contacts > 0 and doc.pop("contacts") == contacts
+    for key, expected in [
+        ("fcr_rate", fcr),
+        ("call_csat", call_csat),
+        ("ticket_csat", ticket_csat),
+    ]:
+        got = doc.pop(key)
+        assert (got is None) == (expected is None), key
+        assert got is None or abs(got - expected) < 1e-9, (key, got, expected)
+    assert doc.pop("sla_attainment_pct") == (None if sla_met is None else float(sla_met))
     assert doc == {
         "html": str(out / "report.html"),
         "pdf": str(out / "report.pdf"),

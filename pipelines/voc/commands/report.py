@@ -32,7 +32,8 @@ def report() -> None:
     "--json",
     "as_json",
     is_flag=True,
-    help='Print {"html", "pdf", "issues_opened", "issues_closed", "issues_verified",'
+    help='Print {"html", "pdf", "contacts", "fcr_rate", "call_csat", "ticket_csat",'
+    ' "sla_attainment_pct", "issues_opened", "issues_closed", "issues_verified",'
     ' "contacts_avoided"} last.',
 )
 def weekly(warehouse: Path, week: str | None, out_dir: Path, as_json: bool) -> None:
@@ -55,6 +56,11 @@ def weekly(warehouse: Path, week: str | None, out_dir: Path, as_json: bool) -> N
                 for k in (
                     "html",
                     "pdf",
+                    "contacts",
+                    "fcr_rate",
+                    "call_csat",
+                    "ticket_csat",
+                    "sla_attainment_pct",
                     "issues_opened",
                     "issues_closed",
                     "issues_verified",

@@ -98,7 +98,7 @@ def _require_marts(con: duckdb.DuckDBPyConnection) -> None:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()
     }
-    missing = {"fct_contacts", "fct_ticket_sla", "fct_issues", "dim_scenarios"} - have
+    missing = {"fct_contacts", "fct_cx_weekly", "fct_issues", "dim_scenarios"} - have
     if missing:
         raise ReportError(
             f"the warehouse has no {', '.join(sorted(missing))}: run `voc build` first"
@@ -113,10 +113,7 @@ def gather(con: duckdb.DuckDBPyConnection, week: Week) -> dict[str, Any]:
         con,
         """
         SELECT count(*) AS contacts,
-               count(*) FILTER (WHERE tag_method <> 'untagged') AS tagged,
-               count(*) FILTER (WHERE is_rated) AS rated,
-               count(*) FILTER (WHERE is_satisfied) AS satisfied,
-               count(*) FILTER (WHERE is_rated AND NOT is_satisfied) AS dissatisfied
+               count(*) FILTER (WHERE tag_method <> 'untagged') AS tagged
         FROM fct_contacts WHERE contacted_at >= ? AND contacted_at < ?""",
         [ws, we],
     )[0]
@@ -157,18 +154,37 @@ def gather(con: duckdb.DuckDBPyConnection, week: Week) -> dict[str, Any]:
         ORDER BY dissatisfied DESC, c.scenario_id LIMIT 10""",
         [ws, we],
     )
+    # The week's CX figures are fct_cx_weekly's, summed over domain and channel:
+    # the same numbers the dashboard shows (rates are ratios of sums).
+    week_start = week.start_local.date()
+    cx = _q(
+        con,
+        """
+        SELECT sum(contacts) AS contacts,
+               sum(fcr_resolved_contacts) / nullif(sum(fcr_contacts), 0) AS fcr_rate,
+               sum(repeat_contacts) / nullif(sum(contacts), 0) AS repeat_rate,
+               sum(call_satisfied) / nullif(sum(call_surveys), 0) AS call_csat,
+               sum(call_surveys) AS call_surveys,
+               sum(ticket_satisfied) / nullif(sum(ticket_ratings), 0) AS ticket_csat,
+               sum(ticket_ratings) AS ticket_ratings,
+               sum(completed_resolution_clocks) AS completed_clocks,
+               sum(breached_resolution_clocks) AS breached_clocks
+        FROM fct_cx_weekly WHERE week_start = ?""",
+        [week_start],
+    )[0]
     sla = _q(
         con,
         """
         SELECT coalesce(department_id, 'unassigned') AS department_id,
-               count(*) AS clocks,
-               count(*) FILTER (WHERE NOT is_breached) AS met,
-               round(100.0 * count(*) FILTER (WHERE NOT is_breached) / count(*), 1)
-                   AS attainment_pct
-        FROM fct_ticket_sla
-        WHERE metric = 'resolution' AND started_at >= ? AND started_at < ?
-        GROUP BY 1 ORDER BY attainment_pct, department_id""",
-        [ws, we],
+               sum(completed_resolution_clocks) AS clocks,
+               sum(completed_resolution_clocks - breached_resolution_clocks) AS met,
+               round(100.0 * sum(completed_resolution_clocks - breached_resolution_clocks)
+                     / sum(completed_resolution_clocks), 1) AS attainment_pct
+        FROM fct_cx_weekly
+        WHERE week_start = ?
+        GROUP BY 1 HAVING sum(completed_resolution_clocks) > 0
+        ORDER BY attainment_pct, department_id""",
+        [week_start],
     )
     issues = _q(con, "SELECT * FROM fct_issues ORDER BY opened_at, issue_id")
 
@@ -207,8 +223,8 @@ def gather(con: duckdb.DuckDBPyConnection, week: Week) -> dict[str, Any]:
     n_episodes = con.execute(
         "SELECT count(*) FROM raw.alert_episodes WHERE opened_at >= ? AND opened_at < ?", [ws, we]
     ).fetchall()[0][0]
-    sla_clocks = sum(r["clocks"] for r in sla)
-    sla_met = sum(r["met"] for r in sla)
+    sla_clocks = cx["completed_clocks"] or 0
+    sla_met = sla_clocks - (cx["breached_clocks"] or 0)
     return {
         "week": week,
         "contacts": contacts,
@@ -216,6 +232,7 @@ def gather(con: duckdb.DuckDBPyConnection, week: Week) -> dict[str, Any]:
         "daily": daily,
         "top_volume": top_volume,
         "top_dissatisfied": top_dissatisfied,
+        "cx": cx,
         "sla": sla,
         "sla_attainment_pct": round(100.0 * sla_met / sla_clocks, 1) if sla_clocks else None,
         "issues": issues,
@@ -420,6 +437,11 @@ def write_weekly_report(warehouse: Path, week_label: str | None, out_dir: Path) 
         "html": str(html_path),
         "pdf": str(pdf_path),
         "week": week.label,
+        "contacts": data["cx"]["contacts"],
+        "fcr_rate": data["cx"]["fcr_rate"],
+        "call_csat": data["cx"]["call_csat"],
+        "ticket_csat": data["cx"]["ticket_csat"],
+        "sla_attainment_pct": data["sla_attainment_pct"],
         "issues_opened": data["issues_opened"],
         "issues_closed": data["issues_closed"],
         "issues_verified": data["issues_verified"],
