@@ -164,3 +164,26 @@ def test_decoys_are_written(simulated: tuple[Path, SimulationSummary]) -> None:
     out, _ = simulated
     kinds = {d["kind"] for d in read_jsonl(out / "ground_truth" / "decoys.jsonl")}
     assert {"promotion_day", "marketing_push", "quiet_night", "noisy_scenario"} <= kinds
+
+
+def test_a_customer_who_wrote_a_threat_is_an_escalation_in_the_truth(
+    simulated: tuple[Path, SimulationSummary],
+) -> None:
+    # GIVEN the contacts whose text carries the simulator's own lines about
+    # taking the problem outside (the "external" family: 12315, the press)
+    from voc.simulate.text import says_external
+
+    out, _ = simulated
+    truth = read_jsonl(out / "ground_truth" / "contacts.jsonl")
+    found = _contact_texts(out)
+    wrote = [t for t in truth if says_external(found[t["contact_id"]][1], t["language"])]
+    assert wrote, "the simulation has such contacts: an empty set proves nothing"
+    # THEN each is marked a threat, and each unplanted one is an escalation incident
+    assert all(t["threat"] for t in wrote)
+    escalations = {
+        c
+        for i in read_jsonl(out / "ground_truth" / "incidents.jsonl")
+        if i["kind"] == "emotion_escalation"
+        for c in i["contact_ids"]
+    }
+    assert {t["contact_id"] for t in wrote} <= escalations

@@ -313,7 +313,8 @@ def _background_cases(truth: list[dict[str, Any]], catalog, numbered: int) -> li
     """Case breaks nobody planted but the simulated customers produced anyway:
     a customer's third contact about one scenario within 72 h (social posts
     excluded: they rarely say who wrote them), and every contact whose true
-    scenario is an escalation threat."""
+    scenario is an escalation threat or whose customer threatened to take the
+    problem outside (the truth row's `threat`: the words are in the text)."""
     from voc.contracts.validate import to_micros
 
     rows: list[dict[str, Any]] = []
@@ -322,7 +323,8 @@ def _background_cases(truth: list[dict[str, Any]], catalog, numbered: int) -> li
     threats = THREAT_SCENARIOS
     by_case: dict[tuple[str, str], list[dict]] = {}
     for t in sorted(truth, key=lambda r: r["event_time"]):
-        if t["scenario_id"] in threats and t["incident_id"] is None:
+        threatened = t["scenario_id"] in threats or t["threat"]
+        if threatened and t["incident_kind"] != "emotion_escalation":
             rows.append(
                 {
                     "kind": "emotion_escalation",

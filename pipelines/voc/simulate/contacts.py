@@ -407,6 +407,10 @@ class ContactGenerator:
                 contact, ctx, contact.time_s, channel, said, None, emotion
             )
             unresolved = True
+        # A threat is in what the customer said: a planted threat line, or the
+        # family line of a scenario about taking the problem outside (its
+        # phrasing says 12315 or the press), whichever scenario it came with.
+        threatened = contact.threat or texts.says_external(said, language)
         if contact.incident is not None:
             key = contact.incident.incident_id
             self.out.extra_by_incident[key] = self.out.extra_by_incident.get(key, 0) + 1
@@ -426,7 +430,7 @@ class ContactGenerator:
                 "order_id": contact.order_id,
                 "incident_id": contact.incident.incident_id if contact.incident else None,
                 "incident_kind": contact.incident.kind if contact.incident else None,
-                "threat": contact.threat,
+                "threat": threatened,
                 "language": language,
                 "emotion": emotion,
                 "is_repeat": contact.is_repeat,

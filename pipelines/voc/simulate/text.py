@@ -610,6 +610,13 @@ def _family_line(rng: random.Random, key: ScenarioKey, language: str) -> str:
     return rng.choice(lines[language]) if lines else ""
 
 
+def says_external(said: str, language: str) -> bool:
+    """Whether `said` carries a line of the family about taking the problem
+    outside (the regulator, the press): the customer threatened to."""
+    lines = phrasing().categories.get("external", {}).get(language, ())
+    return any(line and line in said for line in lines)
+
+
 def _stage_line(rng: random.Random, key: ScenarioKey, language: str) -> str:
     lines = phrasing().stages.get(f"{key.domain}.{key.stage}")
     return rng.choice(lines[language]) if lines else ""
