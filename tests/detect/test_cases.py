@@ -5,51 +5,103 @@ from __future__ import annotations
 import pytest
 
 from voc.detect.emotion import escalation_cue
-from voc.detect.repeat import RepeatDetector
+from voc.detect.repeat import RepeatDetector, return_cue
 
 H = 3600
+NEW = "我买的冰箱不制冷，麻烦看一下。"
+BACK = "这是我第三回打电话了，上次说好给我回电，到现在也没人处理。"
 
 
-def contact(i, t, scenario="s.a.b", order=None, customer="cus-1", channel="call"):
+def contact(i, t, text=NEW, order="ord-1", customer="cus-1", channel="call"):
     return {
         "contact_id": f"c{i}",
         "customer_id": customer,
-        "scenario_id": scenario,
         "order_id": order,
         "channel": channel,
+        "text": text,
         "domain": "ecommerce",
         "journey_stage": "after_sale",
     }, t
 
 
-def test_third_contact_about_one_issue_in_72h_opens_one_loop():
+def observe_all(det, events):
+    return [det.observe(c, t) for c, t in events]
+
+
+def test_a_customer_coming_back_twice_about_one_order_opens_one_loop_across_channels():
+    # GIVEN a first contact, then two returns about the same order on other channels
     det = RepeatDetector()
     events = [
         contact(1, 0, channel="call"),
-        contact(2, 20 * H, channel="web"),
-        contact(3, 50 * H, channel="email"),
-        contact(4, 60 * H),
+        contact(2, 20 * H, BACK, channel="web"),
+        contact(3, 50 * H, "I already reported this, still waiting.", channel="email"),
+        contact(4, 60 * H, BACK),
     ]
-    verdicts = [det.observe(c, t) for c, t in events]
-    # THEN the third contact opens the loop across channels; the fourth adds no alert
+    verdicts = observe_all(det, events)
+    # THEN the third contact opens the loop; the fourth belongs to it and adds no alert
     assert verdicts[0] is None and verdicts[1] is None and verdicts[3] is None
     assert verdicts[2].contact_ids == ("c1", "c2", "c3")
     assert verdicts[2].channels == ("call", "web", "email")
+    assert verdicts[2].key == "cus-1|ord-1"
 
 
-def test_contacts_spread_over_more_than_72h_or_about_other_issues_do_not_loop():
+def test_new_problems_on_one_order_or_returns_spread_past_72h_do_not_loop():
+    # GIVEN three different problems raised about one order in a day (no return)
     det = RepeatDetector()
-    spread = [contact(1, 0), contact(2, 40 * H), contact(3, 80 * H)]
-    assert [det.observe(c, t) for c, t in spread] == [None, None, None]
+    assert observe_all(det, [contact(i, i * H) for i in range(3)]) == [None] * 3
+    # AND a first contact and two returns spread over more than 72 h
     det = RepeatDetector()
-    mixed = [contact(1, 0, "s.a.b"), contact(2, H, "s.a.c"), contact(3, 2 * H, "s.a.d")]
-    assert [det.observe(c, t) for c, t in mixed] == [None, None, None]
+    spread = [contact(1, 0), contact(2, 40 * H, BACK), contact(3, 80 * H, BACK)]
+    assert observe_all(det, spread) == [None] * 3
+    # AND returns about another order of the same customer
+    det = RepeatDetector()
+    other = [contact(1, 0), contact(2, H, BACK), contact(3, 2 * H, BACK, order="ord-2")]
+    assert observe_all(det, other) == [None] * 3
+
+
+def test_a_second_loop_on_the_same_order_is_a_second_alert():
+    det = RepeatDetector()
+    first = [contact(1, 0), contact(2, H, BACK), contact(3, 2 * H, BACK)]
+    second = [contact(4, 3 * H), contact(5, 4 * H, BACK), contact(6, 5 * H, BACK)]
+    verdicts = observe_all(det, first + second)
+    assert [v is not None for v in verdicts] == [False, False, True, False, False, True]
 
 
 def test_a_replayed_contact_counts_once():
     det = RepeatDetector()
-    c, _ = contact(1, 0)
+    c, _ = contact(1, 0, BACK)
     assert [det.observe(c, t) for t in (0, H, 2 * H)] == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这是我第二次联系你们了",
+        "上次说好给我回复的",
+        "我之前打过电话",
+        "I already reported this once.",
+        "You promised to call me back.",
+        "Still waiting for a refund",
+        "Customer: I'm calling you again about the fridge",
+    ],
+)
+def test_a_return_is_read_in_both_languages(text):
+    assert return_cue(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fixed and broke again",
+        "客服：请您稍后再次查询。\n客户：好的，冰箱不制冷。",
+        "Agent: please check again later.\nCustomer: OK, the fridge is warm.",
+        "我买的冰箱不制冷",
+        "",
+        None,
+    ],
+)
+def test_the_agents_words_and_other_agains_are_not_returns(text):
+    assert return_cue(text) is None
 
 
 @pytest.mark.parametrize(
@@ -60,7 +112,10 @@ def test_a_replayed_contact_counts_once():
         "等着收律师函吧",
         "I'll talk to my LAWYER about this",
         "I am going to report you to the consumer protection office",
+        "I'll report you",
         "打１２３１５",  # full-width digits
+        "监管威胁啊！我要找你们领导",  # a party outside named with a threat word
+        "So consumer authority intimidating??",
     ],
 )
 def test_escalation_threats_are_found_in_both_languages(text):
@@ -69,17 +124,16 @@ def test_escalation_threats_are_found_in_both_languages(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["我要投诉！你们太慢了", "冷藏车温度报警了", "I want to complain, this is slow", "", None],
+    [
+        "我要投诉！你们太慢了",
+        "冷藏车温度报警了",
+        "I want to complain, this is slow",
+        "Basically report you channel. Please check.",  # a complaint, not an intent
+        "快递员威胁我要差评",  # a threat, but no party outside
+        "客服：您可以拨打12315咨询。\n客户：好的，谢谢。",  # the agent's words
+        "",
+        None,
+    ],
 )
 def test_plain_complaints_and_alarms_are_not_threats(text):
     assert escalation_cue(text) is None
-
-
-def test_tags_from_app_events_alone_do_not_link_contacts():
-    # GIVEN three contacts whose only tag came from the customer's app events
-    det = RepeatDetector()
-    events = [contact(i, i * H) for i in range(3)]
-    for c, _ in events:
-        c["method"] = "signal"
-    # THEN no loop: the app said what happened, not what each contact is about
-    assert [det.observe(c, t) for c, t in events] == [None, None, None]

@@ -320,7 +320,12 @@ class BreakpointEngine:
             score=float(len(loop.contact_ids)),
             suggested_owner="customer_service",
             severity="high",
-            evidence={"contact_ids": list(loop.contact_ids), "channels": list(loop.channels)},
+            evidence={
+                "contact_ids": list(loop.contact_ids),
+                "channels": list(loop.channels),
+                "order_id": loop.order_id,
+                "return_cues": list(loop.cues),
+            },
         )
 
 
