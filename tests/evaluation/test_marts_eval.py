@@ -1,11 +1,13 @@
-"""`voc eval marts`'s truth side on a real (small) simulation."""
+"""`voc eval marts`'s truth side: the repeat rule on hand-worked rows, and a real
+(small) simulation."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from voc.evaluation.marts import truth_figures
+from voc.evaluation.marts import _repeats, truth_figures
 from voc.simulate import simulate
 
 
@@ -29,3 +31,30 @@ def test_truth_reads_a_simulation_with_non_utf8_malformed_lines(tmp_path: Path):
         if n not in bad and json.loads(line).get("survey_score") is not None
     ]
     assert truth.call_csat == sum(s >= 4 for s in surveys) / len(surveys)
+
+
+def test_true_repeats_same_person_within_the_window_unless_two_orders():
+    # GIVEN one person's contacts (hours from t0) and another person's
+    t0 = datetime(2026, 1, 1)
+
+    def at(h: float) -> datetime:
+        return t0 + timedelta(hours=h)
+
+    items = [
+        ("a1", "p1", "o1", at(0)),
+        ("a2", "p1", None, at(24)),  # no order: may be about anything of p1's
+        ("a3", "p1", "o2", at(60)),  # o2 != o1 (60 h), but a2 names none (36 h)
+        ("a4", "p1", "o1", at(128)),  # a3 is 68 h before but about o2; a2 104 h
+        ("b1", "p2", "o5", at(0)),
+        ("b2", "p2", "o6", at(1)),  # two orders: two problems
+        ("c1", None, None, at(0)),  # nobody known: never a repeat
+        ("c2", None, None, at(1)),
+        ("d1", "p3", None, at(0)),
+        ("d2", "p3", None, at(72)),  # exactly at the window's end is inside it
+    ]
+    # WHEN the true repeats are computed with a 72 h window
+    repeats, has_repeat, pairs = _repeats(items, timedelta(hours=72))
+    # THEN
+    assert repeats == {"a2", "a3", "d2"}
+    assert has_repeat == {"a1", "a2", "d1"}
+    assert pairs == {("a1", "a2"), ("a2", "a3"), ("d1", "d2")}

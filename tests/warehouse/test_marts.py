@@ -124,7 +124,7 @@ def test_contacts_are_tagged_owned_scored_and_fcr(marts):
         None,
         2,
     )
-    # AND repeats: same customer and scenario within 72 h, either side
+    # AND repeats: the same customer within 72 h (orders not different), either side
     assert (rows["call-2"]["has_repeat_contact"], rows["call-3"]["is_repeat_contact"]) == (
         True,
         True,

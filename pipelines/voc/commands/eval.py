@@ -251,7 +251,7 @@ def marts(days, seed, scale, window_hours, work_dir, as_json):
     for key in (
         "repeat_recall",
         "repeat_precision",
-        "repeat_recall_with_true_scenarios",
+        "repeat_recall_same_scenario",
         "fcr_abs_error",
         "sla_breach_abs_error",
         "ticket_csat_abs_error",

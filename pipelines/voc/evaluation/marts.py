@@ -8,8 +8,15 @@ warehouse. The marts side is read from the built warehouse. So an error here is
 what identity resolution, tagging, censoring and the SQL clock maths lose.
 
 - repeat_recall / repeat_precision: contacts flagged is_repeat_contact in
-  fct_contacts against the true repeats (same true customer, same true
-  scenario, within the window before).
+  fct_contacts against the true repeats: the same true customer contacted us
+  within the window before, on any channel, and the two contacts are not about
+  two different true orders (DECISIONLOG "Repeat contacts": the person and the
+  order are what a contact centre can know; a tagged reason is not). What the
+  marts must recover is who the customer is (anonymous posts, handles, phone
+  keys) and the window's edges.
+- repeat_recall_same_scenario (diagnostic): recall over the true repeats whose
+  two contacts are also about the same true scenario (the narrower definition
+  a perfect tagger would allow).
 - fcr_abs_error: |FCR(marts) - FCR(truth)| over calls and tickets whose window
   is complete.
 - sla_breach_abs_error: resolution SLA applied at creation, completed clocks.
@@ -42,8 +49,6 @@ class MartFigures:
     call_csat: float | None
     repeats: frozenset[str]
     contacts: frozenset[str]
-    # (contact_id, resolved customer, contacted_at) for the identity-only diagnostic
-    identities: tuple[tuple[str, str | None, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,8 @@ class TruthFigures:
     call_csat: float | None
     repeats: frozenset[str]
     contacts: frozenset[str]
-    scenario_of: dict[str, str | None] | None = None
+    # true repeats whose earlier contact is also about the same true scenario
+    same_scenario_repeats: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,9 @@ class MartsEvaluation:
     sla_breach_abs_error: float | None
     ticket_csat_abs_error: float | None
     call_csat_abs_error: float | None
-    # Diagnostic: recall with the marts' identities but the true scenarios, i.e.
-    # what identity resolution alone loses (the rest is tagging).
-    repeat_recall_with_true_scenarios: float | None
+    # Diagnostic: recall over the true repeats that are also about the same true
+    # scenario as the contact before.
+    repeat_recall_same_scenario: float | None
     truth: dict[str, Any]
     marts: dict[str, Any]
 
@@ -91,23 +97,30 @@ def _share(hits: int, total: int) -> float | None:
 
 
 def _repeats(
-    items: list[tuple[str, Any, datetime]], window: timedelta
-) -> tuple[set[str], set[str]]:
-    """(contacts that are a repeat, contacts that have one) for (id, key, time)
-    items: same key within the window. A None key never repeats."""
-    by_key: dict[Any, list[tuple[datetime, str]]] = defaultdict(list)
-    for contact_id, key, at in items:
-        if key is not None:
-            by_key[key].append((at, contact_id))
+    items: list[tuple[str, Any, str | None, datetime]], window: timedelta
+) -> tuple[set[str], set[str], set[tuple[str, str]]]:
+    """(contacts that are a repeat, contacts that have one, the (earlier, later)
+    pairs) for (id, person, order, time) items: the same person within the window,
+    unless both name an order and the orders differ. A None person never repeats.
+    Ties in time are ordered by id, as in the SQL."""
+    by_person: dict[Any, list[tuple[datetime, str, str | None]]] = defaultdict(list)
+    for contact_id, person, order, at in items:
+        if person is not None:
+            by_person[person].append((at, contact_id, order))
     repeats: set[str] = set()
     has_repeat: set[str] = set()
-    for seq in by_key.values():
+    pairs: set[tuple[str, str]] = set()
+    for seq in by_person.values():
         seq.sort()
-        for (t0, id0), (t1, id1) in zip(seq, seq[1:], strict=False):
-            if t1 - t0 <= window:
-                repeats.add(id1)
-                has_repeat.add(id0)
-    return repeats, has_repeat
+        for i, (t0, id0, order0) in enumerate(seq):
+            for t1, id1, order1 in seq[i + 1 :]:
+                if t1 - t0 > window:
+                    break
+                if order0 is None or order1 is None or order0 == order1:
+                    repeats.add(id1)
+                    has_repeat.add(id0)
+                    pairs.add((id0, id1))
+    return repeats, has_repeat, pairs
 
 
 def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
@@ -118,18 +131,21 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
     window = timedelta(hours=window_hours)
     contacts = list(_jsonl(gt / "contacts.jsonl"))
 
-    # True repeats: same true customer and scenario within the window before.
-    repeats, has_repeat = _repeats(
+    # True repeats: the same true customer within the window before, not about
+    # two different true orders.
+    repeats, has_repeat, pairs = _repeats(
         [
-            (
-                c["contact_id"],
-                (c["customer_id"], c["scenario_id"]) if c["scenario_id"] else None,
-                _naive(c["event_time"]),
-            )
+            (c["contact_id"], c["customer_id"], c["order_id"], _naive(c["event_time"]))
             for c in contacts
         ],
         window,
     )
+    scenario_of = {c["contact_id"]: c["scenario_id"] for c in contacts}
+    same_scenario = {
+        later
+        for earlier, later in pairs
+        if scenario_of[later] is not None and scenario_of[earlier] == scenario_of[later]
+    }
 
     fcr_total = fcr_hits = 0
     for c in contacts:
@@ -167,7 +183,7 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
         call_csat=_share(sum(s >= CSAT_MIN_SCORE for s in surveys), len(surveys)),
         repeats=frozenset(repeats),
         contacts=frozenset(c["contact_id"] for c in contacts),
-        scenario_of={c["contact_id"]: c["scenario_id"] for c in contacts},
+        same_scenario_repeats=frozenset(same_scenario),
     )
 
 
@@ -194,10 +210,7 @@ def mart_figures(warehouse: Path) -> MartFigures:
             "select avg(case when is_call_satisfied then 1.0 else 0.0 end)"
             " from main.fct_contacts where is_call_surveyed"
         )
-        rows = con.execute(
-            "select contact_id, is_repeat_contact, resolved_customer_id, contacted_at"
-            " from main.fct_contacts"
-        ).fetchall()
+        rows = con.execute("select contact_id, is_repeat_contact from main.fct_contacts").fetchall()
     return MartFigures(
         fcr=fcr,
         sla_breach=breach,
@@ -205,7 +218,6 @@ def mart_figures(warehouse: Path) -> MartFigures:
         call_csat=call_csat,
         repeats=frozenset(r[0] for r in rows if r[1]),
         contacts=frozenset(r[0] for r in rows),
-        identities=tuple((r[0], r[2], r[3]) for r in rows),
     )
 
 
@@ -217,18 +229,11 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 6)
 
 
-def compare(truth: TruthFigures, marts: MartFigures, window_hours: int) -> MartsEvaluation:
+def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
     both = truth.contacts & marts.contacts
     true_rep, mart_rep = truth.repeats & both, marts.repeats & both
     hits = len(true_rep & mart_rep)
-    scenario_of = truth.scenario_of or {}
-    identity_only, _ = _repeats(
-        [
-            (cid, (who, scenario_of.get(cid)) if who and scenario_of.get(cid) else None, at)
-            for cid, who, at in marts.identities
-        ],
-        timedelta(hours=window_hours),
-    )
+    same_scenario = truth.same_scenario_repeats & both
     return MartsEvaluation(
         repeat_recall=_round(_share(hits, len(true_rep))),
         repeat_precision=_round(_share(hits, len(mart_rep))),
@@ -236,8 +241,8 @@ def compare(truth: TruthFigures, marts: MartFigures, window_hours: int) -> Marts
         sla_breach_abs_error=_abs_error(truth.sla_breach, marts.sla_breach),
         ticket_csat_abs_error=_abs_error(truth.ticket_csat, marts.ticket_csat),
         call_csat_abs_error=_abs_error(truth.call_csat, marts.call_csat),
-        repeat_recall_with_true_scenarios=_round(
-            _share(len(true_rep & identity_only), len(true_rep))
+        repeat_recall_same_scenario=_round(
+            _share(len(same_scenario & mart_rep), len(same_scenario))
         ),
         truth={
             "fcr": _round(truth.fcr),
@@ -245,6 +250,7 @@ def compare(truth: TruthFigures, marts: MartFigures, window_hours: int) -> Marts
             "ticket_csat": _round(truth.ticket_csat),
             "call_csat": _round(truth.call_csat),
             "repeats": len(true_rep),
+            "same_scenario_repeats": len(same_scenario),
             "contacts": len(truth.contacts),
         },
         marts={
@@ -261,4 +267,4 @@ def compare(truth: TruthFigures, marts: MartFigures, window_hours: int) -> Marts
 
 def evaluate_marts(sim_dir: Path, warehouse: Path, window_hours: int) -> MartsEvaluation:
     """Compare a built warehouse with the simulation it was built from."""
-    return compare(truth_figures(sim_dir, window_hours), mart_figures(warehouse), window_hours)
+    return compare(truth_figures(sim_dir, window_hours), mart_figures(warehouse))

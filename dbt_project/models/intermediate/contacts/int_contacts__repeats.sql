@@ -1,10 +1,14 @@
--- One row per contact: who made it once identities are resolved
--- (int_customer_identity: a social post without a customer id is linked through
--- its handle), and whether the same customer contacted us about the same
--- scenario within var voc_repeat_window_hours before (this one is a repeat) or
--- after (this one was not settled the first time). Channels are pooled. The
--- window is censored at the edges of the data: a contact whose window runs past
--- the last event (or before the first) cannot be judged and is flagged.
+-- One row per contact: who made it once identities are resolved, and whether
+-- the same person contacted us again within var voc_repeat_window_hours
+-- (DECISIONLOG "Repeat contacts"): same person, any channel, any stated reason,
+-- unless the two contacts name different orders (two orders, two problems).
+-- The person is the contact's customer id, else the customer its social handle
+-- or a phone/email key in its text resolves to (int_customer_identity), else
+-- its social handle itself (an anonymous account is still one person). The
+-- tagged scenario is not used: on real text it is too often wrong to say that
+-- two contacts are about the same problem, while the order and the person are
+-- recorded facts. The window is censored at the edges of the data: a contact
+-- whose window runs past the last event (or before the first) is flagged.
 
 {% set window_hours = var('voc_repeat_window_hours') %}
 
@@ -37,12 +41,30 @@ ticket_events as (
 data_span as (
 
     select
-        min(contacted_at) as data_from_at,
+        min(contacts.contacted_at) as data_from_at,
         greatest(
-            max(contacted_at), (select max(event_at) from ticket_events)
+            max(contacts.contacted_at), (select max(ticket_events.event_at) from ticket_events)
         ) as data_as_of_at
 
     from contacts
+
+),
+
+-- the customer each anonymous post's phone/email keys point to (one, or none)
+post_key_customers as (
+
+    select
+        social_posts.social_post_id,
+        min(identity.customer_id) as customer_id
+
+    from social_posts
+    inner join identity
+        on
+            identity.key_type in ('phone', 'email')
+            and list_contains(social_posts.pii_keys, identity.identity_id)
+    where social_posts.customer_id is null
+    group by social_posts.social_post_id
+    having count(distinct identity.customer_id) = 1
 
 ),
 
@@ -50,13 +72,22 @@ resolved as (
 
     select
         contacts.contact_id,
-        contacts.scenario_id,
+        contacts.order_id,
         contacts.contacted_at,
-        coalesce(contacts.customer_id, handle_identity.customer_id) as resolved_customer_id,
+        coalesce(
+            contacts.customer_id, handle_identity.customer_id, post_key_customers.customer_id
+        ) as resolved_customer_id,
         case
             when contacts.customer_id is not null then 'customer_id'
             when handle_identity.customer_id is not null then 'social_handle'
-        end as identity_source
+            when post_key_customers.customer_id is not null then 'pii_key'
+        end as identity_source,
+        coalesce(
+            contacts.customer_id,
+            handle_identity.customer_id,
+            post_key_customers.customer_id,
+            'social_handle:' || social_posts.platform || ':' || social_posts.author_handle
+        ) as person_id
 
     from contacts
     left join social_posts
@@ -68,28 +99,56 @@ resolved as (
             handle_identity.key_type = 'social_handle'
             and social_posts.platform || ':' || social_posts.author_handle
             = handle_identity.identity_key
+    left join post_key_customers
+        on contacts.contact_id = post_key_customers.social_post_id
 
 ),
 
--- Only contacts with a known customer and a scenario can repeat: two untagged
--- contacts are not known to be about the same problem.
-neighbours as (
+-- Every pair of contacts by one person within the window, earlier -> later,
+-- about the same order or where either names none.
+repeat_pairs as (
 
     select
-        contact_id,
-        contacted_at,
-        lag(contacted_at) over customer_scenario as previous_contacted_at,
-        lead(contacted_at) over customer_scenario as next_contacted_at,
-        row_number() over customer_scenario as contact_sequence
+        earlier.contact_id as earlier_contact_id,
+        later.contact_id as later_contact_id,
+        earlier.contacted_at as earlier_contacted_at,
+        later.contacted_at as later_contacted_at
 
-    from resolved
-    where
-        resolved_customer_id is not null
-        and scenario_id is not null
-    window customer_scenario as (
-        partition by resolved_customer_id, scenario_id
-        order by contacted_at, contact_id
-    )
+    from resolved as earlier
+    inner join resolved as later
+        on
+            earlier.person_id = later.person_id
+            and (earlier.contacted_at, earlier.contact_id)
+            < (later.contacted_at, later.contact_id)
+            and later.contacted_at
+            <= earlier.contacted_at + interval '{{ window_hours }} hours'
+            and (
+                earlier.order_id is null
+                or later.order_id is null
+                or earlier.order_id = later.order_id
+            )
+
+),
+
+previous_contacts as (
+
+    select
+        later_contact_id as contact_id,
+        max(earlier_contacted_at) as previous_contacted_at
+
+    from repeat_pairs
+    group by later_contact_id
+
+),
+
+next_contacts as (
+
+    select
+        earlier_contact_id as contact_id,
+        min(later_contacted_at) as next_contacted_at
+
+    from repeat_pairs
+    group by earlier_contact_id
 
 ),
 
@@ -99,20 +158,19 @@ flagged as (
         resolved.contact_id,
         resolved.resolved_customer_id,
         resolved.identity_source,
-        neighbours.contact_id is not null as is_repeat_eligible,
-        neighbours.contact_sequence,
-        neighbours.previous_contacted_at,
-        neighbours.next_contacted_at,
-        coalesce(
-            neighbours.previous_contacted_at
-            >= neighbours.contacted_at - interval '{{ window_hours }} hours',
-            false
-        ) as is_repeat_contact,
-        coalesce(
-            neighbours.next_contacted_at
-            <= neighbours.contacted_at + interval '{{ window_hours }} hours',
-            false
-        ) as has_repeat_contact,
+        resolved.person_id,
+        resolved.person_id is not null as is_repeat_eligible,
+        case
+            when resolved.person_id is not null
+                then row_number() over (
+                    partition by resolved.person_id
+                    order by resolved.contacted_at, resolved.contact_id
+                )
+        end as contact_sequence,
+        previous_contacts.previous_contacted_at,
+        next_contacts.next_contacted_at,
+        previous_contacts.contact_id is not null as is_repeat_contact,
+        next_contacts.contact_id is not null as has_repeat_contact,
         resolved.contacted_at + interval '{{ window_hours }} hours'
         <= data_span.data_as_of_at as is_repeat_window_complete,
         resolved.contacted_at - interval '{{ window_hours }} hours'
@@ -121,8 +179,10 @@ flagged as (
 
     from resolved
     cross join data_span
-    left join neighbours
-        on resolved.contact_id = neighbours.contact_id
+    left join previous_contacts
+        on resolved.contact_id = previous_contacts.contact_id
+    left join next_contacts
+        on resolved.contact_id = next_contacts.contact_id
 
 ),
 

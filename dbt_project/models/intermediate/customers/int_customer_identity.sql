@@ -1,14 +1,27 @@
 -- One row per identity key seen in the data and the customer it belongs to:
--- the customer id itself, and each social handle (platform:handle) that was seen
--- on a post carrying a customer id. A handle seen with two different customers
--- is ambiguous and links to none (a wrong link would invent a repeat).
--- Phone/email hashes join here as further key types once the streams carry them.
+-- the customer id itself, each social handle (platform:handle) and each keyed
+-- phone or email hash (pii_keys: 'phone:<hex>', 'email:<hex>', DECISIONLOG
+-- "Privacy") that was seen on a record carrying a customer id. A key seen with
+-- two different customers is ambiguous and links to none (a wrong link would
+-- invent a repeat).
 
 with
 
 social_posts as (
 
     select * from {{ ref('stg_voc__social_posts') }}
+
+),
+
+calls as (
+
+    select * from {{ ref('stg_voc__calls') }}
+
+),
+
+ticket_events as (
+
+    select * from {{ ref('stg_voc__ticket_events') }}
 
 ),
 
@@ -30,31 +43,70 @@ customer_keys as (
 
 ),
 
-handle_sightings as (
+-- every phone/email key on a record that names its customer
+pii_sightings as (
 
     select
-        platform || ':' || author_handle as identity_key,
-        count(distinct customer_id) as customers,
-        min(customer_id) as customer_id,
-        count(*) as posts
+        unnest(pii_keys) as pii_key,
+        customer_id
+
+    from calls
+    where customer_id is not null
+    union all
+    select
+        unnest(pii_keys) as pii_key,
+        customer_id
+
+    from ticket_events
+    where customer_id is not null
+    union all
+    select
+        unnest(pii_keys) as pii_key,
+        customer_id
 
     from social_posts
-    where
-        author_handle is not null
-        and customer_id is not null
-    group by platform || ':' || author_handle
+    where customer_id is not null
 
 ),
 
-handle_keys as (
+-- (key type, key, customer) for every key a record with a customer id carries
+sightings as (
 
     select
         'social_handle' as key_type,
-        identity_key,
+        platform || ':' || author_handle as identity_key,
         customer_id
 
-    from handle_sightings
-    where customers = 1
+    from social_posts
+    where author_handle is not null and customer_id is not null
+    union all
+    select
+        split_part(pii_key, ':', 1) as key_type,
+        split_part(pii_key, ':', 2) as identity_key,
+        customer_id
+
+    from pii_sightings
+
+),
+
+linked_keys as (
+
+    select
+        key_type,
+        identity_key,
+        min(customer_id) as customer_id
+
+    from sightings
+    group by key_type, identity_key
+    having count(distinct customer_id) = 1
+
+),
+
+keys as (
+
+    select * from customer_keys
+    union all
+    select * from linked_keys
 
 ),
 
@@ -66,15 +118,7 @@ final as (
         identity_key,
         customer_id
 
-    from customer_keys
-    union all
-    select
-        key_type || ':' || identity_key as identity_id,
-        key_type,
-        identity_key,
-        customer_id
-
-    from handle_keys
+    from keys
 
 )
 

@@ -15,6 +15,8 @@ renamed as (
         order_id,
         agent_id,
         ticket_id,
+        -- keyed hashes of phones/emails masked in the text (DECISIONLOG "Privacy")
+        pii_keys,
 
         -- call facts
         domain,

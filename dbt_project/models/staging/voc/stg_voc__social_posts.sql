@@ -13,6 +13,8 @@ renamed as (
         event_id as social_post_id,
         customer_id,
         order_id,
+        -- keyed hashes of phones/emails masked in the text (DECISIONLOG "Privacy")
+        pii_keys,
 
         -- post facts
         domain,

@@ -15,6 +15,8 @@ renamed as (
         customer_id,
         order_id,
         source_contact_id,
+        -- keyed hashes of phones/emails masked in the text (DECISIONLOG "Privacy")
+        pii_keys,
 
         -- event facts
         domain,
