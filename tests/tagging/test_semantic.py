@@ -89,3 +89,17 @@ def test_a_catalog_without_examples_still_tags_and_abstains_cautiously():
 def test_empty_and_agent_only_texts_abstain(tagger):
     assert _tag(tagger, "") is None
     assert _tag(tagger, "客服：您好，请问有什么可以帮您？") is None
+
+
+def test_a_batch_of_two_domains_scores_each_text_within_its_own(tagger):
+    # GIVEN one batch with an e-commerce and an express contact
+    ctx = [TagContext("ecommerce", "social"), TagContext("express", "call")]
+    scores = tagger.scores(["快递太慢了", "快递太慢了"], ctx)
+    domain = np.asarray([s.domain for s in tagger.catalog.scenarios])
+    # THEN each row has finite scores for its domain and common only
+    for row, d in zip(scores, ("ecommerce", "express"), strict=True):
+        allowed = (domain == d) | (domain == "common")
+        assert np.isfinite(row[allowed]).all() and np.isneginf(row[~allowed]).all()
+    # AND a one-domain batch gives the same scores as the mixed batch for its row
+    alone = tagger.scores(["快递太慢了"], ctx[:1])
+    assert np.allclose(alone[0][np.isfinite(alone[0])], scores[0][np.isfinite(scores[0])])

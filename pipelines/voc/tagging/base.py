@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 METHODS = ("signal", "keyword", "semantic", "model")
@@ -41,6 +42,10 @@ class Tagger(Protocol):
         ...
 
 
+@lru_cache(maxsize=16384)
 def normalise(text: str) -> str:
-    """Fold Chinese and English alike: NFKC (full-width -> half-width), lower case."""
+    """Fold Chinese and English alike: NFKC (full-width -> half-width), lower case.
+
+    Memoised: the rules, the semantic tagger and the relevance model each fold
+    the same text of a batch, and NFKC is the costliest step of a short text."""
     return unicodedata.normalize("NFKC", text).lower()

@@ -71,6 +71,8 @@ PROBLEM_CONCEPTS = frozenset(
         "noise",
         "smell",
         "churn",
+        "poor_packing",
+        "misdelivered",
     )
 )
 HOTEL = "酒店"
@@ -93,20 +95,44 @@ def weak_labels(rows: list[dict[str, str]]) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+# The gate keeps this share of the weakly in-scope texts of a held-out split: the
+# weak labels mark a problem only where a lexicon form names it, so the model's
+# P(in scope) is low on real problems worded otherwise (positive-unlabelled
+# data), and its own 0.5 boundary is too strict for them.
+KEEP_IN_SCOPE = 0.95
+
+
 def build(data_csv: Path, out: Path = MODEL_PATH, seed: int = 0) -> dict:
-    from voc.tagging.model import ModelConfig, TextModel
+    import numpy as np
+
+    from voc.tagging.model import ModelConfig, TextModel, _validation_split
 
     with open(data_csv, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     texts, labels = weak_labels(rows)
     # min_df 5 keeps the shipped file small at no cost on the validation split
-    model = TextModel.train(
-        texts, labels, seed=seed, abstain_threshold=0.0, config=ModelConfig(min_df=5)
+    config = ModelConfig(min_df=5)
+    fit_idx, val_idx = _validation_split(labels, config.validation_share, seed)
+    held_out = TextModel.train(
+        [texts[i] for i in fit_idx],
+        [labels[i] for i in fit_idx],
+        seed=seed,
+        abstain_threshold=0.0,
+        config=config,
     )
+    val_in = [texts[i] for i in val_idx if labels[i] == IN_SCOPE]
+    # stored as the model's abstain threshold: the semantic tagger's gate (the
+    # decision boundary when the data is too small for a held-out split)
+    gate = 0.5
+    if val_in:
+        p_in = held_out.predict_proba(val_in)[:, held_out.labels.index(IN_SCOPE)]
+        gate = min(gate, float(np.quantile(p_in, 1 - KEEP_IN_SCOPE)))
+    model = TextModel.train(texts, labels, seed=seed, abstain_threshold=gate, config=config)
     model.save(out)
     return {
         "texts": len(texts),
         "in_scope": labels.count(IN_SCOPE),
+        "gate": round(gate, 4),
         "validation": model.validation,
         "bytes": out.stat().st_size,
     }
@@ -120,6 +146,13 @@ def relevance_model():
     from voc.tagging.model import TextModel
 
     return TextModel.load(MODEL_PATH)
+
+
+def gate() -> float:
+    """The P(in scope) under which the semantic tagger abstains (0.5 for a model
+    built without one)."""
+    model = relevance_model()
+    return model.abstain_threshold if model is not None and model.abstain_threshold > 0 else 0.5
 
 
 def in_scope_probability(texts: list[str]):

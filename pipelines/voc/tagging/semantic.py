@@ -239,6 +239,7 @@ _SENTIMENT = frozenset(
 )
 _STOP = _STOP | _SENTIMENT
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_HAS_ASCII = re.compile(r"[a-z0-9]").search
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
@@ -253,13 +254,15 @@ class SemanticConfig:
     entry_point_boost: float = 0.04  # the contact came through an entry point the scenario names
     app_event_boost: float = 0.08  # a recent app event the scenario names
     example_prior: float = 0.03
+    # the scenario mix of real complaints (voc.tagging.prior), as a log-prior
+    use_prior: bool = True
     min_confidence: float = 0.3
     # a text must resemble some scenario at all (cosine of its own words; the
     # priors and boosts alone never tag anything)
     min_similarity: float = 0.15
-    # the relevance model's own decision boundary: at least as likely about a
-    # problem as not
-    min_relevance: float = 0.5
+    # None: the gate shipped with the relevance model (the P(in scope) that keeps
+    # 95 % of its weakly in-scope held-out texts, voc.tagging.relevance)
+    min_relevance: float | None = None
     use_relevance: bool = True
     # what went wrong is said early; a long transcript's tail costs time, not accuracy
     max_chars: int = 400
@@ -292,6 +295,8 @@ class Lexicon:
         return cls(doc["concepts"])
 
     def concepts_in(self, norm: str) -> set[str]:
+        if not _HAS_ASCII(norm):  # no English form can match: no boundary checks
+            return set().union(*(names for _, (_, names) in self._automaton.iter(norm)))
         found: set[str] = set()
         for end, (ascii_len, names) in self._automaton.iter(norm):
             if ascii_len:
@@ -356,6 +361,48 @@ def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(1.0 / norms) @ m, dtype=np.float32)
 
 
+@dataclass(frozen=True)
+class _View:
+    """A tagger's matrices cut to a subset of scenarios (`cols`, ascending):
+    whole categories, since a category never spans two domains."""
+
+    cols: np.ndarray
+    centroids_t: sp.csr_matrix
+    example_rows: np.ndarray  # catalog document rows of the examples kept
+    examples_t: sp.csr_matrix
+    ex_scenarios: np.ndarray  # positions in cols of scenarios with examples
+    ex_starts: np.ndarray
+    prior: np.ndarray
+    cat: np.ndarray  # per position: index of its category among the view's
+    cat_order: np.ndarray
+    cat_starts: np.ndarray
+    cat_sizes: np.ndarray
+
+    @classmethod
+    def cut(cls, t: SemanticTagger, cols: np.ndarray) -> _View:
+        keep = np.isin(t._doc_owner[t._example_rows], cols)
+        where = np.full(len(t.ids), -1)
+        where[cols] = np.arange(len(cols))
+        ex_owner = where[t._doc_owner[t._example_rows[keep]]]
+        ex_scenarios, ex_starts = np.unique(ex_owner, return_index=True)
+        _, cat = np.unique(t._cat[cols], return_inverse=True)
+        cat_order = np.argsort(cat, kind="stable")
+        cat_starts = np.searchsorted(cat[cat_order], np.arange(cat.max() + 1 if len(cat) else 0))
+        return cls(
+            cols=cols,
+            centroids_t=t._centroids_t[:, cols].tocsr(),
+            example_rows=t._example_rows[keep],
+            examples_t=t._examples_t[:, np.flatnonzero(keep)].tocsr(),
+            ex_scenarios=ex_scenarios,
+            ex_starts=ex_starts,
+            prior=t._prior[cols],
+            cat=cat,
+            cat_order=cat_order,
+            cat_starts=cat_starts,
+            cat_sizes=np.diff(np.append(cat_starts, len(cols))),
+        )
+
+
 class SemanticTagger:
     def __init__(
         self,
@@ -405,8 +452,6 @@ class SemanticTagger:
         is_example = np.asarray(example_flags, dtype=bool)
         self._example_rows = np.flatnonzero(is_example)
         self._examples_t = d[self._example_rows].T.tocsr()
-        ex_owner = self._doc_owner[self._example_rows]  # sorted: documents are in catalog order
-        self._ex_scenarios, self._ex_starts = np.unique(ex_owner, return_index=True)
         self._domain = np.asarray([s.domain for s in catalog.scenarios])
         self._stage = np.asarray([f"{s.domain}.{s.stage}" for s in catalog.scenarios])
         self._stage_only = np.asarray([s.stage for s in catalog.scenarios])
@@ -420,10 +465,7 @@ class SemanticTagger:
             for ev in s.app_event_signals:
                 self._event.setdefault(ev, np.zeros(n_s, bool))[i] = True
         self._domain_masks: dict[str, np.ndarray] = {}
-        self._cat_order = np.argsort(self._cat, kind="stable")
-        self._cat_starts = np.searchsorted(
-            self._cat[self._cat_order], np.arange(len(self._cat_names))
-        )
+        self._views: dict[frozenset[str | None], _View] = {}
         # Scenarios with customer examples are the ones customers are known to
         # write about: a small prior for them over scenarios known only by name.
         self._prior = np.asarray(
@@ -433,7 +475,19 @@ class SemanticTagger:
             ],
             dtype=np.float32,
         )
+        if self.config.use_prior:
+            from voc.tagging.prior import log_prior_shift
+
+            self._prior = self._prior + log_prior_shift(self.ids)
         self._calibration = self._calibrate()
+
+    @property
+    def min_relevance(self) -> float:
+        if self.config.min_relevance is not None:
+            return self.config.min_relevance
+        from voc.tagging.relevance import gate
+
+        return gate()
 
     # -- features ---------------------------------------------------------------
 
@@ -464,24 +518,40 @@ class SemanticTagger:
 
     # -- scoring ----------------------------------------------------------------
 
+    def _view(self, domains: frozenset[str | None]) -> _View:
+        """The scenarios the contexts' domains let compete (their domain and
+        `common`; all of them for a context without a known domain), with the
+        matrices cut to them once: a batch from one business scores half the
+        catalog, not all of it."""
+        view = self._views.get(domains)
+        if view is None:
+            mask = np.zeros(len(self.ids), bool)
+            for d in domains:
+                mask |= self._allowed(d)
+            view = self._views[domains] = _View.cut(self, np.flatnonzero(mask))
+        return view
+
     def raw_scores(
         self, texts: Sequence[str], *, exclude_docs: np.ndarray | None = None
     ) -> np.ndarray:
         """(len(texts), scenarios): the similarity of each text to each scenario,
         before context and hierarchy. `exclude_docs[i]`: a catalog document row
         text i must not match (held-out scoring of catalog examples)."""
+        return self._raw(texts, self._view(frozenset({None})), exclude_docs)
+
+    def _raw(self, texts, view: _View, exclude_docs: np.ndarray | None = None) -> np.ndarray:
         norms = [normalise(customer_text(t))[: self.config.max_chars] for t in texts]
         x = self._features(norms)
-        cent = (x @ self._centroids_t).toarray()
+        cent = (x @ view.centroids_t).toarray()
         best = cent.copy()  # without examples, the best document is the centroid
-        if self._example_rows.size:
-            sims = (x @ self._examples_t).toarray()
+        if view.example_rows.size:
+            sims = (x @ view.examples_t).toarray()
             if exclude_docs is not None:
-                pos = np.searchsorted(self._example_rows, exclude_docs)
-                pos = np.minimum(pos, self._example_rows.size - 1)
-                hit = self._example_rows[pos] == exclude_docs
+                pos = np.searchsorted(view.example_rows, exclude_docs)
+                pos = np.minimum(pos, view.example_rows.size - 1)
+                hit = view.example_rows[pos] == exclude_docs
                 sims[np.flatnonzero(hit), pos[hit]] = 0.0
-            best[:, self._ex_scenarios] = np.maximum.reduceat(sims, self._ex_starts, axis=1)
+            best[:, view.ex_scenarios] = np.maximum.reduceat(sims, view.ex_starts, axis=1)
         share = self.config.best_doc_share
         return share * best + (1 - share) * cent
 
@@ -495,36 +565,42 @@ class SemanticTagger:
         return self._domain_masks[key]
 
     def scores(self, texts: Sequence[str], contexts: Sequence[TagContext], **kw) -> np.ndarray:
-        """Scenario scores after narrowing: outside the domain -inf; category
-        evidence added; context boosts added."""
-        return self._scores(texts, contexts, **kw)[0]
+        """(len(texts), scenarios) scores after narrowing: outside the domain
+        -inf; category evidence added; context boosts added."""
+        s, _, view = self._scores(texts, contexts, **kw)
+        full = np.full((len(texts), len(self.ids)), -np.inf, dtype=s.dtype)
+        full[:, view.cols] = s
+        return full
 
-    def _scores(self, texts, contexts, **kw) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, each text's best raw similarity). No state is kept on self:
-        one tagger serves every thread of a worker."""
-        raw = self.raw_scores(texts, **kw)
+    def _scores(self, texts, contexts, **kw) -> tuple[np.ndarray, np.ndarray, _View]:
+        """(scores over the view's scenarios, each text's best raw similarity,
+        the view). No state is kept on self but the views (built once per set
+        of domains): one tagger serves every thread of a worker."""
+        view = self._view(frozenset(c.domain for c in contexts))
+        raw = self._raw(texts, view, **kw)
         raw_top = raw.max(axis=1) if raw.size else np.zeros(len(texts))
-        s = raw + self._prior
+        s = raw + view.prior
         # contexts repeat (a batch holds a few domains and stages): one boost row each
         keys = [
             (c.domain, c.journey_stage, c.entry_point, tuple(c.recent_events)) for c in contexts
         ]
         uniq = {k: j for j, k in enumerate(dict.fromkeys(keys))}
-        boosts = np.stack([self._boost(*k) for k in uniq]).astype(np.float32)
-        s += boosts[[uniq[k] for k in keys]]
+        if len(uniq) == 1:
+            s += self._boost(*keys[0])[view.cols].astype(np.float32)
+        else:
+            boosts = np.stack([self._boost(*k)[view.cols] for k in uniq]).astype(np.float32)
+            s += boosts[[uniq[k] for k in keys]]
         # category evidence: the mean of each category's two best scenarios (one
         # lucky hit counts less than a category several of whose scenarios fit),
         # added to its members
-        ordered = s[:, self._cat_order]
-        best = np.maximum.reduceat(ordered, self._cat_starts, axis=1)
-        is_best = ordered >= np.repeat(
-            best, np.diff(np.append(self._cat_starts, s.shape[1])), axis=1
-        )
-        second = np.maximum.reduceat(np.where(is_best, -np.inf, ordered), self._cat_starts, axis=1)
+        ordered = s[:, view.cat_order]
+        best = np.maximum.reduceat(ordered, view.cat_starts, axis=1)
+        is_best = ordered >= np.repeat(best, view.cat_sizes, axis=1)
+        second = np.maximum.reduceat(np.where(is_best, -np.inf, ordered), view.cat_starts, axis=1)
         second = np.where(np.isfinite(second), second, best)  # one-scenario categories
         cat_score = np.maximum((best + second) / 2, 0.0)
-        s += self.config.category_share * cat_score[:, self._cat]
-        return s, raw_top
+        s += self.config.category_share * cat_score[:, view.cat]
+        return s, raw_top, view
 
     def _boost(self, domain, stage, entry_point, events) -> np.ndarray:
         c = self.config
@@ -579,10 +655,13 @@ class SemanticTagger:
 
     def decide(self, scores: np.ndarray):
         """(best column, confidence, top score, margin) per row."""
-        order = np.argsort(-scores, axis=1)[:, :2]
         rows = np.arange(scores.shape[0])
-        top = scores[rows, order[:, 0]]
-        second = scores[rows, order[:, 1]]
+        first = scores.argmax(axis=1)
+        top = scores[rows, first]
+        rest = scores.copy()
+        rest[rows, first] = -np.inf
+        second = rest.max(axis=1)
+        order = first[:, None]
         second = np.where(np.isfinite(second), second, 0.0)
         top = np.where(np.isfinite(top), top, 0.0)
         # the score scale includes the category share: back to raw units
@@ -593,12 +672,14 @@ class SemanticTagger:
     def tag_batch(self, texts: Sequence[str], contexts: Sequence[TagContext]) -> list[Tag | None]:
         if not texts:
             return []
-        scores, similarity = self._scores(texts, contexts)
+        scores, similarity, view = self._scores(texts, contexts)
         best, conf, top, _ = self.decide(scores)
+        best = view.cols[best]
         # the relevance gate is asked only about texts that would be tagged
         candidates = np.flatnonzero(
             (similarity >= self.config.min_similarity) & (conf >= self.config.min_confidence)
         )
+        min_relevance = self.min_relevance
         relevance = np.ones(len(texts))
         relevance[candidates] = self._relevance([texts[i] for i in candidates])
         tags: list[Tag | None] = []
@@ -609,7 +690,7 @@ class SemanticTagger:
             if (
                 similarity[i] < self.config.min_similarity
                 or cf < self.config.min_confidence
-                or rel < self.config.min_relevance
+                or rel < min_relevance
             ):
                 tags.append(None)
                 continue

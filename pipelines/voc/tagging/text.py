@@ -20,13 +20,14 @@ n-grams are vanishingly rare) and looked up in a sorted vocabulary with
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from voc.tagging.base import normalise as fold  # memoised, shared with the rules
 
 # Letters and digits outside the CJK blocks: CJK ideographs, kana and hangul are
 # left to the character n-grams.
@@ -48,7 +49,7 @@ def normalise(text: object) -> str:
     """
     if not isinstance(text, str):
         return ""
-    return _SPACES_RE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    return _SPACES_RE.sub(" ", fold(text)).strip()
 
 
 def char_ngram_keys(

@@ -96,6 +96,8 @@ def customer_text(text: str | None) -> str:
     said)."""
     if not text:
         return ""
+    if ":" not in text and "：" not in text:
+        return text  # every speaker label ends in a colon
     turns = split_turns(text)
     if len(turns) == 1 and turns[0][0] is None:
         return text
