@@ -106,18 +106,22 @@ def _shipped() -> dict[str, float]:
     return json.loads(PRIOR_PATH.read_text(encoding="utf-8"))["prior"]
 
 
-def log_prior_shift(ids: list[str] | tuple[str, ...], mix: float = MIX) -> np.ndarray:
-    """Per scenario: log(prior x n) / BETA with prior = mix x estimate + (1 - mix) / n
-    (0 everywhere without a shipped estimate)."""
+def relative_prior(ids: list[str] | tuple[str, ...], mix: float = MIX) -> np.ndarray:
+    """Per scenario: prior x n with prior = mix x estimate + (1 - mix) / n
+    (1 everywhere without a shipped estimate)."""
     shares = _shipped()
     n = len(ids)
     if not shares or n == 0:
-        return np.zeros(n, dtype=np.float32)
+        return np.ones(n)
     est = np.asarray([shares.get(s, 0.0) for s in ids], dtype=np.float64)
     if est.sum() > 0:
         est /= est.sum()
-    prior = mix * est + (1 - mix) / n
-    return (np.log(prior * n) / BETA).astype(np.float32)
+    return (mix * est + (1 - mix) / n) * n
+
+
+def log_prior_shift(ids: list[str] | tuple[str, ...], mix: float = MIX) -> np.ndarray:
+    """Per scenario: log(prior x n) / BETA, the prior in score units."""
+    return (np.log(relative_prior(ids, mix)) / BETA).astype(np.float32)
 
 
 if __name__ == "__main__":

@@ -645,7 +645,15 @@ class SemanticTagger:
         scores = self.scores(texts, contexts, exclude_docs=np.asarray(owner_rows))
         best, _, top, margin = self.decide(scores)
         right = (best == np.asarray(owner_ids)).astype(np.float64)
-        return _logistic_fit(np.column_stack([top, margin]), right)
+        # each example stands for its scenario's texts, and real texts follow the
+        # scenario prior: weight the examples by it (mean weight 1)
+        weights = None
+        if self.config.use_prior:
+            from voc.tagging.prior import relative_prior
+
+            weights = relative_prior(self.ids)[np.asarray(owner_ids)]
+            weights /= weights.mean()
+        return _logistic_fit(np.column_stack([top, margin]), right, weights=weights)
 
     # -- decisions --------------------------------------------------------------
 
@@ -716,15 +724,18 @@ class SemanticTagger:
         return out
 
 
-def _logistic_fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> tuple[float, ...]:
+def _logistic_fit(
+    x: np.ndarray, y: np.ndarray, l2: float = 1e-2, weights: np.ndarray | None = None
+) -> tuple[float, ...]:
     """Weights (w_1, ..., w_k, bias) of a ridge-regularised logistic regression,
-    by Newton steps (a few hundred rows, two features)."""
+    by Newton steps (a few hundred rows, two features); `weights`: per row."""
     xb = np.column_stack([x, np.ones(len(x))])
+    r = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64)
     w = np.zeros(xb.shape[1])
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-xb @ w))
-        grad = xb.T @ (p - y) + l2 * w
-        hess = (xb * (p * (1 - p))[:, None]).T @ xb + l2 * np.eye(len(w))
+        grad = xb.T @ (r * (p - y)) + l2 * w
+        hess = (xb * (r * p * (1 - p))[:, None]).T @ xb + l2 * np.eye(len(w))
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-8:
