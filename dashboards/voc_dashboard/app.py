@@ -490,7 +490,6 @@ def page_sla(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
     clock = q.sla_clock(cur)
     attain = q.sla_attainment(cur, f, clock)
     backlog = q.sla_backlog(cur, f, clock)
-    paths = q.escalation_paths(cur, f, clock)
     depts = {d[0]: (d[1] if lang == "zh" else d[2]) for d in q.choices(cur).departments}
     fig_att = _fig(lang)
     for tier in sorted({r["tier"] for r in attain}):
@@ -513,6 +512,8 @@ def page_sla(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
             mode="lines+markers",
             meta=dept,
         )
+    has_escalations = q.has_table(cur, "ticket_escalations")
+    paths = q.escalation_paths(cur, f, clock) if has_escalations else []
     has_comp = q.has_table(cur, "compensations")
     return [
         html.P(
@@ -539,6 +540,7 @@ def page_sla(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
         ),
         _section(
             t("escalations", lang),
+            html.P(t("escalations_note", lang), className="note"),
             _pivot(
                 "t-escalations",
                 paths,
@@ -546,11 +548,15 @@ def page_sla(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
                 depts,
                 lang,
                 lambda r: f"{r['tickets']} ({t('breached', lang)} {r['breached']})",
-            ),
+            )
+            if has_escalations
+            else _missing("fct_ticket_escalations", lang),
         ),
         _section(
             t("compensation", lang),
-            _compensation(cur, lang) if has_comp else _missing("fct_compensations", lang),
+            _compensation(q.compensation(cur, f), depts, lang)
+            if has_comp
+            else _missing("fct_compensations", lang),
         ),
     ]
 
@@ -566,10 +572,68 @@ def _pivot(table_id: str, data: list[dict], col_key: str, depts: dict, lang: str
     return _table(table_id, [t("department", lang), *cols], body, numeric=set(range(1, 99)))
 
 
-def _compensation(cur, lang: str):
-    cols = [r[0] for r in cur.execute("DESCRIBE compensations").fetchall()]
-    sample = q.rows(cur, "SELECT * FROM compensations LIMIT 50")
-    return _table("t-compensations", cols, [[r[c] for c in cols] for r in sample])
+def _compensation(comp: dict[str, list[dict]], depts: dict, lang: str):
+    """Hours from request to payment of the paid claims against the 2 h target,
+    and per department the share paid within it."""
+    by_dept, hours = comp["by_department"], comp["hours"]
+    target = by_dept[0]["target_hours"] if by_dept else None
+    fig = _fig(lang, 260)
+    fig.add_bar(
+        x=[r["hours_from"] + q.COMPENSATION_BIN_H / 2 for r in hours],
+        y=[r["claims"] for r in hours],
+        width=q.COMPENSATION_BIN_H * 0.9,
+        name=t("claims_paid", lang),
+        meta="paid",
+    )
+    if target is not None:
+        fig.update_layout(
+            shapes=[
+                {
+                    "type": "line",
+                    "x0": target,
+                    "x1": target,
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": "paper",
+                    "line": {"color": "#c0392b", "dash": "dash"},
+                }
+            ]
+        )
+    fig.update_layout(xaxis={"title": {"text": t("hours_to_pay", lang)}})
+    return html.Div(
+        [
+            dcc.Graph(id="g-compensation-hours", figure=fig, config=GRAPH_CONFIG),
+            _table(
+                "t-compensations",
+                [
+                    t("department", lang),
+                    t("claims", lang),
+                    t("paid", lang),
+                    t("within_target", lang),
+                    t("median_hours", lang),
+                    t("p90_hours", lang),
+                    t("amount_cny", lang),
+                ],
+                [
+                    [
+                        depts.get(r["department_id"], r["department_id"]),
+                        r["claims"],
+                        r["paid"],
+                        f"{_pct(r['within_target_rate'])} ({r['within_target']}/{r['decided']})",
+                        _num(r["median_hours_to_pay"]),
+                        _num(r["p90_hours_to_pay"]),
+                        _num(r["amount_cny"]),
+                    ]
+                    for r in by_dept
+                ],
+                numeric={1, 2, 3, 4, 5, 6},
+            ),
+        ]
+    )
+
+
+def _num(x) -> str:
+    return "—" if x is None else f"{x:,.2f}"
 
 
 def page_satisfaction(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
@@ -654,17 +718,10 @@ def page_satisfaction(cur, f: q.Filters, lang: str, store: SnapshotStore, args: 
             className="kpis",
         ),
         html.Div(graphs, className="cols2"),
-        _section(
-            t("nps", lang),
-            _nps(cur, lang) if q.has_table(cur, "nps") else _missing("fct_nps", lang),
-        ),
+        # No stream carries a would-you-recommend score, so no mart computes NPS
+        # (DECISIONLOG, Satisfaction): the page says so rather than show a stand-in.
+        _section(t("nps", lang), html.P(t("nps_none", lang), id="nps-none", className="note")),
     ]
-
-
-def _nps(cur, lang: str):
-    cols = [r[0] for r in cur.execute("DESCRIBE nps").fetchall()]
-    sample = q.rows(cur, "SELECT * FROM nps LIMIT 50")
-    return _table("t-nps", cols, [[r[c] for c in cols] for r in sample])
 
 
 def page_issues(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
@@ -927,6 +984,12 @@ def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
                 id="staleness",
                 **{"data-age-s": str(age_s), "data-publisher": info.publisher},
             ),
+            html.Span(
+                f" · {t('marts_as_of', lang)} {info.marts_published_at:%Y-%m-%d %H:%M:%S} UTC",
+                id="marts-as-of",
+            )
+            if info.live_path is not None
+            else None,
             html.Span(f" · {t('writer_active', lang)}", id="writer-active")
             if store.writer_active
             else None,

@@ -27,6 +27,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "写入进程运行中：读取其发布的快照",
         "a writer holds the warehouse: reading its snapshots",
     ),
+    "marts_as_of": (
+        "数据集市为该时刻的快照（实时数字更新）",
+        "marts as of (live figures newer)",
+    ),
     "refresh_every": ("每 {s} 秒刷新", "refreshes every {s} s"),
     "seconds": ("秒", "s"),
     "open_alerts": ("未关闭告警", "Open alerts"),
@@ -80,6 +84,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "backlog": ("每日积压工单（按部门）", "Open backlog at end of day by department"),
     "escalations": ("升级路径", "Escalation paths"),
     "compensation": ("赔付时长 vs 2 小时目标", "Compensation time vs the 2 h target"),
+    "escalations_note": (
+        "每张工单经过的层级（按顺序），括号内为其创建时的解决 SLA 超时数",
+        "Tiers each ticket went through, in order; in brackets, how many breached "
+        "the resolution SLA set at creation",
+    ),
+    "claims": ("赔付申请", "Claims"),
+    "claims_paid": ("已支付申请", "Paid claims"),
+    "paid": ("已支付", "Paid"),
+    "within_target": ("2 小时内支付", "Paid within 2 h"),
+    "median_hours": ("支付时长中位数（小时）", "Median hours to pay"),
+    "p90_hours": ("支付时长 P90（小时）", "P90 hours to pay"),
+    "amount_cny": ("金额（元）", "Amount (CNY)"),
+    "hours_to_pay": (
+        "申请到支付（小时），虚线为 2 小时目标",
+        "Hours from request to payment (dashed: 2 h target)",
+    ),
+    "nps_none": (
+        "暂无 NPS：没有任何数据流携带“是否愿意推荐”评分，数据集市不计算 NPS（不编造）。",
+        "No NPS: no stream carries a would-you-recommend score, so the marts compute "
+        "none (none is invented).",
+    ),
     "clock": ("时钟", "Clock"),
     "clock_business": ("工作时间", "business hours"),
     "clock_calendar": (

@@ -28,7 +28,6 @@ OPTIONAL: dict[str, str] = {
     "ticket_escalations": "fct_ticket_escalations",
     "compensations": "fct_compensations",
     "journey_breakpoints": "fct_journey_breakpoints",
-    "nps": "fct_nps",
     "alert_episodes": "fct_alert_episodes",
     "issues": "fct_issues",
 }

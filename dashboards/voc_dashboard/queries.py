@@ -192,9 +192,8 @@ CONTACT_FILTER = """
     AND ($channel IS NULL OR c.channel = $channel)
 """
 
-TICKET_FILTER = """
-    t.started_at >= $start AND t.started_at < $end_excl
-    AND ($domain IS NULL OR t.domain = $domain)
+TICKET_DIMS = """
+    ($domain IS NULL OR t.domain = $domain)
     AND ($department IS NULL OR t.department_id = $department)
     AND ($channel IS NULL OR t.channel = $channel)
 """
@@ -513,44 +512,55 @@ def sla_clock(cur: duckdb.DuckDBPyConnection) -> str:
     return "business" if "business" in clocks else "calendar"
 
 
+# One row per ticket: the resolution clock that applied when the ticket was
+# created (fct_ticket_sla re-applies it at each escalation, one row each; those
+# rows are the new tier's promise, not the ticket's). Its department, domain,
+# channel, highest tier and final resolution are the ticket's.
+def _tickets(started: str) -> str:
+    return f"""
+        SELECT t.ticket_id, t.department_id, coalesce(t.highest_tier, 'L1') AS tier,
+               t.started_at, t.completed_at, t.is_completed, t.is_breached
+        FROM ticket_sla t
+        WHERE t.metric = 'resolution' AND t.applied_reason = 'created' AND t.clock = $clock
+          AND {started} AND {TICKET_DIMS}
+    """
+
+
+TICKETS = _tickets("t.started_at >= $start AND t.started_at < $end_excl")
+
+
 def sla_attainment(cur: duckdb.DuckDBPyConnection, f: Filters, clock: str) -> list[Row]:
-    """Resolution SLA by department and tier: attainment = met / decided (met or
+    """Resolution SLA of each ticket (the promise made at creation) by department
+    and the highest tier the ticket reached: attainment = met / decided (met or
     breached; still-running clocks are not decided yet)."""
     return rows(
         cur,
         f"""
-        SELECT t.department_id, coalesce(t.highest_tier, 'L1') AS tier,
+        SELECT department_id, tier,
                count(*) AS tickets,
-               count(*) FILTER (WHERE t.is_breached) AS breached,
-               count(*) FILTER (WHERE t.is_completed AND NOT t.is_breached) AS met,
-               round(count(*) FILTER (WHERE t.is_completed AND NOT t.is_breached)
-                     / nullif(count(*) FILTER (WHERE t.is_completed OR t.is_breached), 0), 4)
+               count(*) FILTER (WHERE is_breached) AS breached,
+               count(*) FILTER (WHERE is_completed AND NOT is_breached) AS met,
+               round(count(*) FILTER (WHERE is_completed AND NOT is_breached)
+                     / nullif(count(*) FILTER (WHERE is_completed OR is_breached), 0), 4)
                    AS attainment
-        FROM ticket_sla t
-        WHERE t.metric = 'resolution' AND t.clock = $clock AND {TICKET_FILTER}
-        GROUP BY ALL ORDER BY t.department_id, tier
+        FROM ({TICKETS})
+        GROUP BY ALL ORDER BY department_id, tier
         """,
         f.params() | {"clock": clock},
     )
 
 
 def sla_backlog(cur: duckdb.DuckDBPyConnection, f: Filters, clock: str) -> list[Row]:
-    """Open tickets at the end of each day, by department: started by then and
-    not resolved by then."""
+    """Open tickets at the end of each day, by department: created by then and
+    not resolved by then (tickets created before the filter's first day count
+    while they are open on it)."""
     return rows(
         cur,
-        """
+        f"""
         WITH days AS (
             SELECT d::DATE AS day FROM range($start, $end_excl, INTERVAL 1 DAY) r(d)
         ),
-        tickets AS (
-            SELECT t.department_id, t.started_at, t.completed_at FROM ticket_sla t
-            WHERE t.metric = 'resolution' AND t.clock = $clock
-              AND t.started_at < $end_excl
-              AND ($domain IS NULL OR t.domain = $domain)
-              AND ($department IS NULL OR t.department_id = $department)
-              AND ($channel IS NULL OR t.channel = $channel)
-        )
+        tickets AS ({_tickets("t.started_at < $end_excl")})
         SELECT days.day, tickets.department_id, count(*) AS open_tickets
         FROM days JOIN tickets
             ON tickets.started_at < days.day + INTERVAL 1 DAY
@@ -562,21 +572,76 @@ def sla_backlog(cur: duckdb.DuckDBPyConnection, f: Filters, clock: str) -> list[
 
 
 def escalation_paths(cur: duckdb.DuckDBPyConnection, f: Filters, clock: str) -> list[Row]:
-    """Tickets by how far up the tiers they went (L1 -> highest tier reached)."""
+    """Tickets by the tiers they went through, in order (fct_ticket_escalations:
+    one row per tier stint, e.g. L1 → L2 → L4), by department, with how many
+    breached their resolution SLA and how many went straight to HQ (L4 from
+    below L3). A ticket never assigned sat in no tier: path L1."""
     return rows(
         cur,
         f"""
-        SELECT t.department_id,
-               CASE WHEN t.highest_tier IS NULL OR t.highest_tier = 'L1' THEN 'L1'
-                    ELSE 'L1 → ' || t.highest_tier END AS path,
+        WITH tickets AS ({TICKETS}),
+        paths AS (
+            SELECT e.ticket_id, string_agg(e.tier, ' → ' ORDER BY e.tier_sequence) AS path,
+                   bool_or(e.is_direct_to_hq) AS is_direct_to_hq
+            FROM ticket_escalations e
+            WHERE e.ticket_id IN (SELECT ticket_id FROM tickets)
+            GROUP BY e.ticket_id
+        )
+        SELECT tickets.department_id, coalesce(paths.path, 'L1') AS path,
                count(*) AS tickets,
-               count(*) FILTER (WHERE t.is_breached) AS breached
-        FROM ticket_sla t
-        WHERE t.metric = 'resolution' AND t.clock = $clock AND {TICKET_FILTER}
-        GROUP BY ALL ORDER BY t.department_id, path
+               count(*) FILTER (WHERE tickets.is_breached) AS breached,
+               count(*) FILTER (WHERE paths.is_direct_to_hq) AS direct_to_hq
+        FROM tickets LEFT JOIN paths USING (ticket_id)
+        GROUP BY ALL ORDER BY tickets.department_id, path
         """,
         f.params() | {"clock": clock},
     )
+
+
+COMPENSATION_BIN_H = 0.5
+COMPENSATION_MAX_H = 12.0
+
+
+def compensation(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, list[Row]]:
+    """先行赔付 claims requested in the filter (fct_compensations), by the
+    ticket's department: paid within the 2 h target / claims decided (paid, or
+    unpaid past the target), median and 90th-percentile hours to pay; and the
+    paid claims' hours to pay in COMPENSATION_BIN_H bins (the last bin holds
+    everything from COMPENSATION_MAX_H up)."""
+    claims = f"""
+        SELECT c.* FROM compensations c
+        JOIN ticket_sla t ON t.ticket_id = c.ticket_id
+             AND t.metric = 'resolution' AND t.applied_reason = 'created'
+        WHERE c.requested_at >= $start AND c.requested_at < $end_excl AND {TICKET_DIMS}
+    """
+    by_department = rows(
+        cur,
+        f"""
+        SELECT department_id, any_value(target_hours) AS target_hours,
+               count(*) AS claims,
+               count(*) FILTER (WHERE is_paid) AS paid,
+               count(*) FILTER (WHERE is_paid_within_target) AS within_target,
+               count(*) FILTER (WHERE is_paid_within_target IS NOT NULL) AS decided,
+               round(count(*) FILTER (WHERE is_paid_within_target)
+                     / nullif(count(*) FILTER (WHERE is_paid_within_target IS NOT NULL), 0), 4)
+                   AS within_target_rate,
+               round(median(hours_to_pay), 2) AS median_hours_to_pay,
+               round(quantile_cont(hours_to_pay, 0.9), 2) AS p90_hours_to_pay,
+               round(sum(amount_cny), 2) AS amount_cny
+        FROM ({claims}) GROUP BY ALL ORDER BY department_id
+        """,
+        f.params(),
+    )
+    hours = rows(
+        cur,
+        f"""
+        SELECT least(floor(hours_to_pay / $bin) * $bin, $max_h) AS hours_from,
+               count(*) AS claims
+        FROM ({claims}) WHERE is_paid GROUP BY ALL ORDER BY hours_from
+        """,
+        f.params() | {"bin": COMPENSATION_BIN_H, "max_h": COMPENSATION_MAX_H},
+    )
+    return {"by_department": by_department, "hours": hours}
 
 
 # -- Satisfaction -----------------------------------------------------------------------

@@ -2,22 +2,27 @@
 
 DuckDB lets one process open a file for writing, and while it does no other
 process can open it at all (not even read-only). So the dashboard never reads
-the warehouse file while serving: it reads a *snapshot*, a small DuckDB file
-beside the warehouse holding the marts the pages use plus a few live figures
-computed from the raw tables (contacts per minute, dead letters, newest event
-time, alerts not yet in a mart). A snapshot is written to a temporary name and
-renamed into place, so a reader never sees half of one; each has its own file
-name (DuckDB caches database instances by path inside a process, so reusing one
-name would hand back the old file).
+the warehouse file while serving: it reads files published beside it
+(`<warehouse>.dashboard/`), each written under a temporary name and renamed
+into place (a reader never sees half of one), each with its own name (DuckDB
+caches database instances by path inside a process):
 
-The dashboard publishes, every `refresh_s` when the warehouse file changed,
-by attaching it read-only for the copy (well under a second on the demo). A
-streaming run (`voc run --source kafka`) opens the warehouse only to load its
-raw store every few seconds and waits while a reader holds the file
-(voc.warehouse.duck.open_warehouse), so the two take turns; a writer that
-holds the file for good (a batch run) leaves the page on the last snapshot,
-saying so. `publish` takes any connection, so a writer could also publish
-from its own. The page states the snapshot's age (staleness) and the data's lag.
+- a *snapshot* (`snapshot-<ns>.duckdb`): the marts the pages use plus the live
+  figures computed from the raw tables (contacts per minute, dead letters,
+  newest event time, alerts not yet in a mart);
+- a *live file* (`live-<ns>.duckdb`): the live figures only. A writer that
+  holds the file for a whole run (the Kafka run's store loader) publishes one
+  snapshot on its first round and a live file on every round after: the marts
+  cannot change while it holds the file (no `voc build` can open it), the raw
+  tables change every round, and copying the marts every round would cost the
+  run a copy of every mart (seconds on a 10x warehouse) for nothing.
+
+The dashboard publishes a snapshot itself, every `refresh_s` when the
+warehouse file changed and no writer holds it, by attaching it read-only. It
+serves from an in-memory DuckDB that attaches the newest snapshot and the
+newest live file published after it (views name each table in the one that
+is freshest). Every page states when what it shows was published (staleness)
+and the Now page the data's lag.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import duckdb
 from voc_dashboard.marts import CONTACT_TEXT_COLUMNS, OPTIONAL, REQUIRED
 
 SNAPSHOT_PREFIX = "snapshot-"
+LIVE_PREFIX = "live-"
 KEEP_SNAPSHOTS = 3
 # How far back the live per-minute counts go: the Now page compares the last
 # hour with the same hour on up to 7 earlier days.
@@ -76,33 +82,43 @@ class MissingMarts(RuntimeError):
     """The warehouse has no dbt marts yet (run `voc build`)."""
 
 
-def publish(con: duckdb.DuckDBPyConnection, catalog: str, out_dir: Path, publisher: str) -> Path:
-    """Write one snapshot of the warehouse attached as `catalog` on `con` into
-    `out_dir`; return its path. Reads happen in one transaction, so the copy is
-    consistent even while the same process keeps inserting."""
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    out_dir: Path,
+    publisher: str,
+    *,
+    marts: bool = True,
+) -> Path:
+    """Write one snapshot (`marts`) or live file (not `marts`) of the warehouse
+    attached as `catalog` on `con` into `out_dir`; return its path. Reads happen
+    in one transaction, so the copy is consistent even while the same process
+    keeps inserting."""
     out_dir.mkdir(parents=True, exist_ok=True)
     present = _relations(con, catalog)
     missing = [rel for rel in REQUIRED.values() if ("main", rel) not in present]
-    if missing:
+    if marts and missing:
         raise MissingMarts(
             f"the warehouse has no {', '.join(missing)}: build the marts with `voc build`"
         )
+    prefix = SNAPSHOT_PREFIX if marts else LIVE_PREFIX
     stamp = time.time_ns()
-    final = out_dir / f"{SNAPSHOT_PREFIX}{stamp}.duckdb"
-    tmp = out_dir / f".{SNAPSHOT_PREFIX}{stamp}.tmp"
+    final = out_dir / f"{prefix}{stamp}.duckdb"
+    tmp = out_dir / f".{prefix}{stamp}.tmp"
     alias = f"voc_snap_{stamp}"
     src = f"{_ident(catalog)}.main"
     raw = f"{_ident(catalog)}.raw"
+    optional = [n for n, rel in OPTIONAL.items() if ("main", rel) in present] if marts else []
     con.execute(f"ATTACH {_quote(tmp)} AS {alias}")
     try:
         con.execute("BEGIN TRANSACTION")
         try:
-            for name, rel in REQUIRED.items():
-                cols = "*" if name != "contact_texts" else ", ".join(CONTACT_TEXT_COLUMNS)
-                con.execute(f"CREATE TABLE {alias}.{name} AS SELECT {cols} FROM {src}.{rel}")
-            optional = [n for n, rel in OPTIONAL.items() if ("main", rel) in present]
-            for name in optional:
-                con.execute(f"CREATE TABLE {alias}.{name} AS FROM {src}.{OPTIONAL[name]}")
+            if marts:
+                for name, rel in REQUIRED.items():
+                    cols = "*" if name != "contact_texts" else ", ".join(CONTACT_TEXT_COLUMNS)
+                    con.execute(f"CREATE TABLE {alias}.{name} AS SELECT {cols} FROM {src}.{rel}")
+                for name in optional:
+                    con.execute(f"CREATE TABLE {alias}.{name} AS FROM {src}.{OPTIONAL[name]}")
             _publish_live(con, raw, alias, present)
             newest = con.execute(f"SELECT max(newest_event_at) FROM {alias}.live_streams")
             newest_at = newest.fetchall()[0][0]
@@ -188,46 +204,66 @@ def _publish_live(
 
 
 def _prune(out_dir: Path) -> None:
-    for old in list_snapshots(out_dir)[:-KEEP_SNAPSHOTS]:
+    """Keep the newest KEEP_SNAPSHOTS of each kind; a live file older than the
+    newest snapshot is never read again. (A reader that still has a file open
+    keeps reading it: unlinking does not take it away.)"""
+    snaps, lives = list_snapshots(out_dir), list_snapshots(out_dir, LIVE_PREFIX)
+    newest = _stamp(snaps[-1]) if snaps else -1
+    old = snaps[:-KEEP_SNAPSHOTS] + [
+        p for i, p in enumerate(lives) if i < len(lives) - KEEP_SNAPSHOTS or _stamp(p) < newest
+    ]
+    for path in old:
         with contextlib.suppress(FileNotFoundError):
-            old.unlink()
+            path.unlink()
 
 
-def list_snapshots(out_dir: Path) -> list[Path]:
-    """Published snapshots, oldest first (names carry a nanosecond stamp)."""
+def _stamp(path: Path) -> int:
+    return int(path.stem.rsplit("-", 1)[1])
+
+
+def list_snapshots(out_dir: Path, prefix: str = SNAPSHOT_PREFIX) -> list[Path]:
+    """Published snapshots (or live files), oldest first (names carry a
+    nanosecond stamp)."""
     if not out_dir.is_dir():
         return []
-    return sorted(
-        out_dir.glob(f"{SNAPSHOT_PREFIX}*.duckdb"),
-        key=lambda p: int(p.stem.removeprefix(SNAPSHOT_PREFIX)),
-    )
+    return sorted(out_dir.glob(f"{prefix}*.duckdb"), key=_stamp)
 
 
 class WriterSnapshots:
     """Called by a writer that holds the warehouse (the Kafka run's store loader,
-    after each round) with its own connection: publishes a snapshot at most every
-    `every_s` seconds, so the dashboard stays live while no other process can
-    open the file."""
+    after each round) with its own connection: the first call once the marts
+    exist publishes a snapshot, later ones a live file, at most every `every_s`
+    seconds, so the dashboard stays live while no other process can open the
+    file. A live file costs a few aggregates over the raw tables (DECISIONLOG,
+    Dashboard: staleness)."""
 
-    def __init__(self, warehouse: Path | str, every_s: float = 10.0) -> None:
+    def __init__(self, warehouse: Path | str, every_s: float = 5.0) -> None:
         self.out_dir = snapshot_dir(warehouse)
         self.every_s = every_s
         self._last = float("-inf")
         self.published = 0
+        self.seconds = 0.0  # spent publishing, for the run's own accounting
 
     def __call__(self, con: duckdb.DuckDBPyConnection) -> Path | None:
         if time.monotonic() - self._last < self.every_s:
             return None
-        self._last = time.monotonic()
+        self._last = started = time.monotonic()
         cur = con.cursor()
         try:
             catalog = cur.execute("SELECT current_database()").fetchall()[0][0]
             if ("main", REQUIRED["contacts"]) not in _relations(cur, catalog):
                 return None  # no marts built yet: nothing the pages could show
-            path = publish(cur, catalog, self.out_dir, publisher=f"writer pid {os.getpid()}")
+            path = publish(
+                cur,
+                catalog,
+                self.out_dir,
+                publisher=f"writer pid {os.getpid()}",
+                marts=self.published == 0,
+            )
         finally:
             cur.close()
         self.published += 1
+        self.seconds += time.monotonic() - started
         return path
 
 
@@ -244,13 +280,51 @@ def publish_from_file(warehouse: Path, out_dir: Path | None = None) -> Path:
         return publish(con, "wh", out_dir, publisher="dashboard")
 
 
+def _open_views(snap: Path, live: Path | None) -> tuple[duckdb.DuckDBPyConnection, SnapshotInfo]:
+    """An in-memory database attaching `snap` and `live` read-only, with one view
+    per table named as the pages' queries name it, on the live file's table
+    where it has one (the live figures and their `_snapshot` row)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_quote(snap)} AS snap (READ_ONLY)")
+        sources = {t: "snap" for _, t in _relations(con, "snap")}
+        if live is not None:
+            con.execute(f"ATTACH {_quote(live)} AS live (READ_ONLY)")
+            sources |= {t: "live" for _, t in _relations(con, "live")}
+        for table, db in sorted(sources.items()):
+            con.execute(f"CREATE VIEW {_ident(table)} AS FROM {db}.main.{_ident(table)}")
+        shown = con.execute(
+            "SELECT published_at, publisher, newest_event_at FROM _snapshot"
+        ).fetchall()[0]
+        marts_at, optional = con.execute(
+            "SELECT published_at, optional_marts FROM snap.main._snapshot"
+        ).fetchall()[0]
+    except BaseException:
+        con.close()
+        raise
+    info = SnapshotInfo(snap, live, *shown, tuple(json.loads(optional)), marts_at)
+    return con, info
+
+
 @dataclass(frozen=True)
 class SnapshotInfo:
-    path: Path
-    published_at: datetime
+    path: Path  # the snapshot (marts and live figures)
+    live_path: Path | None  # a live file published after it, whose live figures are shown
+    published_at: datetime  # of the live figures shown (the live file's, else the snapshot's)
     publisher: str
     newest_event_at: datetime | None
     optional_marts: tuple[str, ...]
+    marts_published_at: datetime  # of the snapshot: the marts are as of then
+
+    @property
+    def version(self) -> tuple[str, str | None]:
+        """Changes whenever anything a page shows may have changed."""
+        return self.path.name, self.live_path.name if self.live_path else None
+
+    @property
+    def marts_version(self) -> str:
+        """Changes only when the marts may have changed (live figures aside)."""
+        return self.path.name
 
 
 class SnapshotStore:
@@ -354,13 +428,15 @@ class SnapshotStore:
 
     def _switch_to_newest(self) -> None:
         snaps = list_snapshots(self.out_dir)
-        if not snaps or (self._info and self._info.path == snaps[-1]):
+        if not snaps:
             return
-        con = duckdb.connect(str(snaps[-1]), read_only=True)
-        row = con.execute(
-            "SELECT published_at, publisher, newest_event_at, optional_marts FROM _snapshot"
-        ).fetchall()[0]
-        info = SnapshotInfo(snaps[-1], row[0], row[1], row[2], tuple(json.loads(row[3])))
+        lives = [
+            p for p in list_snapshots(self.out_dir, LIVE_PREFIX) if _stamp(p) > _stamp(snaps[-1])
+        ]
+        snap, live = snaps[-1], (lives[-1] if lives else None)
+        if self._info and (self._info.path, self._info.live_path) == (snap, live):
+            return
+        con, info = _open_views(snap, live)
         with self._lock:
             # The previous connection may still serve a render's cursor: close
             # the one before it instead.

@@ -206,7 +206,8 @@ def test_sla_figures_equal_sql_and_follow_the_department_filter(tab, dashboard):
             "SELECT department_id, coalesce(highest_tier, 'L1'), "
             "round(count(*) FILTER (WHERE is_completed AND NOT is_breached) / "
             "nullif(count(*) FILTER (WHERE is_completed OR is_breached), 0), 4) "
-            "FROM fct_ticket_sla WHERE metric = 'resolution' GROUP BY ALL",
+            "FROM fct_ticket_sla WHERE metric = 'resolution' AND applied_reason = 'created' "
+            "GROUP BY ALL",
         )
     }
     tab.open("/sla")
@@ -224,6 +225,52 @@ def test_sla_figures_equal_sql_and_follow_the_department_filter(tab, dashboard):
     assert only == {dept}
     backlog_depts = {tr["meta"] for tr in tab.traces("g-sla-backlog")}
     assert backlog_depts <= {dept}
+    assert tab.errors == []
+
+
+def test_sla_escalation_paths_and_compensation_equal_the_marts(tab, dashboard):
+    wh = dashboard.warehouse
+    # GIVEN each ticket's tiers in order (fct_ticket_escalations), and the
+    # compensation claims (fct_compensations) of the whole warehouse
+    paths = sql(
+        wh,
+        "WITH p AS (SELECT ticket_id, string_agg(tier, ' → ' ORDER BY tier_sequence) AS path "
+        "FROM fct_ticket_escalations GROUP BY 1) "
+        "SELECT coalesce(p.path, 'L1'), count(*) FROM fct_ticket_sla s "
+        "LEFT JOIN p USING (ticket_id) WHERE s.metric = 'resolution' "
+        "AND s.applied_reason = 'created' GROUP BY 1",
+    )
+    assert any(" → " in p for p, _ in paths), "the demo has escalated tickets"
+    claims = sql(
+        wh,
+        "SELECT count(*), count(*) FILTER (WHERE is_paid_within_target), "
+        "count(*) FILTER (WHERE is_paid), "
+        "count(*) FILTER (WHERE is_paid AND hours_to_pay >= target_hours) FROM fct_compensations",
+    )[0]
+    assert claims[0] > 0, "the demo has compensation claims"
+    # WHEN the SLA page is opened
+    tab.open("/sla?lang=en")
+    # THEN the escalation table's columns are the paths, its counts the mart's
+    table = tab.page.evaluate(
+        """() => { const t = document.querySelector('#t-escalations');
+             const head = [...t.querySelectorAll('thead th')].map(c => c.innerText.trim());
+             return [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(
+                 (c, i) => [head[i], c.innerText.trim()])); }"""
+    )
+    shown: dict[str, int] = {}
+    for row in table:
+        for path, cell in row[1:]:
+            if cell != "—":
+                shown[path] = shown.get(path, 0) + int(cell.split(" ")[0])
+    assert shown == dict(paths)
+    # AND the compensation table sums to the mart's claims, paid within 2 h and paid
+    comp = tab.table("t-compensations")
+    assert sum(int(r[1]) for r in comp) == claims[0]
+    assert sum(int(r[3].split("(")[1].split("/")[0]) for r in comp) == claims[1]
+    hist = tab.traces("g-compensation-hours")[0]
+    assert sum(hist["y"]) == claims[2]
+    # (bins are half hours from 0; the target line is at 2 h)
+    assert sum(y for x, y in zip(hist["x"], hist["y"], strict=True) if x > 2) == claims[3]
     assert tab.errors == []
 
 
@@ -246,6 +293,8 @@ def test_satisfaction_figures_equal_sql_and_follow_the_channel_filter(tab, dashb
     contacts, call_csat, fcr = _satisfaction_sql(wh)
     assert int(tab.data_value("kpi-contacts")) == contacts
     assert float(tab.data_value("kpi-call-csat")) == approx(call_csat)
+    # (no stream carries NPS, no mart has it: the page says so, shows no number)
+    assert tab.page.is_visible("#nps-none")
     assert float(tab.data_value("kpi-fcr")) == approx(fcr)
     # Daily call-CSAT series per business = the mart's.
     daily = {

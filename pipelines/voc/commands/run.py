@@ -264,7 +264,10 @@ def run_kafka_pipeline(
             else "until SIGINT"
         )
         with step(f"pipeline kafka {bootstrap} ({how}) -> {warehouse}"):
-            result = run_streaming(opts, config, publish=publish, before_store=before_store)
+            snapshots = dashboard_snapshots(warehouse)
+            result = run_streaming(
+                opts, config, publish=publish, before_store=before_store, after_load=snapshots
+            )
     finally:
         for s, h in old.items():
             signal.signal(s, h)
@@ -281,4 +284,21 @@ def run_kafka_pipeline(
             "when the stream drained; stitched and tagged them from the warehouse[/]"
         )
     summary["pipeline_counters"] = result.counters
+    if snapshots is not None and instance == 0:
+        summary["dashboard_snapshots"] = {
+            "published": snapshots.published,
+            "seconds": round(snapshots.seconds, 3),
+        }
     return summary
+
+
+def dashboard_snapshots(warehouse):
+    """The store loader holds the warehouse for the whole run, so no dashboard
+    can open it: after each round the loader publishes what the dashboard reads
+    (voc_dashboard.snapshot.WriterSnapshots: a snapshot of the marts once, then
+    the live figures of the raw tables). None when the dashboard is not installed."""
+    try:
+        from voc_dashboard.snapshot import WriterSnapshots
+    except ImportError:
+        return None
+    return WriterSnapshots(warehouse)

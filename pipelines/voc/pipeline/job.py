@@ -191,11 +191,13 @@ def run_streaming(
     publish: bool = True,
     before_store: beam.PTransform | None = None,
     load_interval_s: float = 5.0,
+    after_load=None,
 ) -> RunResult:
     """Run the job on Kafka with the streaming Prism runner until the readers
     finish (bounded mode, --until-idle, or SIGINT/SIGTERM), after loading what
     the store already holds and recovering state from the warehouse. The store
-    is loaded into the warehouse every `load_interval_s` while the job runs."""
+    is loaded into the warehouse every `load_interval_s` while the job runs;
+    `after_load(con)` then runs on the loader's connection (StoreLoader)."""
     import contextlib
     import dataclasses
 
@@ -218,7 +220,9 @@ def run_streaming(
         instances=kafka.instances,
     )
     publish_to = kafka.bootstrap if publish and loads else None
-    loader = StoreLoader(opts.warehouse, RawStore(store), load_interval_s, publish_to)
+    loader = StoreLoader(
+        opts.warehouse, RawStore(store), load_interval_s, publish_to, after_load=after_load
+    )
     with bound_listeners(opts):
         p = beam.Pipeline(options=opts)
         build_pipeline(p, opts, ReadFromKafka(kafka), recovered, before_store=before_store)
