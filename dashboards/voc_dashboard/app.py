@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -151,12 +153,21 @@ def _missing(mart: str, lang: str):
 # -- pages ------------------------------------------------------------------------------
 
 
-def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
-    status = q.now_status(cur)
-    alerts = q.open_alerts(cur, f)
+def now_data(cur, f: q.Filters) -> dict:
+    """What the Now page shows, from the snapshot (kept per version: RenderCache);
+    the lag is measured against the clock when the page is drawn."""
+    return {
+        "status": q.now_status(cur),
+        "alerts": q.open_alerts(cur, f),
+        "latest": q.latest_alerts(cur, f),
+        "cpm": q.contacts_per_minute(cur, f),
+        "episodes": q.has_episodes(cur),
+    }
+
+
+def page_now(data: dict, lang: str, args: dict):
+    status, alerts, latest, cpm = data["status"], data["alerts"], data["latest"], data["cpm"]
     counts = q.alert_counts(alerts)
-    latest = q.latest_alerts(cur, f)
-    cpm = q.contacts_per_minute(cur, f)
     now = datetime.now(UTC).replace(tzinfo=None)
     newest = status["newest_event_at"]
     lag_s = None if newest is None else round((now - newest).total_seconds())
@@ -187,19 +198,20 @@ def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
             meta=f"{domain}:expected",
         )
 
-    episodes = q.has_episodes(cur)
+    def alert_link(a):
+        """The alert's scenario; a link to its episode page when episodes exist."""
+        label = name(a, "scenario_name", lang, "scenario_id")
+        if not data["episodes"]:
+            return label
+        href = f"/alerts/{quote(a['alert_id'], safe='')}{_with(args)}"
+        return dcc.Link(label, href=href, className="alert-link")
+
     alert_rows = [
         [
             v(a["alert_kind"], lang),
             v(a["severity"], lang),
             v(a["status"], lang),
-            dcc.Link(
-                name(a, "scenario_name", lang, "scenario_id"),
-                href=f"/alerts/{quote(a['alert_id'], safe='')}{_with(args)}",
-                className="alert-link",
-            )
-            if episodes
-            else name(a, "scenario_name", lang, "scenario_id"),
+            alert_link(a),
             f"{a['contact_count']} / {a['baseline_mean']} / {a['threshold']}",
             f"{a['window_start_at']:%m-%d %H:%M}–{a['window_end_at']:%H:%M}",
             a["owner"] or "—",
@@ -210,6 +222,12 @@ def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
         html.Div(
             [
                 _kpi("kpi-open-alerts", t("open_alerts", lang), str(len(alerts)), len(alerts)),
+                _kpi(
+                    "kpi-events-stored",
+                    t("events_stored", lang),
+                    f"{status['stored'] or 0:,}",
+                    status["stored"],
+                ),
                 _kpi(
                     "kpi-dead-letter-rate",
                     t("dead_letter_rate", lang),
@@ -256,13 +274,7 @@ def page_now(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
                     [
                         v(a["alert_kind"], lang),
                         v(a["status"], lang),
-                        dcc.Link(
-                            name(a, "scenario_name", lang, "scenario_id"),
-                            href=f"/alerts/{quote(a['alert_id'], safe='')}{_with(args)}",
-                            className="alert-link",
-                        )
-                        if episodes
-                        else name(a, "scenario_name", lang, "scenario_id"),
+                        alert_link(a),
                         a["contact_count"],
                         f"{a['window_end_at']:%m-%d %H:%M}",
                     ]
@@ -813,12 +825,49 @@ def find_report(reports_dir: Path | None) -> Path | None:
 
 
 RENDER = {
-    "now": page_now,
     "root-causes": page_root_causes,
     "sla": page_sla,
     "satisfaction": page_satisfaction,
     "issues": page_issues,
 }
+
+
+class RenderCache:
+    """What a page drew, by what it depends on: the page, the URL's arguments
+    and the version of the data the page reads. The marts change only when a
+    new snapshot is published (a `voc build`), the Now page's live figures with
+    every live file; so a page is computed once per version however many
+    screens ask for it, and the default pages are drawn ahead, as soon as a
+    version arrives (`warm`). Least recently used entries go first."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, make):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = make()
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+
+def data_version(page: str, info, store: SnapshotStore):
+    """The version of the data `page` shows (see RenderCache); None: do not keep."""
+    if page in ("now", "alert"):
+        return info.version
+    if page == "root-causes":
+        clusters = store.clusters_version
+        return None if clusters is None else (info.marts_version, clusters)
+    if page == "issues":
+        return info.marts_version, str(find_report(store.reports_dir))
+    return info.marts_version
 
 
 # -- app --------------------------------------------------------------------------------
@@ -845,8 +894,8 @@ def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
             referrer = request.referrer or ""
             args = _args(urlsplit(referrer).query) if referrer else dict(request.args)
         lang = _lang(args)
-        with store.cursor() as cur:
-            ch = q.choices(cur)
+        with store.reading() as (cur, info):
+            ch = choices(cur, info)
         f, _ = q.parse_filters(args, ch)
 
         def dropdown(key: str, options: list[tuple[str, str]], value):
@@ -865,6 +914,22 @@ def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
                 className="filter",
             )
 
+        def day_input(key: str, value):
+            return html.Label(
+                [
+                    html.Span(t(key, lang)),
+                    dcc.Input(
+                        id=f"f-{key}",
+                        type="date",
+                        value=value.isoformat(),
+                        min=ch.first_day.isoformat(),
+                        max=ch.last_day.isoformat(),
+                        debounce=True,
+                    ),
+                ],
+                className="filter",
+            )
+
         return html.Div(
             [
                 dcc.Location(id="url", refresh=False),
@@ -877,34 +942,8 @@ def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
                 ),
                 html.Div(
                     [
-                        html.Label(
-                            [
-                                html.Span(t("start", lang)),
-                                dcc.Input(
-                                    id="f-start",
-                                    type="date",
-                                    value=f.start.isoformat(),
-                                    min=ch.first_day.isoformat(),
-                                    max=ch.last_day.isoformat(),
-                                    debounce=True,
-                                ),
-                            ],
-                            className="filter",
-                        ),
-                        html.Label(
-                            [
-                                html.Span(t("end", lang)),
-                                dcc.Input(
-                                    id="f-end",
-                                    type="date",
-                                    value=f.end.isoformat(),
-                                    min=ch.first_day.isoformat(),
-                                    max=ch.last_day.isoformat(),
-                                    debounce=True,
-                                ),
-                            ],
-                            className="filter",
-                        ),
+                        day_input("start", f.start),
+                        day_input("end", f.end),
                         dropdown("domain", [(d, v(d, lang)) for d in ch.domains], f.domain),
                         dropdown(
                             "department",
@@ -924,6 +963,38 @@ def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
 
     app.layout = layout
     renders = itertools.count(1)  # tells a test (or a wallboard) that a new render landed
+    cache = RenderCache()
+
+    def choices(cur, info) -> q.Choices:
+        return cache.get(("choices", info.marts_version), lambda: q.choices(cur))
+
+    def body(page: str, arg: str | None, args: dict[str, str]) -> tuple[list, list[str]]:
+        """(page body, rejected filter names) for the URL `page`/`arg`?`args`."""
+        lang = _lang(args)
+        with store.reading() as (cur, info):
+            f, rejected = q.parse_filters(args, choices(cur, info))
+
+            version = data_version(page, info, store)
+            if page == "now":
+                # the data is kept; the page is drawn each time (its lag runs with the clock)
+                data = cache.get((page, f.key(), version), lambda: now_data(cur, f))
+                return page_now(data, lang, args), rejected
+
+            def draw():
+                if page == "alert":
+                    return page_alert(cur, lang, arg, args)
+                return RENDER[page](cur, f, lang, store, args)
+
+            if version is None:
+                return draw(), rejected
+            key = (page, arg, tuple(sorted(args.items())), version)
+            return cache.get(key, draw), rejected
+
+    def warm() -> None:
+        for page in PAGES:
+            body(page, None, {})
+
+    store.on_switch = warm
 
     @app.callback(
         Output("url", "search"),
@@ -953,12 +1024,7 @@ def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
         args = _args(search)
         lang = _lang(args)
         page, arg = _page(pathname)
-        with store.cursor() as cur:
-            f, rejected = q.parse_filters(args, q.choices(cur))
-            if page == "alert":
-                body = page_alert(cur, lang, arg, args)
-            else:
-                body = RENDER[page](cur, f, lang, store, args)
+        page_body, rejected = body(page, arg, args)
         nav = [
             dcc.Link(
                 t(PAGE_LABEL[p], lang),
@@ -982,7 +1048,11 @@ def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
                 f"{info.published_at:%Y-%m-%d %H:%M:%S} UTC · {t('age', lang)} "
                 f"{_duration(age_s)} · {t('refresh_every', lang, s=int(store.refresh_s))}",
                 id="staleness",
-                **{"data-age-s": str(age_s), "data-publisher": info.publisher},
+                **{
+                    "data-age-s": str(age_s),
+                    "data-publisher": info.publisher,
+                    "data-published-at": info.published_at.isoformat(),
+                },
             ),
             html.Span(
                 f" · {t('marts_as_of', lang)} {info.marts_published_at:%Y-%m-%d %H:%M:%S} UTC",
@@ -1010,7 +1080,7 @@ def create_app(store: SnapshotStore, reports_dir: Path | None = None) -> Dash:
                 },
             ),
         ]
-        return body, nav, switch, status, page != "now"
+        return page_body, nav, switch, status, page != "now"
 
     server = app.server
 
@@ -1029,6 +1099,8 @@ def serve(
 ) -> None:
     store = SnapshotStore(warehouse, refresh_s=refresh_s).start()
     app = create_app(store, reports_dir)
+    # the first snapshot arrived before the app existed: draw its pages meanwhile
+    threading.Thread(target=store.on_switch, name="voc-warm", daemon=True).start()
     try:
         app.run(host=host, port=port, debug=False)
     finally:

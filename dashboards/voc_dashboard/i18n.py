@@ -27,6 +27,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "写入进程运行中：读取其发布的快照",
         "a writer holds the warehouse: reading its snapshots",
     ),
+    "events_stored": ("已入库事件", "Events stored"),
     "marts_as_of": (
         "数据集市为该时刻的快照（实时数字更新）",
         "marts as of (live figures newer)",

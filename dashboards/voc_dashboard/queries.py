@@ -110,6 +110,17 @@ class Filters:
     channel: str | None = None
     extra: dict[str, str] = field(default_factory=dict)  # page options (drill, grain, by)
 
+    def key(self) -> tuple:
+        """Hashable and equal for equal filters (a cache key)."""
+        return (
+            self.start,
+            self.end,
+            self.domain,
+            self.department,
+            self.channel,
+            tuple(sorted(self.extra.items())),
+        )
+
     def params(self) -> dict[str, Any]:
         return {
             "start": datetime.combine(self.start, datetime.min.time()),
@@ -647,6 +658,24 @@ def compensation(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, list[R
 # -- Satisfaction -----------------------------------------------------------------------
 
 
+# The satisfaction measures over a group of contacts, as select-list items:
+# CSAT per channel (never blended), FCR and repeat rate over the contacts
+# eligible for them (not censored).
+SATISFACTION_MEASURES = """
+    count(*) AS contacts,
+    round(count(*) FILTER (WHERE c.channel = 'call' AND c.is_satisfied)
+          / nullif(count(*) FILTER (WHERE c.channel = 'call' AND c.is_rated), 0), 4)
+        AS call_csat,
+    round(count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_satisfied)
+          / nullif(count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_rated), 0), 4)
+        AS ticket_csat,
+    round(count(*) FILTER (WHERE c.is_one_time_resolved)
+          / nullif(count(*) FILTER (WHERE c.is_repeat_eligible), 0), 4) AS fcr,
+    round(count(*) FILTER (WHERE c.is_repeat_contact)
+          / nullif(count(*) FILTER (WHERE c.is_repeat_eligible), 0), 4) AS repeat_rate
+"""
+
+
 def satisfaction_series(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]:
     """Per day or week and per domain/department/channel: call CSAT, ticket CSAT,
     first-contact (one-time) resolution and repeat rate."""
@@ -655,23 +684,8 @@ def satisfaction_series(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]
     return rows(
         cur,
         f"""
-        SELECT date_trunc('{grain}', c.contacted_at)::DATE AS period,
-               c.{by} AS grp,
-               count(*) AS contacts,
-               count(*) FILTER (WHERE c.channel = 'call' AND c.is_rated) AS call_rated,
-               round(count(*) FILTER (WHERE c.channel = 'call' AND c.is_satisfied)
-                     / nullif(count(*) FILTER (WHERE c.channel = 'call' AND c.is_rated), 0), 4)
-                   AS call_csat,
-               count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_rated) AS ticket_rated,
-               round(count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_satisfied)
-                     / nullif(count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_rated), 0), 4)
-                   AS ticket_csat,
-               count(*) FILTER (WHERE c.is_repeat_eligible) AS eligible,
-               round(count(*) FILTER (WHERE c.is_one_time_resolved)
-                     / nullif(count(*) FILTER (WHERE c.is_repeat_eligible), 0), 4) AS fcr,
-               round(count(*) FILTER (WHERE c.is_repeat_contact)
-                     / nullif(count(*) FILTER (WHERE c.is_repeat_eligible), 0), 4)
-                   AS repeat_rate
+        SELECT date_trunc('{grain}', c.contacted_at)::DATE AS period, c.{by} AS grp,
+               {SATISFACTION_MEASURES}
         FROM contacts c WHERE {CONTACT_FILTER}
         GROUP BY ALL ORDER BY period, grp
         """,
@@ -681,23 +695,7 @@ def satisfaction_series(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]
 
 def satisfaction_totals(cur: duckdb.DuckDBPyConnection, f: Filters) -> Row:
     return rows(
-        cur,
-        f"""
-        SELECT count(*) AS contacts,
-               round(count(*) FILTER (WHERE c.channel = 'call' AND c.is_satisfied)
-                     / nullif(count(*) FILTER (WHERE c.channel = 'call' AND c.is_rated), 0), 4)
-                   AS call_csat,
-               round(count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_satisfied)
-                     / nullif(count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_rated), 0), 4)
-                   AS ticket_csat,
-               round(count(*) FILTER (WHERE c.is_one_time_resolved)
-                     / nullif(count(*) FILTER (WHERE c.is_repeat_eligible), 0), 4) AS fcr,
-               round(count(*) FILTER (WHERE c.is_repeat_contact)
-                     / nullif(count(*) FILTER (WHERE c.is_repeat_eligible), 0), 4)
-                   AS repeat_rate
-        FROM contacts c WHERE {CONTACT_FILTER}
-        """,
-        f.params(),
+        cur, f"SELECT {SATISFACTION_MEASURES} FROM contacts c WHERE {CONTACT_FILTER}", f.params()
     )[0]
 
 

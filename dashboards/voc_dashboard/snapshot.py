@@ -349,6 +349,9 @@ class SnapshotStore:
         self._clustered_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Called (in the refresh thread) after switching to newer files: the app
+        # draws the default pages ahead of the first screen that asks for them.
+        self.on_switch = None
 
     # -- refreshing -------------------------------------------------------------------
     def _warehouse_stamp(self) -> tuple:
@@ -373,9 +376,11 @@ class SnapshotStore:
                 if not is_lock_conflict(exc):
                     raise
                 self.writer_active = True
-        self._switch_to_newest()
+        switched = self._switch_to_newest()
         if self._con is not None:
             self.clusters()  # start clustering a new set of untagged contacts early
+        if switched and self.on_switch is not None:
+            self.on_switch()
 
     def clusters(self) -> list | None:
         """Untagged clusters of the current snapshot (voc.tagging.cluster), or
@@ -426,16 +431,16 @@ class SnapshotStore:
             with self._lock:
                 self._clustering = False
 
-    def _switch_to_newest(self) -> None:
+    def _switch_to_newest(self) -> bool:
         snaps = list_snapshots(self.out_dir)
         if not snaps:
-            return
+            return False
         lives = [
             p for p in list_snapshots(self.out_dir, LIVE_PREFIX) if _stamp(p) > _stamp(snaps[-1])
         ]
         snap, live = snaps[-1], (lives[-1] if lives else None)
         if self._info and (self._info.path, self._info.live_path) == (snap, live):
-            return
+            return False
         con, info = _open_views(snap, live)
         with self._lock:
             # The previous connection may still serve a render's cursor: close
@@ -445,6 +450,7 @@ class SnapshotStore:
             self._con, self._info = con, info
             while len(self._retired) > 1:
                 self._retired.pop(0).close()
+        return True
 
     def start(self, wait_s: float = 30.0) -> SnapshotStore:
         """First snapshot: waits up to `wait_s` while a writer holds the warehouse
@@ -489,13 +495,24 @@ class SnapshotStore:
         assert self._info is not None, "start() first"
         return self._info
 
+    @property
+    def clusters_version(self) -> tuple | None:
+        """Changes when the untagged clusters shown change."""
+        return self._clusters_key
+
     @contextlib.contextmanager
-    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the current snapshot, read-only, for one page render."""
+    def reading(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, SnapshotInfo]]:
+        """A cursor on the current snapshot (read-only, for one page render) and
+        the description of what it reads, taken together."""
         with self._lock:
-            assert self._con is not None, "start() first"
-            cur = self._con.cursor()
+            assert self._con is not None and self._info is not None, "start() first"
+            cur, info = self._con.cursor(), self._info
         try:
-            yield cur
+            yield cur, info
         finally:
             cur.close()
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.reading() as (cur, _):
+            yield cur

@@ -80,6 +80,7 @@ def test_now_page_figures_equal_sql(tab, dashboard):
     )
     dead = sql(wh, "SELECT count(*) FROM raw.dead_letters")[0][0]
     assert dead > 0
+    assert int(tab.data_value("kpi-events-stored")) == stored
     assert float(tab.data_value("kpi-dead-letter-rate")) == approx(dead / (stored + dead))
     assert tab.data_value("kpi-newest-event").startswith(str(newest)[:19])
     # Contacts per minute by domain over the last hour.

@@ -59,3 +59,17 @@ def own_broker(kafka_broker: KafkaUnderTest) -> KafkaUnderTest:
     if not kafka_broker.owned:
         pytest.skip("uses an outside broker (VOC_KAFKA_BOOTSTRAP): not stopping it")
     return kafka_broker
+
+
+@pytest.fixture
+def own_kafka(tmp_path: Path) -> Iterator[str]:
+    """A fresh broker with empty topics, for one test; its bootstrap address."""
+    home = tmp_path / "own-kafka"
+    home.mkdir()
+    (home / "lib").symlink_to(broker.ensure_jars(broker.default_home()))
+    info = broker.start(home, port=_free_port(), controller_port=_free_port(), timeout_s=120)
+    try:
+        ensure_topics(info.bootstrap)
+        yield info.bootstrap
+    finally:
+        broker.stop(home)

@@ -238,18 +238,6 @@ def test_every_valid_contact_once_and_every_malformed_record_a_dead_letter(
     assert committed(kafka[0], "g-clean") == total_records(kafka[0])
 
 
-@pytest.fixture
-def own_kafka(tmp_path):
-    """A fresh broker with empty topics."""
-    home = tmp_path / "own-kafka"
-    home.mkdir()
-    (home / "lib").symlink_to(broker.ensure_jars(broker.default_home()))
-    info = broker.start(home, port=_free_port(), controller_port=_free_port(), timeout_s=120)
-    ensure_topics(info.bootstrap)
-    yield info.bootstrap
-    broker.stop(home)
-
-
 def test_kill_9_with_fusion_broken_before_the_sinks_loses_and_duplicates_nothing(
     own_kafka, streams, clean_run, tmp_path
 ):
