@@ -29,10 +29,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.kafka]
 
 REFRESH_S = 1.0
 CHUNKS = 4
-CHUNK_EVERY_S = 8.0
+CHUNK_EVERY_S = 3.0  # at least, between slices
 # Produced -> read by the job -> stored -> loaded by the loader (every 5 s) ->
-# live file -> dashboard refresh -> page tick: ~10 s on a quiet machine.
-STALENESS_LIMIT_S = 60
+# live file -> dashboard refresh -> page tick: 4-13 s measured with the 2 cores
+# at load ~20 (DECISIONLOG, Dashboard: staleness).
+STALENESS_LIMIT_S = 30
 
 
 def _event_time(line: bytes) -> datetime | None:
@@ -118,10 +119,12 @@ def test_now_page_grows_while_a_kafka_run_holds_the_warehouse(
         shown: dict[int, float] = {}  # slice -> when the page first showed its newest event
         published: dict[int, float] = {}  # slice -> when the file the page showed was published
         values: list[tuple[int, str]] = []  # (events stored, newest event) as the page moved
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 300
         next_at = time.monotonic() + 5  # give the job a moment to start reading
         while len(shown) < CHUNKS and time.monotonic() < deadline:
-            if len(produced) < CHUNKS and time.monotonic() >= next_at:
+            # (the next slice once the page showed the last: each is a step of its own)
+            ready = len(produced) == len(shown) and time.monotonic() >= next_at
+            if len(produced) < CHUNKS and ready:
                 for stream in INPUT_STREAMS:
                     path = slices[len(produced)]["dir"] / f"{stream}.jsonl"
                     assert produce_path(bootstrap, path).failed == 0
@@ -153,7 +156,8 @@ def test_now_page_grows_while_a_kafka_run_holds_the_warehouse(
         in_dashboard = [round(shown[i] - published[i], 2) for i in range(CHUNKS)]
         print(f"  produced -> published by the run's loader: {in_run} s")
         print(f"  published -> shown on the page: {in_dashboard} s")
-        assert max(delays) <= STALENESS_LIMIT_S, delays
+        # (the first slice waits for the job to start: Prism, recovery, first read)
+        assert max(delays[1:]) <= STALENESS_LIMIT_S, delays
         # AND it said whose files it shows: the run's, which holds the warehouse
         assert tab.page.get_attribute("#staleness", "data-publisher").startswith("writer pid")
         assert tab.page.is_visible("#writer-active")
