@@ -24,6 +24,10 @@ PRISM_MODULE = "github.com/apache/beam/sdks/v2/go/cmd/prism"
 BIND_HOST = "127.0.0.1"
 
 
+# The job's state and message streams stay open as long as the job runs (a year).
+JOB_STREAM_TIMEOUT_S = 365 * 86400
+
+
 class RunnerUnavailable(RuntimeError):
     pass
 
@@ -130,7 +134,16 @@ def prism_options(prism: Path, worker_pool: str | None = None) -> dict:
     env = {"environment_type": "LOOPBACK"}
     if worker_pool is not None:
         env = {"environment_type": "EXTERNAL", "environment_config": worker_pool}
-    return {"runner": "PrismRunner", "prism_location": str(prism), "streaming": True, **env}
+    return {
+        "runner": "PrismRunner",
+        "prism_location": str(prism),
+        "streaming": True,
+        # Beam puts this deadline (default 300 s) on the job's state and message
+        # streams, so a run longer than that failed with DEADLINE_EXCEEDED (a
+        # loaded machine's benchmark, any long stream): a streaming job has no end.
+        "job_server_timeout": JOB_STREAM_TIMEOUT_S,
+        **env,
+    }
 
 
 @contextlib.contextmanager

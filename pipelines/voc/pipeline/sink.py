@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import NamedTuple
 
 import apache_beam as beam
 import orjson
@@ -40,26 +41,34 @@ def with_retries(write, what: str, attempts: int = ATTEMPTS, backoff_s: float = 
     return None
 
 
-def split_storable(table: str, rows: list[dict], positions: list[int] | None):
-    """(rows, positions) that fit the table's columns, and the (row, position,
-    error) of each that does not (a 2^63 integer, a list where a string goes)."""
+class Storable(NamedTuple):
+    rows: list[dict]
+    positions: list[int] | None
+    bad: list[tuple[dict, int | None, Exception]]  # (row, position, error)
+    data: pa.Table  # `rows` (and `positions`) as the table's Arrow columns
+
+
+def split_storable(table: str, rows: list[dict], positions: list[int] | None) -> Storable:
+    """The rows (and positions) that fit the table's columns, already converted
+    to Arrow (the one conversion a write needs), and the (row, position, error)
+    of each that does not (a 2^63 integer, a list where a string goes)."""
+    schema = RAW_TABLES[table]
     try:
-        to_arrow(RAW_TABLES[table], rows, positions)
-        return rows, positions, []
+        return Storable(rows, positions, [], to_arrow(schema, rows, positions))
     except _UNSTORABLE:
         pass
     ok, ok_pos, bad = [], [] if positions is not None else None, []
     for i, row in enumerate(rows):
         pos = None if positions is None else positions[i]
         try:
-            to_arrow(RAW_TABLES[table], [row], None if pos is None else [pos])
+            to_arrow(schema, [row], None if pos is None else [pos])
         except _UNSTORABLE as exc:
             bad.append((row, pos, exc))
             continue
         ok.append(row)
         if ok_pos is not None:
             ok_pos.append(pos)
-    return ok, ok_pos, bad
+    return Storable(ok, ok_pos, bad, to_arrow(schema, ok, ok_pos))
 
 
 def unstorable_letter(table: str, source: str, row: dict, exc: Exception) -> dict:
@@ -82,7 +91,7 @@ class StoreRangeFn(beam.DoFn):
         self._store = RawStore(self.store)
 
     def process(self, batch: StoreBatch):
-        rows, positions, bad = split_storable(batch.stream, batch.rows, batch.positions)
+        rows, _, bad, data = split_storable(batch.stream, batch.rows, batch.positions)
         letters = list(batch.dead_letters) + [
             unstorable_letter(batch.stream, f"{batch.source_prefix}{pos}", row, exc)
             for row, pos, exc in bad
@@ -102,8 +111,8 @@ class StoreRangeFn(beam.DoFn):
                 f"storing dead letters of {batch.source_prefix}{batch.first}",
             )
         with_retries(
-            lambda: self._store.write_range(
-                batch.stream, batch.source_prefix, batch.first, batch.last, rows, positions
+            lambda: self._store.write_range_table(
+                batch.stream, batch.source_prefix, batch.first, batch.last, data
             ),
             f"storing {batch.stream} {batch.source_prefix}{batch.first}-{batch.last}",
         )
@@ -125,14 +134,16 @@ class StoreRowsFn(beam.DoFn):
     def process(self, rows: list[dict]):
         if not rows:
             return
-        ok, _, bad = split_storable(self.table, list(rows), None)
+        ok, _, bad, data = split_storable(self.table, list(rows), None)
         if bad:
             letters = [unstorable_letter(self.table, self.table, r, e) for r, _, e in bad]
             with_retries(
                 lambda: self._store.write_rows("dead_letters", letters), "storing dead letters"
             )
         if ok:
-            with_retries(lambda: self._store.write_rows(self.table, ok), f"storing {self.table}")
+            with_retries(
+                lambda: self._store.write_rows_table(self.table, data), f"storing {self.table}"
+            )
         self.stored.inc(len(ok))
         yield self.table, len(ok)
 

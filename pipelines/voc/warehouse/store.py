@@ -133,13 +133,22 @@ class RawStore:
     ) -> Path:
         """The rows read from `source` positions first..last (possibly none:
         an empty file still records that the range was read)."""
-        data = to_arrow(RAW_TABLES[table], rows, positions)
+        return self.write_range_table(
+            table, source, first, last, to_arrow(RAW_TABLES[table], rows, positions)
+        )
+
+    def write_range_table(self, table: str, source: str, first: int, last: int, data: pa.Table):
+        """`write_range` for rows already converted (`to_arrow` with positions)."""
         return self._write(table, range_name(source, first, last), data)
 
     def write_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> Path:
         """Rows the job derived (contacts, alerts); a unique name per write."""
+        return self.write_rows_table(table, to_arrow(RAW_TABLES[table], rows))
+
+    def write_rows_table(self, table: str, data: pa.Table) -> Path:
+        """`write_rows` for rows already converted (`to_arrow`)."""
         name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}.parquet"
-        return self._write(table, name, to_arrow(RAW_TABLES[table], rows))
+        return self._write(table, name, data)
 
     def files(self, table: str) -> list[Path]:
         """Every complete file of `table`, in name order."""
