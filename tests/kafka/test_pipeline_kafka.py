@@ -284,12 +284,8 @@ def test_kill_9_with_fusion_broken_before_the_sinks_loses_and_duplicates_nothing
     with duckdb.connect(str(clean_run[0]), read_only=True) as con:
         clean_alerts = {r[0] for r in con.execute("SELECT alert_id FROM raw.alerts").fetchall()}
     assert clean_alerts, "the simulation has incidents: an empty alert set proves nothing"
-    # AND the alerts are an uninterrupted run's. KNOWN FAILURE since the
-    # detector engine of b37a8a3 (its state is not rebuilt on restart), as in
-    # the chaos test: everything above is checked first; this is reported,
-    # not hidden (xfail names it).
-    if alerts != clean_alerts:
-        pytest.xfail(
-            f"alerts after kill -9 differ from a clean run: {len(alerts - clean_alerts)} extra, "
-            f"{len(clean_alerts - alerts)} missing (detector recovery, since b37a8a3)"
-        )
+    # AND the alerts are an uninterrupted run's, id for id: the detector
+    # resumed from its saved state and judged what the clean run judged
+    assert alerts == clean_alerts, (
+        f"{len(alerts - clean_alerts)} extra, {len(clean_alerts - alerts)} missing"
+    )

@@ -9,6 +9,9 @@ reading it tells the whole data flow.
 The job writes only the raw store (append-only Parquet, voc.warehouse.store);
 the process that launches it loads the store into the DuckDB warehouse's
 `raw.*` tables (voc.warehouse.load), before, during and after the run.
+A streaming (Kafka) run has no DetectBreakpoints stage: that process judges
+breakpoints from the stored rows instead (voc.warehouse.detect), so a
+restarted job or a second instance neither splits nor repeats them.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 from voc.catalog import load_catalog
 from voc.contracts.streams import INPUT_STREAMS, Stream
 from voc.contracts.validate import EdgeRules, to_micros
-from voc.detect.engine import EngineParams
+from voc.detect.engine import DetectCatalog, EngineParams
 from voc.pipeline.contacts import ExtractContacts
 from voc.pipeline.detect import DetectBreakpoints
 from voc.pipeline.options import VocOptions, raw_store_of
@@ -47,11 +50,15 @@ def build_pipeline(
     source: beam.PTransform | None = None,
     recovered: Recovered | None = None,
     before_store: beam.PTransform | None = None,
+    detect: bool = True,
 ):
     """Add the whole job to `p`. `source` emits RawBatch elements (default:
     the stream files); `recovered` is state read back from the warehouse after a restart;
     `before_store` (tests) is put between validation and the raw-store sinks,
-    e.g. a Reshuffle that breaks fusion."""
+    e.g. a Reshuffle that breaks fusion. Without `detect`, the job stores
+    contacts and no alerts: a streaming run judges breakpoints from the
+    warehouse (voc.warehouse.detect), where restarts and several instances
+    cannot split or repeat them."""
     catalog = load_catalog(opts.catalog)
     store, batch = raw_store_of(opts), opts.batch_size
     recovered = recovered or Recovered()
@@ -86,6 +93,9 @@ def build_pipeline(
         opts.catalog, opts.tag_model, opts.tag_labels
     )
     # list of tagged-contact dicts
+    _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True)
+    if not detect:
+        return
     baseline = p | "RecoveredContacts" >> ReadRecovered(recovered, "tagged", snapshot)
     alerts = (
         (tagged, baseline),
@@ -93,7 +103,6 @@ def build_pipeline(
         checked[str(Stream.SOCIAL_POSTS)],
     ) | "DetectBreakpoints" >> DetectBreakpoints(catalog, EngineParams(), bounded=bounded)
     # alert dict (schemas/alert.schema.json)
-    _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True)
     _ = alerts | "StoreAlerts" >> WriteRows("alerts", store, batch)
 
 
@@ -128,11 +137,20 @@ class RunResult:
 
 
 def load_warehouse(
-    opts: VocOptions, *, catalog: bool = False, publish_to: str | None = None, wait_s: float = 120
+    opts: VocOptions,
+    *,
+    catalog: bool = False,
+    publish_to: str | None = None,
+    wait_s: float = 120,
+    detector=None,
+    detect_wait_s: float = 0,
 ):
     """Load the raw store into the warehouse file (and the catalog tables);
-    with `publish_to`, publish the stored alerts and dead letters not yet
-    published, waiting up to `wait_s` for a broker that is away."""
+    with `detector` (voc.warehouse.detect), judge what is stored as at the end
+    of the input, waiting up to `detect_wait_s` for other job instances to
+    store their partitions to the end; with `publish_to`, publish the stored
+    alerts and dead letters not yet published, waiting up to `wait_s` for a
+    broker that is away."""
     from voc.warehouse.catalog_tables import load_catalog_tables
     from voc.warehouse.duck import open_warehouse
     from voc.warehouse.load import load_store
@@ -146,6 +164,8 @@ def load_warehouse(
             load_catalog_tables(con, load_catalog(opts.catalog))
         remove_tmp(store)
         report = load_store(con, store)
+        if detector is not None:
+            finish_detection(con, store, detector, detect_wait_s)
         deadline = time.monotonic() + wait_s
         while publish_to:
             try:
@@ -162,6 +182,28 @@ def load_warehouse(
         return report
     finally:
         con.close()
+
+
+def finish_detection(con, store, detector, wait_s: float) -> None:
+    """Judge every stored step as at the end of the input; with several job
+    instances, wait up to `wait_s` until the others have stored their
+    partitions to the end (else the rest is judged by a later run)."""
+    import logging
+
+    from voc.warehouse.load import load_store
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        judged = detector.run(con, final=True, load=lambda: load_store(con, store))
+        if judged.complete or time.monotonic() >= deadline:
+            break
+        time.sleep(1.0)
+    if not judged.complete:
+        logging.getLogger(__name__).warning(
+            "breakpoints judged up to %s only: waiting for %s",
+            judged.judged_until_s,
+            judged.waiting_for,
+        )
 
 
 def run(
@@ -214,18 +256,24 @@ def run_streaming(
     if loads:
         load_warehouse(opts, catalog=True)
     recovered = recover(
-        store,
-        baseline_horizon_s=opts.baseline_horizon_s,
-        instance=kafka.instance,
-        instances=kafka.instances,
+        store, baseline_horizon_s=0, instance=kafka.instance, instances=kafka.instances
     )
     publish_to = kafka.bootstrap if publish and loads else None
+    # Instance 0 judges breakpoints from the warehouse, for all instances.
+    detector = stored_detector(opts, kafka) if loads else None
     loader = StoreLoader(
-        opts.warehouse, RawStore(store), load_interval_s, publish_to, after_load=after_load
+        opts.warehouse,
+        RawStore(store),
+        load_interval_s,
+        publish_to,
+        after_load=after_load,
+        detector=detector,
     )
     with bound_listeners(opts):
         p = beam.Pipeline(options=opts)
-        build_pipeline(p, opts, ReadFromKafka(kafka), recovered, before_store=before_store)
+        build_pipeline(
+            p, opts, ReadFromKafka(kafka), recovered, before_store=before_store, detect=False
+        )
         try:
             with loader if loads else contextlib.nullcontext():
                 result = p.run()
@@ -235,12 +283,36 @@ def run_streaming(
         finally:
             remove_snapshots(store)
     if loads:
-        load_warehouse(opts, publish_to=publish_to)
+        load_warehouse(opts)
     commit_durable(kafka)
-    reconciled = reconcile(
-        opts, publish_to, load=loads, instance=kafka.instance, instances=kafka.instances
-    )
+    reconciled = reconcile(opts, load=loads, instance=kafka.instance, instances=kafka.instances)
+    if loads:
+        load_warehouse(
+            opts,
+            publish_to=publish_to,
+            detector=detector,
+            detect_wait_s=DETECT_WAIT_S if kafka.instances > 1 else 0,
+        )
+        detector.bounds.close()
     return RunResult(_counters(result), recovered=len(recovered.records), reconciled=reconciled)
+
+
+# How long instance 0, its input drained, waits for the other instances to
+# store their partitions before it judges the last steps.
+DETECT_WAIT_S = 600.0
+
+
+def stored_detector(opts: VocOptions, kafka: KafkaReadConfig):
+    """The breakpoint detector of a streaming run: the warehouse's stored rows,
+    judged once every partition of the topics is stored past them."""
+    from voc.warehouse.detect import KafkaBounds, StoredDetector
+
+    return StoredDetector(
+        DetectCatalog.of(load_catalog(opts.catalog)),
+        KafkaBounds(kafka.bootstrap, kafka.group_id),
+        EngineParams(),
+        max_out_of_order_s=kafka.max_out_of_order_s,
+    )
 
 
 @contextlib.contextmanager
@@ -309,7 +381,9 @@ def reconcile(
     )
     try:
         with beam.Pipeline(options=batch_opts) as p:
-            build_pipeline(p, batch_opts, beam.Create([]), Recovered(records=missing.records))
+            build_pipeline(
+                p, batch_opts, beam.Create([]), Recovered(records=missing.records), detect=False
+            )
     finally:
         remove_snapshots(raw_store_of(batch_opts))
     if load:

@@ -178,12 +178,18 @@ class RawStore:
     def durable_next(self, table: str, source: str, start: int) -> int:
         """The first position at or after `start` that no range file covers
         contiguously from `start`: where a restarted reader must resume."""
-        pos = start
-        for r in self.ranges(table, source):
-            if r.first > pos:
-                break
-            pos = max(pos, r.last + 1)
-        return pos
+        return contiguous_end(((r.first, r.last) for r in self.ranges(table, source)), start)
+
+
+def contiguous_end(spans: Iterable[tuple[int, int]], start: int) -> int:
+    """The first position at or after `start` that the (first, last) spans,
+    sorted by first, do not cover contiguously from `start`."""
+    pos = start
+    for first, last in spans:
+        if first > pos:
+            break
+        pos = max(pos, last + 1)
+    return pos
 
 
 def kafka_source(topic: str, partition: int) -> str:
