@@ -186,12 +186,7 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     # nothing else (after deduplication by key)
     assert set(published_keys(bootstrap, ALERTS)) == alerts
     assert set(published_keys(bootstrap, DEAD_LETTERS)) == set(got["dead_letters"])
-    # AND the alerts are an uninterrupted run's. KNOWN FAILURE since the
-    # detector engine of b37a8a3 (five-minute steps, its own state): after the
-    # kills the restarted job raises alerts the clean run does not. Everything
-    # above is checked first; this is reported, not hidden (xfail names it).
-    if alerts != clean_alerts:
-        pytest.xfail(
-            f"alerts after kill -9 differ from a clean run: {len(alerts - clean_alerts)} extra, "
-            f"{len(clean_alerts - alerts)} missing (detector recovery, since b37a8a3)"
-        )
+    # AND the alerts are an uninterrupted run's, id for id
+    assert alerts == clean_alerts, (
+        f"{len(alerts - clean_alerts)} extra, {len(clean_alerts - alerts)} missing"
+    )

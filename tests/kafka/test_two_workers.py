@@ -1,6 +1,7 @@
 """Two worker processes (two instances of the job in one consumer group, each
 reading half of the partitions, both appending to one raw store) store
-exactly the rows one worker stores."""
+exactly the rows one worker stores, alerts included: instance 0 judges
+breakpoints from the store both append to, once both have stored a step."""
 
 from __future__ import annotations
 
@@ -20,7 +21,15 @@ from voc.warehouse.store import RawStore, store_path
 from voc.warehouse.tables import RAW_TABLES
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
-COMPARED = ["calls", "ticket_events", "app_events", "social_posts", "contacts", "dead_letters"]
+COMPARED = [
+    "calls",
+    "ticket_events",
+    "app_events",
+    "social_posts",
+    "contacts",
+    "dead_letters",
+    "alerts",
+]
 
 
 def rows(warehouse, table: str) -> list[tuple]:
@@ -78,3 +87,4 @@ def test_two_instances_store_exactly_the_rows_of_one(fresh_kafka, tmp_path):
     for table in COMPARED:
         assert rows(two, table) == rows(one, table), table
     assert len(rows(one, "contacts")) > 100
+    assert rows(one, "alerts"), "the simulation has incidents: an empty alert set proves nothing"
