@@ -3,6 +3,8 @@ DuckDB warehouse: durable ranges, idempotence, conflicts as dead letters."""
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 
 from voc.warehouse.duck import open_warehouse
@@ -89,3 +91,29 @@ def test_same_event_id_with_different_content_is_a_conflict_dead_letter(tmp_path
     con.close()
     with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as ro:
         assert ro.execute("SELECT count(*) FROM raw.dead_letters").fetchall() == [(2,)]
+
+
+def test_a_range_file_and_its_rename_are_on_disk_before_the_write_returns(tmp_path, monkeypatch):
+    # GIVEN a store that fsyncs (the streaming job's) and one that does not (a file run's)
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    src = kafka_source("voc.app_events", 0)
+    # WHEN each writes one range file
+    RawStore(tmp_path / "durable").write_range("app_events", src, 0, 0, [app_event("a", "x")], [0])
+    path = RawStore(tmp_path / "durable").ranges("app_events", src)[0].path
+    RawStore(tmp_path / "fast", fsync=False).write_range(
+        "app_events", src, 0, 0, [app_event("a", "x")], [0]
+    )
+    # THEN the durable one synced the file's bytes (under its temporary name,
+    # before the rename) and then the folder that holds the new name
+    assert len(synced) == 2
+    assert synced[0].startswith(str(path.parent / f".{path.name}."))
+    assert synced[1] == str(path.parent)
+    # AND the other synced nothing
+    assert not any("fast" in s for s in synced)

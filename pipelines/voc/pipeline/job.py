@@ -62,6 +62,10 @@ def build_pipeline(
     catalog = load_catalog(opts.catalog)
     store, batch = raw_store_of(opts), opts.batch_size
     recovered = recovered or Recovered()
+    bounded = not opts.view_as(StandardOptions).streaming
+    # A streaming run commits its offsets past what it stored, so what it
+    # stores must survive a power cut; a file run can always read its files again.
+    fsync = not bounded
 
     raw = p | "Read" >> (source or ReadStreamFiles(opts.input_dir, batch))
     # RawBatch: a file chunk or a Kafka poll
@@ -72,7 +76,7 @@ def build_pipeline(
         reads = checked[str(stream)]
         if before_store is not None:
             reads = reads | f"BeforeStore{stream.title()}" >> before_store
-        stored[stream] = reads | f"Store{stream.title()}" >> WriteRanges(store)
+        stored[stream] = reads | f"Store{stream.title()}" >> WriteRanges(store, fsync=fsync)
     # (stream, rows stored) per read, once its range file is durable
     snapshot = snapshot_path(store)
     replayed = p | "RecoveredRecords" >> ReadRecovered(recovered, "records", snapshot)
@@ -80,7 +84,6 @@ def build_pipeline(
     contacts = checked.contact_records | "ExtractContacts" >> ExtractContacts()
     recovered_contacts = replayed | "ExtractRecoveredContacts" >> ExtractContacts()
     # list[Contact]
-    bounded = not opts.view_as(StandardOptions).streaming
     stitched = (
         stored[Stream.APP_EVENTS],
         contacts,
@@ -93,7 +96,7 @@ def build_pipeline(
         opts.catalog, opts.tag_model, opts.tag_labels
     )
     # list of tagged-contact dicts
-    _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True)
+    _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True, fsync=fsync)
     if not detect:
         return
     baseline = p | "RecoveredContacts" >> ReadRecovered(recovered, "tagged", snapshot)
@@ -103,7 +106,7 @@ def build_pipeline(
         checked[str(Stream.SOCIAL_POSTS)],
     ) | "DetectBreakpoints" >> DetectBreakpoints(catalog, EngineParams(), bounded=bounded)
     # alert dict (schemas/alert.schema.json)
-    _ = alerts | "StoreAlerts" >> WriteRows("alerts", store, batch)
+    _ = alerts | "StoreAlerts" >> WriteRows("alerts", store, batch, fsync=fsync)
 
 
 def edge_settings(opts: VocOptions) -> tuple[str, EdgeRules, int]:

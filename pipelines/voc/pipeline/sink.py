@@ -82,13 +82,14 @@ class StoreRangeFn(beam.DoFn):
     then its rows, each as one range file: when the rows' file exists, the
     whole source range is durable (the reader resumes after it)."""
 
-    def __init__(self, store: str) -> None:
+    def __init__(self, store: str, fsync: bool = True) -> None:
         self.store = store
+        self.fsync = fsync
         self.stored = Metrics.counter("sink", "rows_stored")
         self.unstorable = Metrics.counter("sink", "unstorable")
 
     def setup(self) -> None:
-        self._store = RawStore(self.store)
+        self._store = RawStore(self.store, fsync=self.fsync)
 
     def process(self, batch: StoreBatch):
         rows, _, bad, data = split_storable(batch.stream, batch.rows, batch.positions)
@@ -123,13 +124,14 @@ class StoreRangeFn(beam.DoFn):
 class StoreRowsFn(beam.DoFn):
     """list[dict] -> (table, rows stored): one new file per batch."""
 
-    def __init__(self, table: str, store: str) -> None:
+    def __init__(self, table: str, store: str, fsync: bool = True) -> None:
         self.table = table
         self.store = store
+        self.fsync = fsync
         self.stored = Metrics.counter("sink", f"{table}_stored")
 
     def setup(self) -> None:
-        self._store = RawStore(self.store)
+        self._store = RawStore(self.store, fsync=self.fsync)
 
     def process(self, rows: list[dict]):
         if not rows:
@@ -149,14 +151,16 @@ class StoreRowsFn(beam.DoFn):
 
 
 class WriteRanges(beam.PTransform):
-    """StoreBatch -> (stream, rows stored), once the batch's range is durable."""
+    """StoreBatch -> (stream, rows stored), once the batch's range is durable
+    (with `fsync`, on disk: voc.warehouse.store.RawStore)."""
 
-    def __init__(self, store: str) -> None:
+    def __init__(self, store: str, *, fsync: bool = True) -> None:
         super().__init__()
         self.store = store
+        self.fsync = fsync
 
     def expand(self, batches):
-        return batches | "WriteRangeFiles" >> beam.ParDo(StoreRangeFn(self.store))
+        return batches | "WriteRangeFiles" >> beam.ParDo(StoreRangeFn(self.store, self.fsync))
 
 
 class WriteRows(beam.PTransform):
@@ -166,7 +170,13 @@ class WriteRows(beam.PTransform):
     otherwise single rows are batched first (up to `max_batch_size`)."""
 
     def __init__(
-        self, table: str, store: str, max_batch_size: int = 1000, *, batched: bool = False
+        self,
+        table: str,
+        store: str,
+        max_batch_size: int = 1000,
+        *,
+        batched: bool = False,
+        fsync: bool = True,
     ) -> None:
         super().__init__()
         if table not in RAW_TABLES:
@@ -175,10 +185,11 @@ class WriteRows(beam.PTransform):
         self.store = store
         self.max_batch_size = max_batch_size
         self.batched = batched
+        self.fsync = fsync
 
     def expand(self, rows):
         if not self.batched:
             rows = rows | "Batch" >> beam.BatchElements(
                 min_batch_size=1, max_batch_size=self.max_batch_size
             )
-        return rows | "WriteFiles" >> beam.ParDo(StoreRowsFn(self.table, self.store))
+        return rows | "WriteFiles" >> beam.ParDo(StoreRowsFn(self.table, self.store, self.fsync))

@@ -105,10 +105,16 @@ def parse_range(path: Path) -> RangeFile | None:
 
 
 class RawStore:
-    """One folder per raw table under `root`; see the module docstring."""
+    """One folder per raw table under `root`; see the module docstring.
 
-    def __init__(self, root: str | Path) -> None:
+    `fsync` (default): a file's bytes reach the disk before it is renamed and
+    the rename before the write returns, so a stored range survives a power
+    cut, not only a killed process (DECISIONLOG.md, "Kafka delivery").
+    """
+
+    def __init__(self, root: str | Path, *, fsync: bool = True) -> None:
         self.root = Path(root)
+        self.fsync = fsync
 
     def table_dir(self, table: str) -> Path:
         return self.root / table
@@ -118,8 +124,14 @@ class RawStore:
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / name
         tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
-        pq.write_table(data, tmp, compression="zstd")
+        with open(tmp, "wb") as f:
+            pq.write_table(data, f, compression="zstd")
+            if self.fsync:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, final)  # atomic: a reader sees the whole file or none
+        if self.fsync:
+            _fsync_dir(folder)  # the rename itself is durable
         return final
 
     def write_range(
@@ -190,6 +202,14 @@ def contiguous_end(spans: Iterable[tuple[int, int]], start: int) -> int:
             break
         pos = max(pos, last + 1)
     return pos
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def kafka_source(topic: str, partition: int) -> str:
