@@ -117,3 +117,26 @@ def test_a_range_file_and_its_rename_are_on_disk_before_the_write_returns(tmp_pa
     assert synced[1] == str(path.parent)
     # AND the other synced nothing
     assert not any("fast" in s for s in synced)
+
+
+def test_a_warehouse_from_before_a_new_optional_field_gets_its_column(tmp_path):
+    from voc.warehouse.tables import RAW_TABLES
+
+    # GIVEN a warehouse whose calls table was created before `outcome` existed
+    path = tmp_path / "old.duckdb"
+    calls = RAW_TABLES["calls"]
+    old = duckdb.connect(str(path))
+    old.execute("CREATE SCHEMA raw")
+    old.execute(calls.ddl().replace("    outcome VARCHAR,\n", ""))
+    old.execute(
+        "INSERT INTO raw.calls (event_id, event_time, domain, customer_id, entry_point,"
+        " ivr_path, queue_wait_s, talk_time_s, transcript, language)"
+        " VALUES ('c1', '2025-01-01', 'common', 'u1', 'hotline', [], 1, 2, 't', 'en')"
+    )
+    assert "outcome" not in {r[0] for r in old.execute("DESCRIBE raw.calls").fetchall()}
+    old.close()
+    # WHEN this version opens it
+    con = open_warehouse(path)
+    # THEN the column is there, null on the rows stored before
+    assert con.execute("SELECT event_id, outcome FROM raw.calls").fetchall() == [("c1", None)]
+    con.close()

@@ -39,6 +39,7 @@ INCIDENT_MIN_EXTRA_PER_HOUR = 8.0
 TICKET_CODE_NONE = 0.25
 TICKET_CODE_LEAF = 0.08
 TICKET_CODE_WRONG = 0.15
+NPS_ANSWER_SHARE = 0.45  # surveyed callers who also answer the would-you-recommend question
 PENDING_SHARE = 0.2  # tickets that wait on the customer once (SLA clock paused)
 COMPENSATION_SHARE = 0.5  # tickets on guarantee scenarios with a 先行赔付 claim
 DIRECT_HQ_SHARE = 0.4  # escalated urgent tickets that go straight to HQ (L4)
@@ -155,6 +156,8 @@ class ContactGenerator:
         # Pauses and compensation draw from their own stream, so that adding them
         # left every other simulated record exactly as it was for a given seed.
         self._life = random.Random(f"ticket-life:{seed}")
+        # NPS answers draw from their own stream too (every other record unchanged).
+        self._nps = random.Random(f"nps:{seed}")
         self._windows = sla.load_windows()
         self._opened_ticket: str | None = None
         self._handles: dict[tuple[str, str], str] = {}
@@ -645,6 +648,10 @@ class ContactGenerator:
             base = {"resolved": 4.4, "ticket": 3.4, "open": 2.6}[outcome]
             base -= {"calm": 0.0, "anxious": 0.4, "angry": 1.2}[emotion]
             survey = int(min(5, max(1, round(rng.gauss(base, 0.8)))))
+        nps = None
+        if survey is not None and self._nps.random() < NPS_ANSWER_SHARE:
+            # Recommending the company follows how the call went, loosely.
+            nps = int(min(10, max(0, round(self._nps.gauss(2.0 * survey - 0.5, 1.6)))))
         record = {
             "schema_version": SCHEMA_VERSION,
             "event_id": call_id,
@@ -662,6 +669,7 @@ class ContactGenerator:
             "emotion": emotion,
             "emotion_score": _emotion_score(rng, emotion),
             "survey_score": survey,
+            "nps_score": nps,
             "resolved_on_call": outcome == "resolved",
             "ticket_id": ticket_id,
         }

@@ -56,6 +56,16 @@ def open_warehouse(path: Path | str, lock_wait_s: float = LOCK_WAIT_S) -> duckdb
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for table in RAW_TABLES.values():
         con.execute(table.ddl())
+        existing = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = ? AND table_name = ?",
+                [RAW_SCHEMA, table.name],
+            ).fetchall()
+        }
+        for statement in table.added_columns_ddl(existing):
+            con.execute(statement)
     ensure_loop_tables(con)
     return con
 

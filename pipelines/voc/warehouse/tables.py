@@ -43,6 +43,16 @@ class RawTable:
         cols.append(f"    PRIMARY KEY ({self.key})")
         return f"CREATE TABLE IF NOT EXISTS {self.qualified} (\n" + ",\n".join(cols) + "\n)"
 
+    def added_columns_ddl(self, existing: set[str]) -> list[str]:
+        """ALTER statements for the schema's optional fields that a table created
+        by an earlier version lacks (a new optional field is added, never
+        rewritten; rows already stored read it as null)."""
+        return [
+            f"ALTER TABLE {self.qualified} ADD COLUMN {c.name} {c.sql_type}"
+            for c in self.columns
+            if c.name not in existing and c.nullable
+        ]
+
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
