@@ -31,6 +31,14 @@ def test_truth_reads_a_simulation_with_non_utf8_malformed_lines(tmp_path: Path):
         if n not in bad and json.loads(line).get("survey_score") is not None
     ]
     assert truth.call_csat == sum(s >= 4 for s in surveys) / len(surveys)
+    # AND NPS is promoters (9-10) minus detractors (0-6) over the calls that answered
+    answers = [
+        json.loads(line)["nps_score"]
+        for n, line in enumerate(calls.splitlines(), 1)
+        if n not in bad and json.loads(line).get("nps_score") is not None
+    ]
+    assert answers and len(answers) < len(surveys)
+    assert truth.nps == (sum(a >= 9 for a in answers) - sum(a <= 6 for a in answers)) / len(answers)
 
 
 def test_true_repeats_same_person_within_the_window_unless_two_orders():

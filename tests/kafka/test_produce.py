@@ -111,6 +111,31 @@ def test_helpdesk_log_converts_to_valid_ticket_events():
     assert first["domain"] == "common" and records[0].key == first["customer_id"].encode()
 
 
+BANK_LOG = (
+    HELPDESK_CSV.parents[1] / "callcenter_anonymous_bank" / "data_anonymous_bank_february.txt"
+)
+
+
+@pytest.mark.skipif(not BANK_LOG.exists(), reason="no bank call-centre log")
+def test_bank_call_log_converts_to_valid_calls_and_phantom_dead_letters():
+    # WHEN the real call-centre log is opened as a source
+    source = open_source(BANK_LOG, fmt="callcenter-tsv")
+    records = [orjson.loads(r.value) for r in source.records]
+    # THEN every row is a valid call record or a dead letter (the PHANTOM rows)
+    rows = sum(1 for _ in BANK_LOG.open()) - 1
+    assert len(records) + len(source.rejected) == rows
+    assert len(source.rejected) == 278
+    assert all("PHANTOM" in d.reason for d in source.rejected)
+    assert Counter(r["outcome"] for r in records) == {
+        "answered": 27162,
+        "abandoned_in_queue": 3963,
+        "abandoned_in_ivr": 1941,
+    }
+    assert len({r["event_id"] for r in records}) == len(records)
+    times = [r["event_time"] for r in records]
+    assert times == sorted(times)
+
+
 # --- against the broker -------------------------------------------------------------
 
 

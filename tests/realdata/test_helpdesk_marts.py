@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 import polars as pl
 import pytest
 
+from tests.realdata.replay import replay_into_marts
 from voc.kafka import helpdesk
-from voc.paths import DEFAULT_CATALOG, REPO_DIR
+from voc.paths import REPO_DIR
 
 HELPDESK_CSV = REPO_DIR.parent / "shared" / "data" / "helpdesk_log" / "helpdesk.csv"
 # Activities that start or restart work on a ticket; after a "Resolve ticket"
@@ -85,24 +85,14 @@ def test_helpdesk_replay_matches_the_log(tmp_path: Path):
         pytest.skip(f"{HELPDESK_CSV} not present")
     import duckdb
 
-    from voc.commands.build import build_warehouse
-    from voc.commands.run import run_pipeline
-
     # GIVEN the log converted row by row into ticket events (voc.kafka.helpdesk)
-    streams = tmp_path / "streams"
-    streams.mkdir()
     records = [
         r
         for r in helpdesk.convert(helpdesk.read_rows(HELPDESK_CSV), "helpdesk.csv")
         if isinstance(r, dict)
     ]
-    with open(streams / "ticket_events.jsonl", "wb") as f:
-        for r in records:
-            f.write(orjson.dumps(r) + b"\n")
     # WHEN it runs through the pipeline and the marts are built
-    warehouse = tmp_path / "voc.duckdb"
-    run_pipeline(streams, warehouse, DEFAULT_CATALOG, None, 3600)
-    build_warehouse(warehouse, skip_quality=True)
+    warehouse = replay_into_marts(tmp_path, "ticket_events", records)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             "select ticket_id, reopened_count, full_resolution_calendar_minutes"

@@ -43,6 +43,8 @@ def test_mart_row_counts_lists_every_fct_and_dim_table(built_warehouse):
         "dim_departments": 3,
         "dim_scenarios": 3,
         "fct_alerts": 1,
+        "fct_calls": 5,
+        "fct_call_queue_daily": 3,  # the five calls fall on 03-01, 03-03 and 03-12
         "fct_contacts": 10,
         "fct_issues": 1,
         "fct_satisfaction": 7,

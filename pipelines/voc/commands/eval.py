@@ -223,8 +223,8 @@ def catalog_holdout(days, scale, seed, random_split, as_json):
 def marts(days, seed, scale, window_hours, work_dir, as_json):
     """Simulate DAYS, run the pipeline, build the marts and compare their CX figures
     with the simulator's truth: repeat recall/precision (cross-channel, identity
-    resolved), FCR, resolution SLA breach on the business clock, ticket CSAT and
-    call CSAT (goal: recall and precision >= 0.98, absolute errors <= 0.005).
+    resolved), FCR, resolution SLA breach on the business clock, ticket CSAT,
+    call CSAT and NPS (goal: recall and precision >= 0.98, absolute errors <= 0.005).
 
     \b
       voc eval marts --days 7 --seed 42 --json
@@ -256,6 +256,7 @@ def marts(days, seed, scale, window_hours, work_dir, as_json):
         "sla_breach_abs_error",
         "ticket_csat_abs_error",
         "call_csat_abs_error",
+        "nps_abs_error",
     ):
         err.print(f"  {key:<36} {result[key]}")
     err.print(f"  truth {result['truth']}")

@@ -19,7 +19,8 @@ from voc.kafka.clients import BrokerUnavailable
     type=click.Path(exists=True, path_type=Path),
     required=True,
     help="A folder from `voc simulate --out` (<stream>.jsonl files), one JSONL file, "
-    "or the help-desk CSV with --format helpdesk-csv.",
+    "or the help-desk CSV with --format helpdesk-csv, or the bank call-centre log "
+    "with --format callcenter-tsv.",
 )
 @click.option(
     "--bootstrap",
@@ -43,10 +44,11 @@ from voc.kafka.clients import BrokerUnavailable
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "helpdesk-csv"]),
+    type=click.Choice(["jsonl", "helpdesk-csv", "callcenter-tsv"]),
     default="jsonl",
     show_default=True,
-    help="helpdesk-csv: convert the real help-desk log to ticket events (validated).",
+    help="helpdesk-csv: convert the real help-desk log to ticket events; callcenter-tsv: "
+    "the real bank call-centre log to calls (validated; mapping in voc.kafka.callcenter).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (last line).")
 def produce(

@@ -21,6 +21,8 @@ what identity resolution, tagging, censoring and the SQL clock maths lose.
   is complete.
 - sla_breach_abs_error: resolution SLA applied at creation, completed clocks.
 - ticket_csat_abs_error, call_csat_abs_error: share of ratings / surveys 4-5.
+- nps_abs_error: NPS as a share (promoters 9-10 minus detractors 0-6, over the
+  answers to the would-you-recommend question; -1..1, x100 for points).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from voc.contracts.validate import parse_time
 
 ASSISTED_CHANNELS = ("call", "web", "app_chat", "email")  # simulator channel names
 CSAT_MIN_SCORE = 4
+NPS_PROMOTER_MIN, NPS_DETRACTOR_MAX = 9, 6
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class MartFigures:
     sla_breach: float | None
     ticket_csat: float | None
     call_csat: float | None
+    nps: float | None
     repeats: frozenset[str]
     contacts: frozenset[str]
 
@@ -57,6 +61,7 @@ class TruthFigures:
     sla_breach: float | None
     ticket_csat: float | None
     call_csat: float | None
+    nps: float | None
     repeats: frozenset[str]
     contacts: frozenset[str]
     # true repeats whose earlier contact is also about the same true scenario
@@ -71,6 +76,7 @@ class MartsEvaluation:
     sla_breach_abs_error: float | None
     ticket_csat_abs_error: float | None
     call_csat_abs_error: float | None
+    nps_abs_error: float | None
     # Diagnostic: recall over the true repeats that are also about the same true
     # scenario as the contact before.
     repeat_recall_same_scenario: float | None
@@ -166,21 +172,28 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
     rated = [t["rating"] for t in tickets if t["rating"] is not None]
 
     malformed = {m["line"] for m in _jsonl(gt / "malformed.jsonl") if m["stream"] == "calls"}
-    surveys = []
+    surveys, nps_answers = [], []
     # bytes: the simulator's deliberately malformed lines need not be UTF-8
     with open(sim_dir / "calls.jsonl", "rb") as f:
         for number, line in enumerate(f, 1):
             if number in malformed or not line.strip():
                 continue
-            score = json.loads(line).get("survey_score")
-            if score is not None:
-                surveys.append(score)
+            call = json.loads(line)
+            if call.get("survey_score") is not None:
+                surveys.append(call["survey_score"])
+            if call.get("nps_score") is not None:
+                nps_answers.append(call["nps_score"])
 
     return TruthFigures(
         fcr=_share(fcr_hits, fcr_total),
         sla_breach=_share(sum(bool(t["is_breached"]) for t in done), len(done)),
         ticket_csat=_share(sum(r >= CSAT_MIN_SCORE for r in rated), len(rated)),
         call_csat=_share(sum(s >= CSAT_MIN_SCORE for s in surveys), len(surveys)),
+        nps=_share(
+            sum(n >= NPS_PROMOTER_MIN for n in nps_answers)
+            - sum(n <= NPS_DETRACTOR_MAX for n in nps_answers),
+            len(nps_answers),
+        ),
         repeats=frozenset(repeats),
         contacts=frozenset(c["contact_id"] for c in contacts),
         same_scenario_repeats=frozenset(same_scenario),
@@ -210,12 +223,17 @@ def mart_figures(warehouse: Path) -> MartFigures:
             "select avg(case when is_call_satisfied then 1.0 else 0.0 end)"
             " from main.fct_contacts where is_call_surveyed"
         )
+        nps = one(
+            "select avg(case when is_nps_promoter then 1.0 when is_nps_detractor then -1.0"
+            " else 0.0 end) from main.fct_contacts where nps_score is not null"
+        )
         rows = con.execute("select contact_id, is_repeat_contact from main.fct_contacts").fetchall()
     return MartFigures(
         fcr=fcr,
         sla_breach=breach,
         ticket_csat=ticket_csat,
         call_csat=call_csat,
+        nps=nps,
         repeats=frozenset(r[0] for r in rows if r[1]),
         contacts=frozenset(r[0] for r in rows),
     )
@@ -241,6 +259,7 @@ def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
         sla_breach_abs_error=_abs_error(truth.sla_breach, marts.sla_breach),
         ticket_csat_abs_error=_abs_error(truth.ticket_csat, marts.ticket_csat),
         call_csat_abs_error=_abs_error(truth.call_csat, marts.call_csat),
+        nps_abs_error=_abs_error(truth.nps, marts.nps),
         repeat_recall_same_scenario=_round(
             _share(len(same_scenario & mart_rep), len(same_scenario))
         ),
@@ -249,6 +268,7 @@ def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
             "sla_breach": _round(truth.sla_breach),
             "ticket_csat": _round(truth.ticket_csat),
             "call_csat": _round(truth.call_csat),
+            "nps": _round(truth.nps),
             "repeats": len(true_rep),
             "same_scenario_repeats": len(same_scenario),
             "contacts": len(truth.contacts),
@@ -258,6 +278,7 @@ def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
             "sla_breach": _round(marts.sla_breach),
             "ticket_csat": _round(marts.ticket_csat),
             "call_csat": _round(marts.call_csat),
+            "nps": _round(marts.nps),
             "repeats": len(mart_rep),
             "contacts": len(marts.contacts),
             "contacts_in_both": len(both),

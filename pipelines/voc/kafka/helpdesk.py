@@ -32,7 +32,6 @@ How the log maps onto schemas/ticket_event.schema.json (one record per row):
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from typing import Any
 
 from voc.contracts.streams import SCHEMA_VERSION, Stream
 from voc.contracts.validate import DeadLetter, dead_letter, format_time
+from voc.kafka.logfile import read_delimited
 
 ACTIVITY_EVENT_TYPE: dict[str, str] = {
     "Assign seriousness": "assigned",
@@ -77,22 +77,17 @@ class HelpdeskRow:
 
 
 def read_rows(path: Path) -> list[HelpdeskRow]:
-    rows = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        for i, row in enumerate(reader, start=2):
-            raw = ",".join(row.get(f) or "" for f in reader.fieldnames or ()).encode()
-            rows.append(
-                HelpdeskRow(
-                    line_no=i,
-                    case=row["case:concept:name"],
-                    activity=row["concept:name"],
-                    time=datetime.fromisoformat(row["time:timestamp"]),
-                    attrs=row,
-                    raw=raw,
-                )
-            )
-    return rows
+    return [
+        HelpdeskRow(
+            line_no=line_no,
+            case=row["case:concept:name"],
+            activity=row["concept:name"],
+            time=datetime.fromisoformat(row["time:timestamp"]),
+            attrs=row,
+            raw=raw,
+        )
+        for line_no, row, raw in read_delimited(path)
+    ]
 
 
 def convert(rows: list[HelpdeskRow], source: str) -> Iterator[dict[str, Any] | DeadLetter]:

@@ -5,8 +5,10 @@ Sources (see `open_source`):
   interleaved in event-time order as a live system would emit them;
 - one JSONL file of one stream (named `<stream>.jsonl` or given `stream=`);
 - the real help-desk log (`fmt="helpdesk-csv"`) converted to ticket_event
-  records by voc.kafka.helpdesk; each converted record is validated and the
-  ones that fail are reported in `rejected`, never sent.
+  records by voc.kafka.helpdesk, or the real bank call-centre log
+  (`fmt="callcenter-tsv"`) converted to call records by voc.kafka.callcenter;
+  each converted record is validated and the ones that fail (and the rows the
+  converter refused) are reported in `rejected`, never sent.
 
 What is sent, per JSONL line: the value is the line's bytes exactly as in the
 file (without its line break); malformed lines are sent too, because the
@@ -35,11 +37,11 @@ from kafka import KafkaProducer
 
 from voc.contracts.streams import Stream
 from voc.contracts.validate import DEFAULT_RULES, DeadLetter, validate_record
-from voc.kafka import helpdesk
+from voc.kafka import callcenter, helpdesk
 from voc.kafka.clients import CLIENT_ID, BrokerUnavailable, admin_client, short_timeouts
 from voc.kafka.topics import topic_for
 
-FORMATS = ("jsonl", "helpdesk-csv")
+FORMATS = ("jsonl", "helpdesk-csv", "callcenter-tsv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +139,14 @@ def open_source(
     path = Path(path)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if fmt == "helpdesk-csv":
+    if fmt in ("helpdesk-csv", "callcenter-tsv"):
         if path.is_dir():
-            raise ValueError("--format helpdesk-csv takes the CSV file, not a folder")
-        return _helpdesk_source(path)
+            raise ValueError(f"--format {fmt} takes the log file, not a folder")
+        if fmt == "helpdesk-csv":
+            converted = helpdesk.convert(helpdesk.read_rows(path), source=str(path))
+            return _converted_source(path, Stream.TICKET_EVENTS, converted)
+        converted = callcenter.convert(callcenter.read_rows(path), source=str(path))
+        return _converted_source(path, Stream.CALLS, converted)
     if path.is_dir():
         if stream is not None:
             raise ValueError("--stream applies to a single file, not a folder")
@@ -239,17 +245,20 @@ def _event_time_ms(value: Any) -> int | None:
     return ms if ms >= 0 else None
 
 
-def _helpdesk_source(path: Path) -> RecordSource:
-    rows = helpdesk.read_rows(path)
-    source = RecordSource(records=iter(()), total=0, files=[(path, Stream.TICKET_EVENTS)])
-    topic = topic_for(Stream.TICKET_EVENTS)
+def _converted_source(
+    path: Path, stream: Stream, converted_records: Iterable[dict[str, Any] | DeadLetter]
+) -> RecordSource:
+    """A real log converted record by record (voc.kafka.helpdesk / callcenter):
+    each converted record is validated; what fails is kept as a dead letter."""
+    source = RecordSource(records=iter(()), total=0, files=[(path, stream)])
+    topic = topic_for(stream)
     records: list[OutgoingRecord] = []
-    for converted in helpdesk.convert(rows, source=str(path)):
+    for converted in converted_records:
         if isinstance(converted, DeadLetter):
             source.rejected.append(converted)
             continue
         value = orjson.dumps(converted)
-        checked = validate_record(Stream.TICKET_EVENTS, value, source=str(path))
+        checked = validate_record(stream, value, source=str(path))
         if isinstance(checked, DeadLetter):
             source.rejected.append(checked)
             continue

@@ -64,6 +64,8 @@ joined as (
         calls.emotion,
         calls.resolved_on_call,
         calls.survey_score,
+        -- would-you-recommend (0-10): rates the company, apart from both surveys
+        calls.nps_score,
         social_posts.platform,
         social_posts.reach,
         social_posts.sentiment,

@@ -45,7 +45,10 @@ contact_measures as (
         count(case when is_first_contact_resolved then 1 end) as fcr_resolved_contacts,
         count(case when is_fcr_censored then 1 end) as fcr_censored_contacts,
         count(case when is_call_surveyed then 1 end) as call_surveys,
-        count(case when is_call_satisfied then 1 end) as call_satisfied
+        count(case when is_call_satisfied then 1 end) as call_satisfied,
+        count(nps_score) as nps_responses,
+        count(case when is_nps_promoter then 1 end) as nps_promoters,
+        count(case when is_nps_detractor then 1 end) as nps_detractors
 
     from contacts
     group by all
@@ -168,6 +171,9 @@ final as (
         coalesce(contact_measures.fcr_censored_contacts, 0) as fcr_censored_contacts,
         coalesce(contact_measures.call_surveys, 0) as call_surveys,
         coalesce(contact_measures.call_satisfied, 0) as call_satisfied,
+        coalesce(contact_measures.nps_responses, 0) as nps_responses,
+        coalesce(contact_measures.nps_promoters, 0) as nps_promoters,
+        coalesce(contact_measures.nps_detractors, 0) as nps_detractors,
         coalesce(rating_measures.ticket_ratings, 0) as ticket_ratings,
         coalesce(rating_measures.ticket_satisfied, 0) as ticket_satisfied,
         coalesce(breach_measures.completed_resolution_clocks, 0) as completed_resolution_clocks,

@@ -50,6 +50,7 @@ final as (
         contacts.sentiment,
         contacts.call_survey_score,
         contacts.ticket_rating,
+        contacts.nps_score,
         -- The score that rates this contact itself (never a blend): a call's own
         -- survey, a ticket contact's ticket rating; a post has none.
         case contacts.channel
@@ -75,6 +76,10 @@ final as (
         contacts.call_survey_score is not null as is_call_surveyed,
         contacts.call_survey_score >= {{ var('voc_csat_min_score') }} as is_call_satisfied,
         contacts.ticket_rating is not null as is_ticket_rated,
+        -- NPS (DECISIONLOG "Satisfaction"): promoters 9-10, detractors 0-6, null
+        -- when the caller gave no answer
+        contacts.nps_score >= 9 as is_nps_promoter,
+        contacts.nps_score <= 6 as is_nps_detractor,
         contacts.ticket_rating >= {{ var('voc_csat_min_score') }} as is_ticket_satisfied,
         repeats.is_repeat_eligible,
         repeats.is_repeat_contact,

@@ -43,24 +43,17 @@ final as (
         measures.fcr_censored_contacts,
         measures.call_surveys,
         measures.call_satisfied,
+        measures.nps_responses,
+        measures.nps_promoters,
+        measures.nps_detractors,
         measures.ticket_ratings,
         measures.ticket_satisfied,
         measures.completed_resolution_clocks,
         measures.breached_resolution_clocks,
         measures.tickets_created,
 
-        -- rates (null when there is nothing to divide by)
-        1000.0 * measures.contacts / nullif(measures.domain_orders, 0) as contacts_per_1000_orders,
-        measures.fcr_resolved_contacts / nullif(measures.fcr_contacts, 0) as fcr_rate,
-        measures.repeat_contacts / nullif(measures.contacts, 0) as repeat_rate,
-        measures.call_satisfied / nullif(measures.call_surveys, 0) as call_csat,
-        measures.ticket_satisfied / nullif(measures.ticket_ratings, 0) as ticket_csat,
-        measures.breached_resolution_clocks
-        / nullif(measures.completed_resolution_clocks, 0) as resolution_breach_rate,
-        list_aggregate(measures.first_reply_business_minutes_list, 'quantile_cont', 0.5)
-            as p50_first_reply_business_minutes,
-        list_aggregate(measures.first_reply_business_minutes_list, 'quantile_cont', 0.9)
-            as p90_first_reply_business_minutes
+        -- rates (macros/cx_rates.sql: ratios of this grain's sums)
+        {{ cx_rates('measures', 'measures.domain_orders') }}
 
     from measures
     left join calendar_days

@@ -11,6 +11,17 @@ measures as (
 ),
 
 -- orders are per domain: count each domain-day once before summing to the week
+domain_days as (
+
+    select distinct
+        date_day,
+        domain,
+        domain_orders
+
+    from measures
+
+),
+
 domain_orders as (
 
     select
@@ -18,7 +29,7 @@ domain_orders as (
         domain,
         sum(domain_orders) as domain_orders
 
-    from (select distinct date_day, domain, domain_orders from measures)
+    from domain_days
     group by all
 
 ),
@@ -37,6 +48,9 @@ weekly as (
         sum(fcr_censored_contacts) as fcr_censored_contacts,
         sum(call_surveys) as call_surveys,
         sum(call_satisfied) as call_satisfied,
+        sum(nps_responses) as nps_responses,
+        sum(nps_promoters) as nps_promoters,
+        sum(nps_detractors) as nps_detractors,
         sum(ticket_ratings) as ticket_ratings,
         sum(ticket_satisfied) as ticket_satisfied,
         sum(completed_resolution_clocks) as completed_resolution_clocks,
@@ -71,25 +85,17 @@ final as (
         weekly.fcr_censored_contacts,
         weekly.call_surveys,
         weekly.call_satisfied,
+        weekly.nps_responses,
+        weekly.nps_promoters,
+        weekly.nps_detractors,
         weekly.ticket_ratings,
         weekly.ticket_satisfied,
         weekly.completed_resolution_clocks,
         weekly.breached_resolution_clocks,
         weekly.tickets_created,
 
-        -- rates (null when there is nothing to divide by)
-        1000.0 * weekly.contacts / nullif(domain_orders.domain_orders, 0)
-            as contacts_per_1000_orders,
-        weekly.fcr_resolved_contacts / nullif(weekly.fcr_contacts, 0) as fcr_rate,
-        weekly.repeat_contacts / nullif(weekly.contacts, 0) as repeat_rate,
-        weekly.call_satisfied / nullif(weekly.call_surveys, 0) as call_csat,
-        weekly.ticket_satisfied / nullif(weekly.ticket_ratings, 0) as ticket_csat,
-        weekly.breached_resolution_clocks
-        / nullif(weekly.completed_resolution_clocks, 0) as resolution_breach_rate,
-        list_aggregate(weekly.first_reply_business_minutes_list, 'quantile_cont', 0.5)
-            as p50_first_reply_business_minutes,
-        list_aggregate(weekly.first_reply_business_minutes_list, 'quantile_cont', 0.9)
-            as p90_first_reply_business_minutes
+        -- rates (macros/cx_rates.sql: ratios of this grain's sums)
+        {{ cx_rates('weekly', 'domain_orders.domain_orders') }}
 
     from weekly
     left join domain_orders

@@ -1,22 +1,17 @@
 -- One row per local (Asia/Shanghai) date x department x SLA metric: the SLA
 -- clocks still open at the end of that day (or at the last event, on the last
 -- day), how many are at risk or already breached, and how old they are.
--- Elapsed time at the snapshot is measured on the clock's own clock (business
--- or calendar) but, unlike fct_ticket_sla, does not subtract waits on the
--- customer (DECISIONLOG "SLA backlog"): ageing is how long the customer has
--- had an open problem.
+-- Elapsed time at the snapshot is measured as fct_ticket_sla measures it
+-- (macros/sla_elapsed.sql: the clock's own clock, business or calendar, less
+-- waits on the customer), so "at risk" and "breached" mean the same in both;
+-- age is plain calendar time since the clock started (how long the customer
+-- has had an open problem, waits included).
 
 with
 
 sla as (
 
     select * from {{ ref('fct_ticket_sla') }}
-
-),
-
-schedule as (
-
-    select * from {{ ref('int_department_schedule') }}
 
 ),
 
@@ -58,12 +53,16 @@ open_clocks as (
     select
         snapshots.date_day,
         snapshots.snapshot_at,
+        sla.ticket_sla_id || ':' || snapshots.date_day as backlog_clock_id,
         sla.ticket_sla_id,
+        sla.ticket_id,
         sla.department_id,
         sla.metric,
         sla.clock,
         sla.target_minutes,
-        sla.applied_at
+        sla.applied_at,
+        sla.applied_at as span_from,
+        snapshots.snapshot_at as span_to
 
     from sla
     inner join snapshots
@@ -73,23 +72,9 @@ open_clocks as (
 
 ),
 
-working as (
+elapsed as (
 
-    select
-        open_clocks.ticket_sla_id,
-        open_clocks.date_day,
-        sum(
-            epoch(least(open_clocks.snapshot_at, schedule.window_end_at))
-            - epoch(greatest(open_clocks.applied_at, schedule.window_start_at))
-        ) / 60.0 as business_minutes
-
-    from open_clocks
-    inner join schedule
-        on
-            open_clocks.department_id = schedule.department_id
-            and schedule.window_end_at > open_clocks.applied_at
-            and schedule.window_start_at < open_clocks.snapshot_at
-    group by all
+    {{ sla_elapsed('open_clocks', 'backlog_clock_id') }}
 
 ),
 
@@ -100,15 +85,13 @@ aged as (
         (epoch(open_clocks.snapshot_at) - epoch(open_clocks.applied_at)) / 60.0
             as age_minutes,
         case open_clocks.clock
-            when 'business' then coalesce(working.business_minutes, 0)
-            else (epoch(open_clocks.snapshot_at) - epoch(open_clocks.applied_at)) / 60.0
+            when 'business' then elapsed.business_minutes
+            else elapsed.calendar_minutes
         end as elapsed_minutes
 
     from open_clocks
-    left join working
-        on
-            open_clocks.ticket_sla_id = working.ticket_sla_id
-            and open_clocks.date_day = working.date_day
+    inner join elapsed
+        on open_clocks.backlog_clock_id = elapsed.backlog_clock_id
 
 ),
 

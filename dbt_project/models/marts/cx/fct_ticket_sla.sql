@@ -19,18 +19,6 @@ tickets as (
 
 ),
 
-pauses as (
-
-    select * from {{ ref('int_tickets__pauses') }}
-
-),
-
-schedule as (
-
-    select * from {{ ref('int_department_schedule') }}
-
-),
-
 -- "Now" is the last event time in the ticket data, not the wall clock, so that
 -- rebuilding the same data always gives the same figures.
 data_as_of as (
@@ -45,7 +33,8 @@ spans as (
         clocks.*,
         tickets.department_id,
         data_as_of.as_of_at,
-        coalesce(clocks.completed_at, data_as_of.as_of_at) as measured_to
+        clocks.applied_at as span_from,
+        coalesce(clocks.completed_at, data_as_of.as_of_at) as span_to
 
     from clocks
     inner join tickets
@@ -54,70 +43,11 @@ spans as (
 
 ),
 
-working as (
+-- business and calendar minutes from the clock's start to its completion (or
+-- "now"), less waits on the customer (macros/sla_elapsed.sql)
+elapsed as (
 
-    select
-        spans.ticket_sla_id,
-        sum(
-            epoch(least(spans.measured_to, schedule.window_end_at))
-            - epoch(greatest(spans.applied_at, schedule.window_start_at))
-        ) as working_s
-
-    from spans
-    inner join schedule
-        on
-            spans.department_id = schedule.department_id
-            and schedule.window_end_at > spans.applied_at
-            and schedule.window_start_at < spans.measured_to
-    group by spans.ticket_sla_id
-
-),
-
-paused_spans as (
-
-    select
-        spans.ticket_sla_id,
-        spans.department_id,
-        greatest(spans.applied_at, pauses.paused_at) as pause_from,
-        least(spans.measured_to, coalesce(pauses.resumed_at, spans.as_of_at)) as pause_to
-
-    from spans
-    inner join pauses
-        on
-            spans.ticket_id = pauses.ticket_id
-            and pauses.paused_at < spans.measured_to
-            and coalesce(pauses.resumed_at, spans.as_of_at) > spans.applied_at
-
-),
-
-paused as (
-
-    select
-        paused_spans.ticket_sla_id,
-        sum(
-            epoch(least(paused_spans.pause_to, schedule.window_end_at))
-            - epoch(greatest(paused_spans.pause_from, schedule.window_start_at))
-        ) as paused_working_s
-
-    from paused_spans
-    inner join schedule
-        on
-            paused_spans.department_id = schedule.department_id
-            and schedule.window_end_at > paused_spans.pause_from
-            and schedule.window_start_at < paused_spans.pause_to
-    group by paused_spans.ticket_sla_id
-
-),
-
-paused_calendar as (
-
-    select
-        ticket_sla_id,
-        sum(epoch(pause_to) - epoch(pause_from)) as paused_s
-
-    from paused_spans
-    where pause_to > pause_from
-    group by ticket_sla_id
+    {{ sla_elapsed('spans', 'ticket_sla_id') }}
 
 ),
 
@@ -125,21 +55,13 @@ measured as (
 
     select
         spans.*,
-        (coalesce(working.working_s, 0) - coalesce(paused.paused_working_s, 0)) / 60.0
-            as business_minutes,
-        (
-            epoch(spans.measured_to) - epoch(spans.applied_at)
-            - coalesce(paused_calendar.paused_s, 0)
-        ) / 60.0 as calendar_minutes,
-        coalesce(paused_calendar.paused_s, 0) / 60.0 as paused_minutes
+        elapsed.business_minutes,
+        elapsed.calendar_minutes,
+        elapsed.paused_minutes
 
     from spans
-    left join working
-        on spans.ticket_sla_id = working.ticket_sla_id
-    left join paused
-        on spans.ticket_sla_id = paused.ticket_sla_id
-    left join paused_calendar
-        on spans.ticket_sla_id = paused_calendar.ticket_sla_id
+    inner join elapsed
+        on spans.ticket_sla_id = elapsed.ticket_sla_id
 
 ),
 

@@ -29,7 +29,10 @@ renamed as (
         queue_wait_s,
         talk_time_s,
         survey_score,
+        nps_score,
         resolved_on_call,
+        -- absent means answered (schemas/call.schema.json)
+        coalesce(outcome, 'answered') as call_outcome,
 
         -- timestamps (UTC); event_time is when the call started
         event_time as called_at,
