@@ -80,3 +80,30 @@ def test_build_error_names_the_failing_node_and_the_log_file(tmp_path: Path):
     assert "test.voc_loop.unique_x" in message and "Got 2 results" in message
     assert str(tmp_path / "dbt_logs" / "dbt.log") in message
     assert "fct_contacts" not in message
+
+
+@pytest.mark.slow  # two dbt builds of its own (~1-2 min)
+def test_fct_calls_is_incremental_and_keeps_what_it_built(tmp_path):
+    import duckdb
+
+    from tests.warehouse.conftest import _call, build_raw_warehouse, insert_rows, query
+    from voc.warehouse.dbt_runner import build_marts
+
+    # GIVEN the fixture warehouse built once
+    warehouse = build_raw_warehouse(tmp_path / "wh.duckdb")
+    build_marts(warehouse)
+    first = {r["call_id"]: r for r in query(warehouse, "SELECT * FROM fct_calls")}
+    # WHEN a call that was abandoned in the queue arrives and dbt builds again
+    con = duckdb.connect(str(warehouse))
+    insert_rows(
+        con,
+        "calls",
+        [_call("call-9", "c9", "03-13 09:00", None, outcome="abandoned_in_queue")],
+    )
+    con.close()
+    build_marts(warehouse, select="fct_calls")
+    second = {r["call_id"]: r for r in query(warehouse, "SELECT * FROM fct_calls")}
+    # THEN the new call is merged in and the calls built before are kept as they were
+    assert set(second) == set(first) | {"call-9"}
+    assert all(second[c] == first[c] for c in first)
+    assert (second["call-9"]["is_abandoned"], second["call-9"]["is_offered"]) == (True, True)
