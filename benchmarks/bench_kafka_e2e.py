@@ -11,8 +11,15 @@ every partition and an empty warehouse, which is the fixed cost of a run
 is the steady rate of a job that keeps running, which is what the raw consume
 rate is compared with; `events_per_s_with_startup` counts the fixed cost in.
 
+Both also report the CPU seconds they used per 1,000 events (user + system,
+this process's threads - the in-process SDK worker and the loader included -
+and, for the pipeline, the Prism runner process; the pipeline's figure is full
+run minus empty run). On a machine other sessions load, wall time stretches
+with their work; CPU seconds are what the job itself costs.
+
 Prints: {"name": "kafka_e2e", "events": N, "events_per_s": ..., "raw_consume_per_s": ...,
-"ratio": ..., "events_per_s_with_startup": ..., "pipeline_seconds": ..., "startup_seconds": ...}
+"ratio": ..., "events_per_s_with_startup": ..., "pipeline_seconds": ..., "startup_seconds": ...,
+"cpu_s_per_1k_events": ..., "raw_consume_cpu_s_per_1k_events": ..., "load_average": ...}
 
 Usage: python benchmarks/bench_kafka_e2e.py [--days 7] [--scale 3]
 """
@@ -21,12 +28,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import socket
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
+
+import psutil
 
 from voc.kafka import broker
 from voc.kafka.consume import BatchConsumer, commit, end_offsets
@@ -47,22 +59,61 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def raw_consume_all(bootstrap: str) -> tuple[int, float]:
-    """Every input topic from the beginning to its end, doing nothing with the records."""
+class CpuMeter:
+    """CPU seconds (user + system) of this process and of the Prism runner
+    processes it starts, while the block runs. Prism is polled every 0.5 s
+    (it exits with its job), so its last half second may be missed."""
+
+    def __enter__(self) -> CpuMeter:
+        self._prism: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._start = _own_cpu()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        me = psutil.Process()
+        while True:
+            for child in me.children(recursive=True):
+                try:
+                    if child.name() == "prism":
+                        t = child.cpu_times()
+                        self._prism[child.pid] = t.user + t.system
+                except psutil.Error:
+                    pass
+            if self._stop.wait(0.5):
+                return
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.seconds = _own_cpu() - self._start + sum(self._prism.values())
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def raw_consume_all(bootstrap: str) -> tuple[int, float, float]:
+    """Every input topic from the beginning to its end, doing nothing with the
+    records: (records, seconds, CPU seconds)."""
     with BatchConsumer(
         bootstrap, INPUT_TOPICS, f"raw-{uuid.uuid4().hex[:8]}", max_records=10_000
     ) as consumer:
         until = consumer.end_offsets()
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _own_cpu()
         n = sum(len(b.records) for b in consumer.read_batches(until=until))
-        return n, time.perf_counter() - t0
+        return n, time.perf_counter() - t0, _own_cpu() - cpu0
 
 
 def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def run_pipeline(prism: Path, warehouse: Path, bootstrap: str, group: str) -> float:
+def run_pipeline(prism: Path, warehouse: Path, bootstrap: str, group: str) -> tuple[float, float]:
+    """(seconds, CPU seconds) of one run of the job."""
     opts = VocOptions.from_dictionary({**prism_options(prism), "warehouse": str(warehouse)})
     config = KafkaReadConfig(
         bootstrap=bootstrap,
@@ -71,8 +122,9 @@ def run_pipeline(prism: Path, warehouse: Path, bootstrap: str, group: str) -> fl
         bounded=True,
     )
     t0 = time.perf_counter()
-    run_streaming(opts, config, publish=False)
-    return time.perf_counter() - t0
+    with CpuMeter() as cpu:
+        run_streaming(opts, config, publish=False)
+    return time.perf_counter() - t0, cpu.seconds
 
 
 def main() -> None:
@@ -97,16 +149,18 @@ def main() -> None:
             # The baseline varies by +-15% from one read to the next on a
             # shared 2-core machine: the median of three reads is the figure.
             reads = [raw_consume_all(info.bootstrap) for _ in range(3)]
-            n, raw_s = sorted(reads, key=lambda r: r[1])[1]
-            times = ", ".join(f"{s:.2f}" for _, s in reads)
-            log(f"raw consume: {n:,} in {times} s (median {raw_s:.2f})")
+            n, raw_s, raw_cpu = sorted(reads, key=lambda r: r[1])[1]
+            times = ", ".join(f"{s:.2f}" for _, s, _ in reads)
+            log(f"raw consume: {n:,} in {times} s (median {raw_s:.2f}, CPU {raw_cpu:.2f} s)")
             # A group already at the end and an empty warehouse: a run that
             # starts, finds nothing to read or recover, and stops.
             commit(info.bootstrap, "bench-empty", end_offsets(info.bootstrap, INPUT_TOPICS))
-            fixed_s = run_pipeline(prism, tmp / "empty.duckdb", info.bootstrap, "bench-empty")
-            log(f"pipeline with nothing to read: {fixed_s:.1f} s")
-            pipe_s = run_pipeline(prism, tmp / "wh.duckdb", info.bootstrap, "bench")
-            log(f"pipeline: {events:,} in {pipe_s:.1f} s")
+            fixed_s, fixed_cpu = run_pipeline(
+                prism, tmp / "empty.duckdb", info.bootstrap, "bench-empty"
+            )
+            log(f"pipeline with nothing to read: {fixed_s:.1f} s (CPU {fixed_cpu:.1f} s)")
+            pipe_s, pipe_cpu = run_pipeline(prism, tmp / "wh.duckdb", info.bootstrap, "bench")
+            log(f"pipeline: {events:,} in {pipe_s:.1f} s (CPU {pipe_cpu:.1f} s)")
         finally:
             broker.stop(home)
     steady = events / max(pipe_s - fixed_s, 1e-9)
@@ -122,6 +176,10 @@ def main() -> None:
                 "events_per_s_with_startup": round(events / pipe_s),
                 "pipeline_seconds": round(pipe_s, 1),
                 "startup_seconds": round(fixed_s, 1),
+                "cpu_s_per_1k_events": round((pipe_cpu - fixed_cpu) / events * 1000, 4),
+                "raw_consume_cpu_s_per_1k_events": round(raw_cpu / n * 1000, 4),
+                # other sessions' load while it ran: wall-time figures move with it
+                "load_average": round(os.getloadavg()[0], 1),
             }
         )
     )

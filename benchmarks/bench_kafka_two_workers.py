@@ -13,7 +13,7 @@ is the steady rate, as in bench_kafka_e2e.py.
 
 Prints: {"name": "kafka_e2e_two_workers", "events": N, "events_per_s": ...,
 "one_worker_events_per_s": ..., "ratio_to_one_worker": ..., "seconds": ...,
-"one_worker_seconds": ..., "startup_seconds": ...}
+"one_worker_seconds": ..., "startup_seconds": ..., "load_average": ...}
 
 Usage: python benchmarks/bench_kafka_two_workers.py [--days 7] [--scale 3]
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -115,6 +116,8 @@ def main() -> None:
                 "seconds": round(times[2][0], 1),
                 "one_worker_seconds": round(times[1][0], 1),
                 "startup_seconds": round(times[2][1], 1),
+                # other sessions' load while it ran: wall-time figures move with it
+                "load_average": round(os.getloadavg()[0], 1),
             }
         )
     )
