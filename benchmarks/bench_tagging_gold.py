@@ -4,8 +4,9 @@ complaints labelled with the default catalog's scenario ids, and its speed.
 Prints:
 {"name": "tagging_gold_zh_dev", "scenario_accuracy": ..., "category_accuracy": ...,
  "oos_abstain_rate": ..., "coverage": ..., "n": ...}  (voc eval gold on cx_gold_zh/dev.csv)
-{"name": "tagging_default_speed", "texts_per_s": ..., ...}  one core, default tagger,
- on 5,000 real reviews (online_shopping_zh, Chinese) and on Banking77's test texts (English).
+{"name": "tagging_default_speed", "texts_per_s": ..., "texts_per_cpu_s": ...}  one core,
+ default tagger, on 5,000 real reviews (online_shopping_zh, Chinese) and on Banking77's
+ test texts (English); texts_per_cpu_s counts the process's CPU time (a shared machine).
 """
 
 from __future__ import annotations
@@ -62,13 +63,17 @@ def main() -> int:
         texts = _column(path, col, SPEED_TEXTS)
         contexts = [TagContext(domain=domain, channel="social")] * len(texts)
         tagger.tag_batch(texts[:10], contexts[:10])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for i in range(0, len(texts), 1000):
             tagger.tag_batch(texts[i : i + 1000], contexts[i : i + 1000])
         seconds = time.perf_counter() - started
         speed[f"{key}_texts_per_s"] = round(len(texts) / seconds, 1)
+        # the process's own CPU time: the same figure on a machine shared with
+        # other jobs, where wall-clock time also counts their turns
+        speed[f"{key}_texts_per_cpu_s"] = round(len(texts) / (time.process_time() - cpu), 1)
         speed[f"{key}_mean_chars"] = round(sum(map(len, texts)) / len(texts), 1)
     speed["texts_per_s"] = min(v for k, v in speed.items() if k.endswith("_texts_per_s"))
+    speed["texts_per_cpu_s"] = min(v for k, v in speed.items() if k.endswith("_per_cpu_s"))
     print(json.dumps(speed, ensure_ascii=False), flush=True)
     return 0
 

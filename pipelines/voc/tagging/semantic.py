@@ -340,13 +340,11 @@ class _Vocab:
         )
 
     def transform(self, docs: Sequence[Sequence[str]]) -> sp.csr_matrix:
-        rows, cols = [], []
-        for i, d in enumerate(docs):
-            for t in d:
-                j = self.index.get(t)
-                if j is not None:
-                    rows.append(i)
-                    cols.append(j)
+        get = self.index.get
+        cols = np.fromiter((get(t, -1) for d in docs for t in d), dtype=np.int64)
+        rows = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+        known = cols >= 0
+        rows, cols = rows[known], cols[known]
         m = sp.csr_matrix(
             (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(docs), len(self.index))
         )
