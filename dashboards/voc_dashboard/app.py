@@ -43,6 +43,7 @@ FILTER_KEYS = ("start", "end", "domain", "department", "channel")
 REPORT_NAME = "report.html"
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Noto Sans", sans-serif'
 GRAPH_CONFIG = {"displayModeBar": False}
+LEDGER_SHOWN = 25
 
 
 def _lang(args) -> str:
@@ -71,15 +72,20 @@ def _with(args: dict[str, str], **changes: str | None) -> str:
 class Figure(dict):
     """A plotly figure as the plain dict dcc.Graph takes (plotly.graph_objects
     validates every property in Python: ~10x slower to build, and its first use
-    loads the validators, which cost the first render of each page ~1 s)."""
+    loads the validators, which cost the first render of each page ~1 s).
+
+    Axes get fixed margins; only an axis of long category labels (names of
+    departments, scenarios, alert kinds) asks for `automargin`, which makes
+    plotly lay the chart out again until the labels fit (a cost each chart paid
+    on every first render when every axis had it)."""
 
     def __init__(self, height: int) -> None:
-        axis = {"gridcolor": "#eceef2", "zerolinecolor": "#dde1e8", "automargin": True}
+        axis = {"gridcolor": "#eceef2", "zerolinecolor": "#dde1e8"}
         super().__init__(
             data=[],
             layout={
                 "height": height,
-                "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
+                "margin": {"l": 48, "r": 10, "t": 10, "b": 50},
                 "font": {"family": FONT},
                 "legend": {"orientation": "h", "y": -0.2},
                 "plot_bgcolor": "#ffffff",
@@ -180,7 +186,7 @@ def page_now(data: dict, lang: str, args: dict):
             y=[c["alerts"] for c in sub],
             name=v(sev, lang),
         )
-    fig_kind.update_layout(barmode="stack")
+    fig_kind.update_layout(barmode="stack", xaxis={"automargin": True})
 
     fig_cpm = _fig(lang)
     for domain in sorted({r["domain"] for r in cpm}):
@@ -394,7 +400,7 @@ def _hbar(fig_id: str, rows: list[dict], x_key: str, lang: str, text=None):
         customdata=[r["scenario_id"] for r in rows][::-1],
         text=None if text is None else [text(r) for r in rows][::-1],
     )
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 30})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 30}, yaxis={"automargin": True})
     return dcc.Graph(id=fig_id, figure=fig, config=GRAPH_CONFIG)
 
 
@@ -513,7 +519,11 @@ def page_sla(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
             name=tier,
             meta=tier,
         )
-    fig_att.update_layout(barmode="group", yaxis={"tickformat": ".0%", "range": [0, 1]})
+    fig_att.update_layout(
+        barmode="group",
+        xaxis={"automargin": True},
+        yaxis={"tickformat": ".0%", "range": [0, 1]},
+    )
     fig_back = _fig(lang)
     for dept in sorted({r["department_id"] for r in backlog}):
         sub = [r for r in backlog if r["department_id"] == dept]
@@ -752,6 +762,15 @@ def page_issues(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
     if ledger is None:
         return [_section(t("issue_ledger", lang), link, _missing("fct_issues", lang))]
     totals = q.issue_totals(ledger)
+    # The newest LEDGER_SHOWN rows unless the URL asks for all (?rows=all): every
+    # cell is a component the browser's Dash renderer builds one by one (~100
+    # rows took 6-10 s to draw with the machine busy); the totals are of all.
+    shown = ledger if args.get("rows") == "all" else ledger[:LEDGER_SHOWN]
+    more = (
+        dcc.Link(t("show_all", lang, n=len(ledger)), href=_with(args, rows="all"), id="ledger-all")
+        if len(shown) < len(ledger)
+        else None
+    )
     depts = {d[0]: (d[1] if lang == "zh" else d[2]) for d in q.choices(cur).departments}
     return [
         html.Div(
@@ -807,10 +826,11 @@ def page_issues(cur, f: q.Filters, lang: str, store: SnapshotStore, args: dict):
                         r["contacts_avoided_per_week"],
                         "—" if r["fix_due_at"] is None else f"{r['fix_due_at']:%Y-%m-%d %H:%M}",
                     ]
-                    for r in ledger
+                    for r in shown
                 ],
                 numeric={6, 7},
             ),
+            more,
         ),
     ]
 

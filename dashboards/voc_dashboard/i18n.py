@@ -28,6 +28,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "a writer holds the warehouse: reading its snapshots",
     ),
     "events_stored": ("已入库事件", "Events stored"),
+    "show_all": ("显示全部 {n} 条", "Show all {n}"),
     "marts_as_of": (
         "数据集市为该时刻的快照（实时数字更新）",
         "marts as of (live figures newer)",
