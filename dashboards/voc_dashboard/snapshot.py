@@ -28,6 +28,7 @@ and the Now page the data's lag.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import threading
@@ -113,12 +114,23 @@ def publish(
     try:
         con.execute("BEGIN TRANSACTION")
         try:
+            fingerprint = []
             if marts:
                 for name, rel in REQUIRED.items():
                     cols = "*" if name != "contact_texts" else ", ".join(CONTACT_TEXT_COLUMNS)
                     con.execute(f"CREATE TABLE {alias}.{name} AS SELECT {cols} FROM {src}.{rel}")
                 for name in optional:
                     con.execute(f"CREATE TABLE {alias}.{name} AS FROM {src}.{OPTIONAL[name]}")
+                # What the marts hold, to tell a new `voc build` from a snapshot
+                # republished because only the raw tables moved (RenderCache keys).
+                # Not the contact texts: a view on the raw contacts, they grow with
+                # every load, and a contact's text never changes.
+                for name in [n for n in [*REQUIRED, *optional] if n != "contact_texts"]:
+                    fingerprint.append(
+                        con.execute(
+                            f"SELECT '{name}', count(*), bit_xor(hash(x)) FROM {alias}.{name} AS x"
+                        ).fetchall()[0]
+                    )
             _publish_live(con, raw, alias, present)
             newest = con.execute(f"SELECT max(newest_event_at) FROM {alias}.live_streams")
             newest_at = newest.fetchall()[0][0]
@@ -128,12 +140,14 @@ def publish(
             raise
         con.execute(
             f"CREATE TABLE {alias}._snapshot AS SELECT ?::TIMESTAMP AS published_at, "
-            "? AS publisher, ?::TIMESTAMP AS newest_event_at, ? AS optional_marts",
+            "? AS publisher, ?::TIMESTAMP AS newest_event_at, ? AS optional_marts, "
+            "? AS marts_version",
             [
                 datetime.now(UTC).replace(tzinfo=None),
                 publisher,
                 newest_at,
                 json.dumps(optional),
+                hashlib.sha1(repr(fingerprint).encode()).hexdigest()[:16],
             ],
         )
     finally:
@@ -296,13 +310,13 @@ def _open_views(snap: Path, live: Path | None) -> tuple[duckdb.DuckDBPyConnectio
         shown = con.execute(
             "SELECT published_at, publisher, newest_event_at FROM _snapshot"
         ).fetchall()[0]
-        marts_at, optional = con.execute(
-            "SELECT published_at, optional_marts FROM snap.main._snapshot"
+        marts_at, optional, marts_version = con.execute(
+            "SELECT published_at, optional_marts, marts_version FROM snap.main._snapshot"
         ).fetchall()[0]
     except BaseException:
         con.close()
         raise
-    info = SnapshotInfo(snap, live, *shown, tuple(json.loads(optional)), marts_at)
+    info = SnapshotInfo(snap, live, *shown, tuple(json.loads(optional)), marts_at, marts_version)
     return con, info
 
 
@@ -315,16 +329,13 @@ class SnapshotInfo:
     newest_event_at: datetime | None
     optional_marts: tuple[str, ...]
     marts_published_at: datetime  # of the snapshot: the marts are as of then
+    # a fingerprint of what the marts hold: changes only when they do (live figures aside)
+    marts_version: str
 
     @property
     def version(self) -> tuple[str, str | None]:
         """Changes whenever anything a page shows may have changed."""
         return self.path.name, self.live_path.name if self.live_path else None
-
-    @property
-    def marts_version(self) -> str:
-        """Changes only when the marts may have changed (live figures aside)."""
-        return self.path.name
 
 
 class SnapshotStore:
@@ -441,7 +452,12 @@ class SnapshotStore:
         snap, live = snaps[-1], (lives[-1] if lives else None)
         if self._info and (self._info.path, self._info.live_path) == (snap, live):
             return False
-        con, info = _open_views(snap, live)
+        try:
+            con, info = _open_views(snap, live)
+        except duckdb.IOException:
+            # pruned between listing and opening (a writer keeps only the newest
+            # few live files): the next round finds the newer one
+            return False
         with self._lock:
             # The previous connection may still serve a render's cursor: close
             # the one before it instead.
