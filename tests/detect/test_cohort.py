@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from voc.detect.cohort import CohortDetector, CohortParams
@@ -43,3 +44,37 @@ def test_journeys_that_stop_moving_are_found_one_usual_delay_after():
     assert [v.key for v in opened] == ["x|s|A"]
     assert 30 * 3600 < opened[0].step_end_s <= 32 * 3600
     assert opened[0].moved < opened[0].expected_moved / 2
+
+
+def _batches(det: CohortDetector, seed: int) -> list:
+    """Journeys that move on together: each batch of four leaves step A after
+    one shared delay (a van of parcels), never broken."""
+    rng = random.Random(seed)
+    events = []
+    for b in range(48 * 8):
+        t = b * 450 + rng.randrange(300)
+        d = int(rng.expovariate(1 / 1200)) + 30
+        for k in range(4):
+            events.append((t + k, "A", f"o{b}-{k}"))
+            events.append((t + d + k, "B", f"o{b}-{k}"))
+    events.sort()
+    opened, i = [], 0
+    for step in range(48 * 12):
+        end = (step + 1) * 300
+        while i < len(events) and events[i][0] < end:
+            t, name, j = events[i]
+            det.observe(f"x|s|{name}", t, (j,))
+            i += 1
+        opened += det.close_step(step)
+    return opened
+
+
+def test_journeys_that_move_in_batches_teach_the_step_its_noise():
+    # GIVEN a step whose journeys move in batches, judged as the detector
+    # does (learned noise) and as independent coin flips
+    learned = CohortDetector(P)
+    opened = _batches(learned, seed=4)
+    flips = _batches(CohortDetector(dataclasses.replace(P, max_dispersion=1.0)), seed=4)
+    # THEN the step learns a wider spread than coin flips and raises fewer false alarms
+    assert max(learned.steps["x|s|A"].dispersion.values()) > 1.5
+    assert len(opened) < len(flips)

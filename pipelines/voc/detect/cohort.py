@@ -28,7 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from scipy.special import bdtr
+from scipy.special import betainc
 
 from voc.detect.alerts import Episode
 
@@ -43,7 +43,8 @@ class CohortParams:
     min_sample: int = 60
     min_entries: int = 8
     min_drop: float = 0.5
-    z: float = 6.0
+    z: float = 5.0
+    max_dispersion: float = 4.0  # learned cohort noise is capped here (1.0: coin flips)
     z_clear: float = 2.0
     rearm_steps: int = 12
     warmup_steps: int = 288
@@ -74,6 +75,7 @@ class _Step:
     outcomes: deque = field(default_factory=deque)  # matured delays s (inf: never moved)
     sorted_outcomes: list = field(default_factory=list)
     episode: Episode = field(default_factory=Episode)
+    dispersion: dict = field(default_factory=dict)  # quantile -> learned overdispersion
 
 
 @dataclass
@@ -148,6 +150,8 @@ class CohortDetector:
             return None
         n_all = len(outcomes)
         window_s = p.cohort_steps * p.step_s
+        # Cohorts a whole window apart do not overlap: the noise is learned from those.
+        learn = (now // p.step_s) % p.cohort_steps == 0
         verdicts = []
         for q in p.quantiles:
             age = outcomes[min(n_all - 1, int(q * n_all))]
@@ -165,8 +169,23 @@ class CohortDetector:
             if n == 0:
                 continue
             moved = sum(1 for e in cohort if e.moved_s is not None and e.moved_s <= e.t_s + age)
-            score = -math.log10(max(float(bdtr(moved, n, f)), 1e-300))
+            phi = min(max(1.0, st.dispersion.get(q, 1.0)), p.max_dispersion)
+            score = _binomial_low_log10(moved / phi, n / phi, f)
             verdicts.append(CohortVerdict(key, now, lo, n, moved, n * f, age, round(score, 3)))
+            if (
+                learn
+                and not st.episode.firing
+                and score < p.z / 2
+                and n >= p.min_entries
+                and 0 < f < 1
+            ):
+                # Journeys that move together (a truck of parcels, a hub's
+                # shift) make cohorts noisier than independent coin flips: the
+                # spread is learned from cohorts a window apart that are not a
+                # break in the making, each counted up to 2 spreads, and the
+                # test is quasi-binomial (moved and entered scaled down by it).
+                resid = (moved - n * f) ** 2 / (n * f * (1 - f))
+                st.dispersion[q] = 0.95 * st.dispersion.get(q, 1.0) + 0.05 * min(resid, 4.0)
         if st.episode.firing:
             breaking = any(v.score >= p.z_clear and v.moved < v.expected_moved for v in verdicts)
             st.episode.update(breaking, now, p.rearm_steps)
@@ -182,3 +201,12 @@ class CohortDetector:
         if st.episode.update(breaking, now, p.rearm_steps):
             return max(hits, key=lambda v: v.score)
         return None
+
+
+def _binomial_low_log10(moved: float, n: float, f: float) -> float:
+    """-log10 P(Binomial(n, f) <= moved), for real n and moved (a quasi-binomial
+    scaled by its dispersion): the regularised incomplete beta I_{1-f}(n - k, k + 1)."""
+    if moved >= n:
+        return 0.0
+    p = float(betainc(n - moved, moved + 1, 1 - f))
+    return -math.log10(max(p, 1e-300))
