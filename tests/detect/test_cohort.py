@@ -21,6 +21,12 @@ def run(det: CohortDetector, hours: float, broken_from_h: float | None, seed=1, 
         d = int(rng.expovariate(1 / 1200) * (delay_x if slow else 1)) + 30
         events.append((t, "A", f"o{j}"))
         events.append((t + d, "B", f"o{j}"))
+    return feed(det, events, hours)
+
+
+def feed(det: CohortDetector, events: list, hours: float) -> list:
+    """(t, step name, journey) events to the detector in time order, a
+    5-minute step at a time; the verdicts it opened."""
     events.sort()
     opened, i = [], 0
     for step in range(int(hours * 12)):
@@ -57,16 +63,7 @@ def _batches(det: CohortDetector, seed: int) -> list:
         for k in range(4):
             events.append((t + k, "A", f"o{b}-{k}"))
             events.append((t + d + k, "B", f"o{b}-{k}"))
-    events.sort()
-    opened, i = [], 0
-    for step in range(48 * 12):
-        end = (step + 1) * 300
-        while i < len(events) and events[i][0] < end:
-            t, name, j = events[i]
-            det.observe(f"x|s|{name}", t, (j,))
-            i += 1
-        opened += det.close_step(step)
-    return opened
+    return feed(det, events, 48)
 
 
 def test_journeys_that_move_in_batches_teach_the_step_its_noise():
