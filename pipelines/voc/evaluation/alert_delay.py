@@ -1,16 +1,17 @@
 """Wall-clock delay from the event that completes an alert's evidence to the
 alert record on `voc.alerts` (benchmarks/bench_alert_delay.py). Pure.
 
-The job judges a 5-minute step when its watermark passes the step's end, and
-the watermark of a partition is its newest event time minus the allowed
-disorder (`max_out_of_order_s`, DECISIONLOG "Kafka delivery and watermark"). So
-the evidence of an alert whose window ends at T is complete for the job when
-every input partition has delivered a record stamped T + disorder or later:
-the completing event is, over the partitions, the latest-sent of each one's
-first such record. (A partition with no such record follows the others once
-idle; it is left out, so a delay that waits on the idle rule is counted from
-the other partitions' completing record, as it is felt.) The delay is the
-alert's arrival on the topic minus that record's send time.
+A streaming run judges a 5-minute step once the store holds, on every input
+partition, a record at least the allowed disorder (`max_out_of_order_s`, 10
+minutes) newer than the step's end, or the partition's end offset, the idle
+rule then following the newest record of all partitions (DECISIONLOG
+"Breakpoints from the warehouse"). In a live stream the partitions are
+caught up nearly all the time, so the evidence of an alert whose window ends
+at T is complete, at the earliest, when the first record stamped T +
+disorder or later arrives on any partition: that record is the completing
+event, and the delay is the alert's arrival on the topic minus its send
+time. (A partition that lags behind makes the true completing event later,
+so the delay measured is an upper bound.)
 """
 
 from __future__ import annotations
@@ -42,36 +43,25 @@ class Received:
 
 
 class CompletingEvents:
-    """Per input partition, the records sent in event-time order; answers which
+    """The records sent, in event-time order of first appearance; answers which
     record completed the evidence of a window ending at T."""
 
     def __init__(self, sent: list[Sent], max_out_of_order_s: float) -> None:
         self.disorder_ms = int(max_out_of_order_s * 1000)
-        by_partition: dict[tuple[str, int], list[Sent]] = defaultdict(list)
-        for s in sent:
-            by_partition[(s.topic, s.partition)].append(s)
-        self.partitions = {}
-        for tp, rows in by_partition.items():
-            # First-time-seen newest event time per partition: the watermark
-            # only moves forward, so a record older than one before it completes nothing.
-            newest, marks, times = -1, [], []
-            for r in rows:
-                if r.timestamp_ms > newest:
-                    newest = r.timestamp_ms
-                    marks.append(newest)
-                    times.append(r.sent_s)
-            self.partitions[tp] = (marks, times)
+        # The newest event time seen so far, each time it grew, and when: an
+        # older record after a newer one completes nothing (the rule only moves forward).
+        newest, self.marks, self.times = -1, [], []
+        for r in sorted(sent, key=lambda r: r.sent_s):
+            if r.timestamp_ms > newest:
+                newest = r.timestamp_ms
+                self.marks.append(newest)
+                self.times.append(r.sent_s)
 
     def completed_at(self, window_end_s: float) -> float | None:
-        """Wall time the last partition delivered the record that moved its
-        watermark past `window_end_s`; None if no partition ever did."""
-        need = int(window_end_s * 1000) + self.disorder_ms
-        at = None
-        for marks, times in self.partitions.values():
-            i = bisect.bisect_left(marks, need)
-            if i < len(marks):
-                at = times[i] if at is None else max(at, times[i])
-        return at
+        """Wall time the first record stamped past `window_end_s` + the
+        disorder was sent; None if none was."""
+        i = bisect.bisect_left(self.marks, int(window_end_s * 1000) + self.disorder_ms)
+        return self.times[i] if i < len(self.marks) else None
 
 
 def delays(
