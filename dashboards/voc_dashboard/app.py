@@ -689,7 +689,10 @@ def page_satisfaction(cur, f: q.Filters, lang: str, store: SnapshotStore, args: 
         className="options",
     )
     graphs = []
-    for metric in ("call_csat", "ticket_csat", "fcr", "repeat_rate"):
+    nps = q.has_nps(cur)
+    for metric in ("call_csat", "ticket_csat", "fcr", "repeat_rate", "nps"):
+        if metric == "nps" and not nps:
+            continue
         fig = _fig(lang, 260)
         for grp in sorted({str(r["grp"]) for r in series}):
             sub = [r for r in series if str(r["grp"]) == grp]
@@ -700,7 +703,10 @@ def page_satisfaction(cur, f: q.Filters, lang: str, store: SnapshotStore, args: 
                 mode="lines+markers",
                 meta=grp,
             )
-        fig.update_layout(yaxis={"tickformat": ".0%"}, xaxis={"tickformat": "%m-%d"})
+        fig.update_layout(
+            yaxis={"tickformat": ".0%"} if metric != "nps" else {"range": [-100, 100]},
+            xaxis={"tickformat": "%m-%d"},
+        )
         graphs.append(
             _section(
                 t(metric, lang),
@@ -731,6 +737,12 @@ def page_satisfaction(cur, f: q.Filters, lang: str, store: SnapshotStore, args: 
                     totals["repeat_rate"],
                 ),
                 _kpi(
+                    "kpi-nps",
+                    t("nps", lang),
+                    "—" if totals["nps"] is None else f"{totals['nps']:+.1f}",
+                    totals["nps"],
+                ),
+                _kpi(
                     "kpi-contacts",
                     t("contacts", lang),
                     f"{totals['contacts']:,}",
@@ -740,9 +752,11 @@ def page_satisfaction(cur, f: q.Filters, lang: str, store: SnapshotStore, args: 
             className="kpis",
         ),
         html.Div(graphs, className="cols2"),
-        # No stream carries a would-you-recommend score, so no mart computes NPS
-        # (DECISIONLOG, Satisfaction): the page says so rather than show a stand-in.
-        _section(t("nps", lang), html.P(t("nps_none", lang), id="nps-none", className="note")),
+        html.P(
+            t("nps_note", lang, n=totals["nps_responses"] or 0) if nps else t("nps_none", lang),
+            id="nps-note" if nps else "nps-none",
+            className="note",
+        ),
     ]
 
 

@@ -103,9 +103,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "Hours from request to payment (dashed: 2 h target)",
     ),
     "nps_none": (
-        "暂无 NPS：没有任何数据流携带“是否愿意推荐”评分，数据集市不计算 NPS（不编造）。",
-        "No NPS: no stream carries a would-you-recommend score, so the marts compute "
-        "none (none is invented).",
+        "此仓库的数据集市没有 NPS（构建于 NPS 问题加入之前）：请运行 voc build 重建。",
+        "This warehouse's marts have no NPS (built before the survey asked it): "
+        "rebuild them with voc build.",
+    ),
+    "nps_note": (
+        "NPS = 推荐者（9-10 分）占比 − 贬损者（0-6 分）占比，×100；来自通话后调查，共 {n} 份回答。",
+        "NPS = 100 × (promoters 9-10 − detractors 0-6) / answers, from the post-call "
+        "survey; {n} answers.",
     ),
     "clock": ("时钟", "Clock"),
     "clock_business": ("工作时间", "business hours"),
@@ -124,7 +129,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "call_csat": ("电话 CSAT", "Call CSAT"),
     "ticket_csat": ("工单 CSAT", "Ticket CSAT"),
-    "nps": ("NPS", "NPS"),
+    "nps": ("净推荐值 NPS", "NPS"),
     "fcr": ("一次解决率 FCR", "First-contact resolution"),
     "repeat_rate": ("重复来电率", "Repeat rate"),
     "grain": ("粒度", "Grain"),

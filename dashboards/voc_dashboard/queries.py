@@ -676,6 +676,28 @@ SATISFACTION_MEASURES = """
 """
 
 
+def has_nps(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Marts built before the call survey's NPS question have no nps_score."""
+    return bool(
+        cur.execute(
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_name = 'contacts' AND column_name = 'nps_score'"
+        ).fetchall()
+    )
+
+
+def _nps_measures(cur: duckdb.DuckDBPyConnection) -> str:
+    """NPS = 100 x (promoters 9-10 - detractors 0-6) / answers (fct_contacts'
+    is_nps_promoter / is_nps_detractor), with the number of answers."""
+    if not has_nps(cur):
+        return "NULL::BIGINT AS nps_responses, NULL::DOUBLE AS nps"
+    return (
+        "count(c.nps_score) AS nps_responses, "
+        "round(100.0 * (count(*) FILTER (WHERE c.is_nps_promoter) "
+        "- count(*) FILTER (WHERE c.is_nps_detractor)) / nullif(count(c.nps_score), 0), 1) AS nps"
+    )
+
+
 def satisfaction_series(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]:
     """Per day or week and per domain/department/channel: call CSAT, ticket CSAT,
     first-contact (one-time) resolution and repeat rate."""
@@ -685,7 +707,7 @@ def satisfaction_series(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]
         cur,
         f"""
         SELECT date_trunc('{grain}', c.contacted_at)::DATE AS period, c.{by} AS grp,
-               {SATISFACTION_MEASURES}
+               {SATISFACTION_MEASURES}, {_nps_measures(cur)}
         FROM contacts c WHERE {CONTACT_FILTER}
         GROUP BY ALL ORDER BY period, grp
         """,
@@ -695,7 +717,10 @@ def satisfaction_series(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[Row]
 
 def satisfaction_totals(cur: duckdb.DuckDBPyConnection, f: Filters) -> Row:
     return rows(
-        cur, f"SELECT {SATISFACTION_MEASURES} FROM contacts c WHERE {CONTACT_FILTER}", f.params()
+        cur,
+        f"SELECT {SATISFACTION_MEASURES}, {_nps_measures(cur)} "
+        f"FROM contacts c WHERE {CONTACT_FILTER}",
+        f.params(),
     )[0]
 
 

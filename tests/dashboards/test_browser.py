@@ -294,8 +294,15 @@ def test_satisfaction_figures_equal_sql_and_follow_the_channel_filter(tab, dashb
     contacts, call_csat, fcr = _satisfaction_sql(wh)
     assert int(tab.data_value("kpi-contacts")) == contacts
     assert float(tab.data_value("kpi-call-csat")) == approx(call_csat)
-    # (no stream carries NPS, no mart has it: the page says so, shows no number)
-    assert tab.page.is_visible("#nps-none")
+    # NPS from the post-call survey: 100 x (promoters - detractors) / answers
+    (nps,) = sql(
+        wh,
+        "SELECT round(100.0 * (count(*) FILTER (WHERE is_nps_promoter) - count(*) FILTER "
+        "(WHERE is_nps_detractor)) / nullif(count(nps_score), 0), 1) FROM fct_contacts",
+    )[0]
+    assert nps is not None, "the demo's call surveys ask NPS"
+    assert float(tab.data_value("kpi-nps")) == approx(nps)
+    assert tab.traces("g-nps")
     assert float(tab.data_value("kpi-fcr")) == approx(fcr)
     # Daily call-CSAT series per business = the mart's.
     daily = {
