@@ -4,8 +4,10 @@ the broker killed -9 again while the job consumes. The end state must equal
 an uninterrupted run's, id for id, in every raw table, the contacts and the
 alerts, and the alert and dead-letter topics must hold exactly the stored ids.
 
-Size: 7 simulated days at scale 2 (about 150,000 records) on 3 partitions per
-topic; the whole test takes about 3 minutes on a quiet 2-core machine."""
+Size: 7 simulated days at scale 4 (313,943 records, more offsets since the
+broker kill makes the producer send streams again) on 3 partitions per
+topic. Time on this 2-core machine: see DECISIONLOG.md, "Kafka delivery and
+watermark" ("Chaos test")."""
 
 from __future__ import annotations
 
@@ -71,7 +73,7 @@ def published_keys(bootstrap: str, topic: str) -> list[str]:
         c.close()
 
 
-def wait_for_fraction(warehouse, ends, proc, fraction: float, timeout_s: float = 240) -> dict:
+def wait_for_fraction(warehouse, ends, proc, fraction: float, timeout_s: float = 600) -> dict:
     """Block until the store is durable past `fraction` of all offsets (but
     not all of them); return the durable offsets."""
     total = sum(ends.values())
@@ -106,7 +108,7 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     bootstrap, home, ports = chaos_kafka
     rng = random.Random(20261201)
     streams = tmp_path / "streams"
-    simulate(streams, days=7, seed=31, scale=2.0)
+    simulate(streams, days=7, seed=31, scale=4.0)
     lines = sum(
         1 for s in INPUT_STREAMS for line in (streams / f"{s}.jsonl").open("rb") if line.strip()
     )
@@ -130,7 +132,7 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     assert 0 < produced_at_kill < lines
     time.sleep(1)
     broker.start(home, timeout_s=120, **ports)
-    producer.join(timeout=300)
+    producer.join(timeout=600)
     for s, report in reports.items():
         if report.failed:
             assert produce_path(bootstrap, streams / f"{s}.jsonl").failed == 0
@@ -161,12 +163,12 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     assert sum(durable.values()) < sum(ends.values())
     time.sleep(2)
     broker.start(home, timeout_s=120, **ports)
-    out, err = proc.communicate(timeout=400)
+    out, err = proc.communicate(timeout=900)
     assert proc.returncode == 0, err.decode()[-3000:]
 
     # AND an uninterrupted run reads the same topics
     clean = tmp_path / "clean.duckdb"
-    voc_run(bootstrap, clean, "g-clean", "--bounded", "--no-publish")
+    voc_run(bootstrap, clean, "g-clean", "--bounded", "--no-publish", timeout_s=1200)
 
     # THEN every raw table, the contacts and the alerts hold the same ids
     got, want = table_ids(warehouse), table_ids(clean)

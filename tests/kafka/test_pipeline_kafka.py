@@ -87,7 +87,13 @@ TEST_PII_KEY = "00112233445566778899aabbccddeeff"
 
 
 def voc_run(
-    bootstrap: str, warehouse: Path, group: str, *extra: str, background=False, reshuffle=False
+    bootstrap: str,
+    warehouse: Path,
+    group: str,
+    *extra: str,
+    background=False,
+    reshuffle=False,
+    timeout_s: float = 600,
 ):
     # With `reshuffle`, the same command with a Reshuffle before the sinks.
     entry = ["tests.kafka.run_job", "--reshuffle"] if reshuffle else ["voc.cli", "run"]
@@ -121,7 +127,7 @@ def voc_run(
             cwd=REPO,
             env=env,
         )
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REPO, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=REPO, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -11,22 +11,19 @@ from voc.pipeline.recover import ReadRecovered, Recovered, remove_snapshots, sna
 
 
 def test_recovered_rows_come_back_as_one_batch_and_the_snapshot_is_removed(tmp_path):
-    # GIVEN tagged contacts and a contact record read back from a warehouse
+    # GIVEN contact records read back from the store
     store = tmp_path / "wh.raw"
-    tagged = [
-        {"contact_id": "c-2", "event_time": "2026-01-01T00:02:00Z"},
-        {"contact_id": "c-1", "event_time": "2026-01-01T00:01:00Z"},
+    records = [
+        ValidRecord("calls", 120_000_000, {"event_id": "call-2"}),
+        ValidRecord("calls", 60_000_000, {"event_id": "call-1"}),
     ]
-    records = [ValidRecord("calls", 60_000_000, {"event_id": "call-1"})]
-    recovered = Recovered(records=records, tagged=tagged)
-    # WHEN a pipeline reads both parts
+    recovered = Recovered(records=records)
+    # WHEN a pipeline reads them
     with beam.Pipeline() as p:
-        got_tagged = p | "Tagged" >> ReadRecovered(recovered, "tagged", snapshot_path(store))
         got_records = p | "Records" >> ReadRecovered(recovered, "records", snapshot_path(store))
-        # THEN each part is one batch, as it was
-        assert_that(got_tagged, equal_to([tagged]), label="tagged")
+        # THEN they are one batch, as they were
         assert_that(got_records, equal_to([records]), label="records")
-    assert len(list(store.glob("_recovered.*.pickle"))) == 2
+    assert len(list(store.glob("_recovered.*.pickle"))) == 1
     # AND the snapshot files go when the run is over
     remove_snapshots(store)
     assert list(store.iterdir()) == []
@@ -34,7 +31,7 @@ def test_recovered_rows_come_back_as_one_batch_and_the_snapshot_is_removed(tmp_p
 
 def test_nothing_recovered_writes_nothing_and_reads_nothing(tmp_path):
     with beam.Pipeline() as p:
-        got = p | ReadRecovered(Recovered(), "tagged", snapshot_path(tmp_path / "wh.raw"))
+        got = p | ReadRecovered(Recovered(), "records", snapshot_path(tmp_path / "wh.raw"))
         assert_that(got, equal_to([]))
     assert list(tmp_path.iterdir()) == []
 

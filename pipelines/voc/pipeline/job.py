@@ -99,9 +99,8 @@ def build_pipeline(
     _ = tagged | "StoreContacts" >> WriteRows("contacts", store, batched=True, fsync=fsync)
     if not detect:
         return
-    baseline = p | "RecoveredContacts" >> ReadRecovered(recovered, "tagged", snapshot)
     alerts = (
-        (tagged, baseline),
+        tagged,
         checked[str(Stream.APP_EVENTS)],
         checked[str(Stream.SOCIAL_POSTS)],
     ) | "DetectBreakpoints" >> DetectBreakpoints(catalog, EngineParams(), bounded=bounded)
@@ -258,9 +257,7 @@ def run_streaming(
     loads = kafka.instance == 0
     if loads:
         load_warehouse(opts, catalog=True)
-    recovered = recover(
-        store, baseline_horizon_s=0, instance=kafka.instance, instances=kafka.instances
-    )
+    recovered = recover(store, instance=kafka.instance, instances=kafka.instances)
     publish_to = kafka.bootstrap if publish and loads else None
     # Instance 0 judges breakpoints from the warehouse, for all instances.
     detector = stored_detector(opts, kafka) if loads else None
@@ -367,9 +364,7 @@ def reconcile(
     durable truth, so the gap is closed from them rather than left."""
     from voc.pipeline.recover import recover
 
-    missing = recover(
-        raw_store_of(opts), baseline_horizon_s=0, instance=instance, instances=instances
-    )
+    missing = recover(raw_store_of(opts), instance=instance, instances=instances)
     if not missing.records:
         return 0
     batch_opts = embedded_options(

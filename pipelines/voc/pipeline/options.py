@@ -48,12 +48,6 @@ class VocOptions(PipelineOptions):
             "history since then. Files: the earliest event time at their head.",
         )
         parser.add_argument(
-            "--baseline_horizon_s",
-            type=int,
-            default=3 * 86400,
-            help="Event time of tagged contacts read back to rebuild detector baselines, s.",
-        )
-        parser.add_argument(
             "--shards",
             type=int,
             default=4,

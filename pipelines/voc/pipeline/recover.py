@@ -1,18 +1,16 @@
 """Recovery: the raw store is the pipeline's durable state.
 
-A streaming run keeps its waiting contacts and detector baselines in the
-runner's memory; a killed run loses them (journey events need no recovery:
-stitching reads them from the store). On start, the job therefore reads
-back what it needs from the store's files, before any new record arrives:
+A streaming run keeps its waiting contacts in the runner's memory; a killed
+run loses them (journey events need no recovery: stitching reads them from
+the store; the breakpoint detector keeps its own state in the warehouse,
+voc.warehouse.detect). On start, the job therefore reads back from the
+store's files, before any new record arrives, the contact records that
+landed in the raw tables but never came out as a tagged contact (the run
+died between the raw sink and the contacts sink), so they are stitched and
+tagged now.
 
-- contact records that landed in the raw tables but never came out as a
-  tagged contact (the run died between the raw sink and the contacts sink),
-  so they are stitched and tagged now;
-- the tagged contacts of the last `baseline_horizon_s` of event time, so the
-  detector's per-key baselines are rebuilt instead of warming up again.
-
-Replays are harmless: every sink is idempotent by id and the detector counts
-distinct contact ids per window.
+Replays are harmless: every sink is idempotent by id, and the detector
+reads the warehouse, where an id is one row.
 """
 
 from __future__ import annotations
@@ -53,15 +51,14 @@ _UNSTITCHED = {
 @dataclass
 class Recovered:
     records: list[ValidRecord] = field(default_factory=list)  # contacts never tagged
-    tagged: list[dict[str, Any]] = field(default_factory=list)  # detector warm-up
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.tagged)
+        return bool(self.records)
 
 
 class ReadRecovered(beam.PTransform):
-    """One part of the recovered state ("records" or "tagged") as one batch
-    (or none), the tagged contacts timestamped with the oldest one.
+    """One part of the recovered state (its `records`) as one batch (or none),
+    timestamped with the oldest record.
 
     The state is written to a snapshot file in the raw store when the
     pipeline is built and read back when it runs: a `beam.Create` of tens of
@@ -108,9 +105,7 @@ def _micros_of(row: ValidRecord | dict[str, Any]) -> int:
     return row.event_time_us if isinstance(row, ValidRecord) else to_micros(row["event_time"])
 
 
-def recover(
-    store: str | Path, *, baseline_horizon_s: int, instance: int = 0, instances: int = 1
-) -> Recovered:
+def recover(store: str | Path, *, instance: int = 0, instances: int = 1) -> Recovered:
     """What a (re)started job must replay, read from the raw store's files (an
     in-memory DuckDB over them: the store is the truth, and any worker can
     read it while another loads the warehouse). With several job instances,
@@ -122,15 +117,6 @@ def recover(
             _store_view(con, RawStore(store), name, instance, instances)
         for stream, sql in _UNSTITCHED.items():
             out.records += _rows(con, sql, stream)
-        latest = con.execute("SELECT max(event_time) FROM raw.contacts").fetchall()[0][0]
-        if latest is not None:
-            cols = RAW_TABLES["contacts"].column_names
-            rows = con.execute(
-                f"SELECT {', '.join(cols)} FROM raw.contacts "
-                "WHERE event_time >= ?::TIMESTAMP - to_seconds(?)",
-                [latest, baseline_horizon_s],
-            ).fetchall()
-            out.tagged = [_as_record(dict(zip(cols, r, strict=True))) for r in rows]
     return out
 
 
