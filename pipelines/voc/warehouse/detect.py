@@ -135,8 +135,8 @@ class StoredDetector:
     `bounds()` returns every input partition's (floor, end offset), or None
     when it cannot tell (a broker outage): then no new step is judged.
     `contact_wait_s`: a contact record still not stitched this long (wall
-    clock) after it was first seen no longer holds its step back (a runner
-    that lost it; the end-of-run reconciliation stitches it, late)."""
+    clock) after every partition was stored past it no longer holds its step
+    back (a runner lost it; the end-of-run reconciliation stitches it, late)."""
 
     catalog: DetectCatalog
     bounds: Callable[[], Bounds | None]
@@ -145,7 +145,7 @@ class StoredDetector:
     contact_wait_s: float = 300.0
     name: str = "breakpoints"
     _state: _State | None = None
-    _first_seen: dict[str, float] = field(default_factory=dict)
+    _due_since: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------ the state
 
@@ -231,20 +231,21 @@ class StoredDetector:
                 frontier, waiting = t, f"partition {tp[0]}/{tp[1]}"
         return frontier, waiting
 
-    def _contacts_frontier(self, con, since_s: int | None) -> tuple[float, str]:
-        """The event time of the oldest contact record not stitched yet."""
+    def _contacts_frontier(self, con, since_s: int | None, due_s: float) -> tuple[float, str]:
+        """The event time of the oldest contact record not stitched yet. One
+        that has been due (the inputs stored past it) for `contact_wait_s`
+        of wall time no longer counts: a runner lost it."""
         since = "" if since_s is None else f" AND event_time >= to_timestamp({int(since_s)})"
         rows = con.execute(
             f"SELECT r.event_id, epoch(r.event_time) FROM ({_CONTACT_RECORDS.format(since=since)}) "
             f"AS r WHERE r.event_id NOT IN (SELECT contact_id FROM raw.contacts WHERE true{since})"
         ).fetchall()
         now = time.monotonic()
-        pending = {cid for cid, _ in rows}
-        self._first_seen = {c: t for c, t in self._first_seen.items() if c in pending}
+        due = {cid for cid, t in rows if t < due_s}
+        self._due_since = {c: t for c, t in self._due_since.items() if c in due}
         frontier, waiting = float("inf"), ""
         for cid, t in rows:
-            first = self._first_seen.setdefault(cid, now)
-            if now - first > self.contact_wait_s:
+            if cid in due and now - self._due_since.setdefault(cid, now) > self.contact_wait_s:
                 continue
             if t < frontier:
                 frontier, waiting = t, f"contact {cid} (not stitched yet)"
@@ -282,7 +283,7 @@ class StoredDetector:
             out.waiting_for = "the broker (partition end offsets)"
             return out
         f_in, w_in = self._inputs_frontier(con, bounds, final=final)
-        f_c, w_c = self._contacts_frontier(con, state.fed_until_s)
+        f_c, w_c = self._contacts_frontier(con, state.fed_until_s, f_in)
         frontier, out.waiting_for = (f_in, w_in) if f_in <= f_c else (f_c, w_c)
         step_s = self.params.step_s
         if frontier == float("inf"):
