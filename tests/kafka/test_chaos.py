@@ -11,6 +11,7 @@ watermark" ("Chaos test")."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -142,6 +143,7 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     # WHEN the job (publishing on) is killed -9 at five random moments mid-stream
     warehouse = tmp_path / "chaos.duckdb"
     targets = sorted(rng.uniform(0.08, 0.8) for _ in range(KILLS))
+    at_kills = []
     for target in targets:
         proc = voc_run(bootstrap, warehouse, "g-chaos", "--until-idle", "60", background=True)
         durable = wait_for_fraction(warehouse, ends, proc, target)
@@ -154,6 +156,7 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
         assert 0 < sum(durable.values()) < sum(ends.values()), durable
         assert any(o < ends[tp] for tp, o in durable.items())
         assert stored_rows(warehouse) < lines
+        at_kills.append(round(sum(durable.values()) / sum(ends.values()), 3))
 
     # AND the broker is killed -9 while the restarted job consumes
     proc = voc_run(bootstrap, warehouse, "g-chaos", "--until-idle", "15", background=True)
@@ -191,4 +194,19 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     # AND the alerts are an uninterrupted run's, id for id
     assert alerts == clean_alerts, (
         f"{len(alerts - clean_alerts)} extra, {len(clean_alerts - alerts)} missing"
+    )
+    # (the shape of this run, for `pytest -rP`)
+    print(
+        json.dumps(
+            {
+                "records": lines,
+                "offsets": sum(ends.values()),
+                "produced_at_broker_kill": produced_at_kill,
+                "job_kills": len(at_kills),
+                "durable_fraction_at_kills": at_kills,
+                "broker_kills": 2,
+                "alerts": len(alerts),
+                "rows": {t: len(ids) for t, ids in got.items()},
+            }
+        )
     )

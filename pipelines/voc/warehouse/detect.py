@@ -37,6 +37,7 @@ import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -81,6 +82,12 @@ _FEEDS = (
 )
 _KIND_ORDER = {"app": 0, "social": 1, "contact": 2}
 _STREAM_OF = {"app": "app_events", "social": "social_posts", "contact": "contact"}
+
+
+def _timestamp(epoch_s: int) -> str:
+    """A naive UTC TIMESTAMP literal, as the raw tables store times (DuckDB's
+    to_timestamp gives a TIMESTAMPTZ, compared in the session's time zone)."""
+    return f"TIMESTAMP '{datetime.fromtimestamp(int(epoch_s), UTC):%Y-%m-%d %H:%M:%S}'"
 
 
 @dataclass
@@ -235,7 +242,7 @@ class StoredDetector:
         """The event time of the oldest contact record not stitched yet. One
         that has been due (the inputs stored past it) for `contact_wait_s`
         of wall time no longer counts: a runner lost it."""
-        since = "" if since_s is None else f" AND event_time >= to_timestamp({int(since_s)})"
+        since = "" if since_s is None else f" AND event_time >= {_timestamp(since_s)}"
         rows = con.execute(
             f"SELECT r.event_id, epoch(r.event_time) FROM ({_CONTACT_RECORDS.format(since=since)}) "
             f"AS r WHERE r.event_id NOT IN (SELECT contact_id FROM raw.contacts WHERE true{since})"
@@ -300,9 +307,9 @@ class StoredDetector:
         for table, kind, cols in _FEEDS:
             where = []
             if state.fed_until_s is not None:
-                where.append(f"event_time >= to_timestamp({int(state.fed_until_s)})")
+                where.append(f"event_time >= {_timestamp(state.fed_until_s)}")
             if until_s is not None:
-                where.append(f"event_time < to_timestamp({int(until_s)})")
+                where.append(f"event_time < {_timestamp(until_s)}")
             sql = f"SELECT {cols}, {_ISO}, epoch_us(event_time) FROM raw.{table}"
             if where:
                 sql += " WHERE " + " AND ".join(where)
