@@ -56,14 +56,9 @@ class MartFigures:
 
 
 @dataclass(frozen=True)
-class TruthFigures:
-    fcr: float | None
-    sla_breach: float | None
-    ticket_csat: float | None
-    call_csat: float | None
-    nps: float | None
-    repeats: frozenset[str]
-    contacts: frozenset[str]
+class TruthFigures(MartFigures):
+    """The same figures as the simulator knows them, plus a diagnostic set."""
+
     # true repeats whose earlier contact is also about the same true scenario
     same_scenario_repeats: frozenset[str] = frozenset()
 
