@@ -100,3 +100,15 @@ def test_a_warehouse_without_marts_is_a_clear_error(tmp_path):
     with pytest.raises(MissingMarts, match="voc build"):
         SnapshotStore(wh, out_dir=tmp_path / "snap").start()
     assert list_snapshots(tmp_path / "snap") == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_alert_kind_is_shown_in_the_page_language(lang):
+    # GIVEN every kind a detector can raise WHEN shown on the page
+    from voc.detect.alerts import KINDS
+    from voc_dashboard.i18n import v
+
+    shown = {kind: v(kind, lang) for kind in KINDS}
+    # THEN none is left as its raw id, and no two kinds read the same
+    assert not [k for k, text in shown.items() if text == k], shown
+    assert len(set(shown.values())) == len(KINDS), shown
