@@ -33,12 +33,15 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
+from apache_beam.io import unbounded_source as beam_unbounded
+from apache_beam.io.iobase import RestrictionProgress
 from apache_beam.io.unbounded_source import (
     CheckpointMark,
     ReadFromUnboundedSource,
     UnboundedReader,
     UnboundedSource,
 )
+from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Timestamp
 from kafka.errors import KafkaError
 
@@ -343,6 +346,70 @@ class KafkaTopicsSource(UnboundedSource):
         return BatchCoder()
 
 
+class _FractionProgressTracker(beam_unbounded._UnboundedSourceRestrictionTracker):
+    """Beam's unbounded-source tracker, reporting its progress as a fraction.
+
+    Beam's own reports `completed=0, remaining=1`; the SDK worker replaces
+    `completed` with the bytes this bundle has output so far (element count x
+    sampled mean size). Its counters restart every bundle but its sampling
+    schedule does not (`OperationCounters._next_sample`), so after the first
+    long bundle a bundle's first outputs go unsampled, the mean is NaN and so
+    is the progress; a split request from the runner (Prism sends one when a
+    bundle shows no progress for two ticks, say a slow sink) then fails in
+    `_compute_split` with "cannot convert float NaN to integer", the bundle
+    fails, and Prism, which does not release a failed bundle's keys, reports
+    "nothing in progress and no refreshes with non zero pending elements"
+    instead (DECISIONLOG.md, "Kafka delivery and watermark"). A fraction wins
+    over the byte count, so progress stays finite: nothing of an unbounded
+    restriction is done until it is (fraction 0, then 1)."""
+
+    def current_progress(self) -> RestrictionProgress:
+        if self.current_restriction().is_done:
+            return RestrictionProgress(fraction=1.0, remaining=0.0)
+        return RestrictionProgress(fraction=0.0, remaining=1.0)
+
+
+class _FractionProgressProvider(beam_unbounded._UnboundedSourceRestrictionProvider):
+    def create_tracker(self, restriction):
+        return _FractionProgressTracker(restriction)
+
+
+_PROVIDER = _FractionProgressProvider()
+
+
+class _ReadUnboundedFn(beam_unbounded._ReadFromUnboundedSourceDoFn):
+    """Beam's reading DoFn, with the tracker above."""
+
+    @beam.DoFn.unbounded_per_element()
+    def process(
+        self,
+        element,
+        bundle_finalizer=beam.DoFn.BundleFinalizerParam,
+        tracker=beam.DoFn.RestrictionParam(_PROVIDER),
+        watermark_estimator=beam.DoFn.WatermarkEstimatorParam(
+            ManualWatermarkEstimator.default_provider()
+        ),
+    ):
+        yield from super().process(element, bundle_finalizer, tracker, watermark_estimator)
+
+
+class ReadUnbounded(ReadFromUnboundedSource):
+    """`ReadFromUnboundedSource` whose split requests cannot fail on NaN
+    progress (`_FractionProgressTracker`)."""
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "Create" >> beam.Create([self._source])
+            | "ReadUnbounded"
+            >> beam.ParDo(
+                _ReadUnboundedFn(
+                    self._poll_interval, self._max_records_per_bundle, self._max_read_time_seconds
+                )
+            )
+        )
+
+
 class ReadFromKafka(beam.PTransform):
     """-> RawBatch per poll of one partition, timestamped with the
     oldest record timestamp in it."""
@@ -352,4 +419,4 @@ class ReadFromKafka(beam.PTransform):
         self.config = config
 
     def expand(self, pbegin):
-        return pbegin | "ReadPartitions" >> ReadFromUnboundedSource(KafkaTopicsSource(self.config))
+        return pbegin | "ReadPartitions" >> ReadUnbounded(KafkaTopicsSource(self.config))
