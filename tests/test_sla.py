@@ -68,3 +68,30 @@ def test_business_time_is_additive_and_bounded(start, first_s, second_s):
     whole = sla.business_time(FINANCE, start, end)
     assert whole == sla.business_time(FINANCE, start, mid) + sla.business_time(FINANCE, mid, end)
     assert dt.timedelta(0) <= whole <= end - start
+
+
+def test_a_business_deadline_skips_the_night_and_the_holiday():
+    # GIVEN finance (workdays 09:00-18:00 Shanghai) and a 2 h target from Tuesday
+    # 2025-09-30 17:00 Shanghai (09:00 UTC): 1 h that day, 10-01..10-08 off
+    start = UTC(2025, 9, 30, 9)
+    # THEN the second hour is worked on Thursday 10-09 09:00-10:00 Shanghai
+    assert sla.business_deadline(FINANCE, start, dt.timedelta(hours=2)) == UTC(2025, 10, 9, 2)
+    # and a 1 h target is due at closing time on the first day
+    assert sla.business_deadline(FINANCE, start, dt.timedelta(hours=1)) == UTC(2025, 9, 30, 10)
+    # and round the clock, a deadline is plain calendar time
+    assert sla.business_deadline(sla.ALWAYS_OPEN, start, dt.timedelta(hours=30)) == UTC(
+        2025, 10, 1, 15
+    )
+    assert sla.business_deadline(FINANCE, start, dt.timedelta(0)) == start
+
+
+@given(
+    st.datetimes(min_value=UTC(2025, 1, 1), max_value=UTC(2026, 12, 1)),
+    st.integers(min_value=1, max_value=200 * 3600),
+)
+def test_a_business_deadline_is_the_first_instant_the_target_is_met(start, target_s):
+    target = dt.timedelta(seconds=target_s)
+    due = sla.business_deadline(FINANCE, start, target)
+    # THEN exactly the target has been worked by the deadline, and less before it
+    assert sla.business_time(FINANCE, start, due) == target
+    assert sla.business_time(FINANCE, start, due - dt.timedelta(microseconds=1)) < target

@@ -129,6 +129,26 @@ def business_seconds(
     return business_time(window, start, end, pauses).total_seconds()
 
 
+def business_deadline(
+    window: WorkingWindow, start: dt.datetime, target: dt.timedelta
+) -> dt.datetime:
+    """The earliest instant by which `target` working time has passed since
+    `start`: the due date a ticketing system stamps on a ticket whose SLA counts
+    business hours (no pauses are known when it is stamped). A zero target is
+    due at `start`; a clock that starts outside working hours waits for them."""
+    left = target
+    if left <= dt.timedelta(0):
+        return start
+    chunk = dt.timedelta(days=31)  # any holiday block is shorter than this
+    lo_bound = start
+    while True:
+        for lo, hi in working_intervals(window, lo_bound, lo_bound + chunk):
+            if hi - lo >= left:
+                return lo + left
+            left -= hi - lo
+        lo_bound += chunk
+
+
 def calendar_seconds(
     start: dt.datetime,
     end: dt.datetime,

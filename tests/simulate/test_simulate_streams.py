@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.simulate.helpers import malformed_lines, read_jsonl, valid_records
+from voc import sla
 from voc.catalog import load_catalog
 from voc.contracts.streams import Stream
 from voc.contracts.validate import DeadLetter, validate_record
@@ -103,6 +104,7 @@ def test_ticket_lifecycles_carry_owner_sla_and_source(
     from voc.catalog import load_catalog
 
     catalog = load_catalog()
+    windows = sla.load_windows()
     out, _ = simulated
     tickets: dict[str, list[dict]] = {}
     for event in valid_records(out, Stream.TICKET_EVENTS):
@@ -127,8 +129,16 @@ def test_ticket_lifecycles_carry_owner_sla_and_source(
         # THEN it is assigned to the scenario's owner at L1 with the scenario's SLA
         assert by_type["assigned"]["department"] == scenario.owner
         assert by_type["assigned"]["tier"] == "L1"
-        hours = (_epoch(created["sla_due_at"]) - _epoch(created["event_time"])) / 3600
-        assert hours == scenario.sla_hours[created["priority"]]
+        # THEN its due date is the scenario's target in the owner's working hours
+        # (the ticketing system stamps it on the department's business clock)
+        window = windows.get(scenario.owner, sla.ALWAYS_OPEN)
+        worked = sla.business_seconds(
+            window, _naive(created["event_time"]), _naive(created["sla_due_at"])
+        )
+        assert worked == scenario.sla_hours[created["priority"]] * 3600
+        if window == sla.ALWAYS_OPEN:
+            hours = (_epoch(created["sla_due_at"]) - _epoch(created["event_time"])) / 3600
+            assert hours == scenario.sla_hours[created["priority"]]
         code = created["category_code"]
         if code is not None:
             # THEN its code is the scenario's own leaf code or a coarse
@@ -184,3 +194,10 @@ def _epoch(value: str) -> float:
     from voc.contracts.validate import parse_time
 
     return parse_time(value).timestamp()
+
+
+def _naive(value: str):
+    """An event time as voc.sla takes it: a naive UTC datetime."""
+    from voc.contracts.validate import parse_time
+
+    return parse_time(value).replace(tzinfo=None)

@@ -760,13 +760,20 @@ class ContactGenerator:
         sla_s = int(sla_h * 3600)
         category = self._ticket_code(scenario)
         department = scenario.owner if scenario else "customer_service"
+        # The ticketing system stamps the due date on the department's business
+        # clock: the target counts working hours (DECISIONLOG "SLA clocks").
+        due = sla.business_deadline(
+            self._windows.get(department, sla.ALWAYS_OPEN),
+            _utc(created),
+            dt.timedelta(seconds=sla_s),
+        )
         common = {
             "domain": contact.domain,
             "ticket_id": ticket_id,
             "customer_id": contact.customer_id,
             "order_id": contact.order_id,
             "priority": priority,
-            "sla_due_at": iso(created + sla_s),
+            "sla_due_at": iso(_epoch(due)),
             "category_code": category,
             "language": ctx.language,
         }
@@ -966,6 +973,11 @@ def coarse_code(domain: str, category: str) -> str:
 def _utc(t: int) -> dt.datetime:
     """Epoch seconds as a naive UTC datetime (voc.sla's convention)."""
     return dt.datetime(1970, 1, 1) + dt.timedelta(seconds=t)
+
+
+def _epoch(at: dt.datetime) -> int:
+    """A naive UTC datetime on whole seconds as epoch seconds (inverse of _utc)."""
+    return int((at - dt.datetime(1970, 1, 1)).total_seconds())
 
 
 def _emotion_score(rng: random.Random, emotion: str) -> float:
