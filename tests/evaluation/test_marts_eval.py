@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from voc.evaluation.marts import _repeats, truth_figures
+from voc.evaluation.marts import _clock_mismatches, _repeats, truth_figures
 from voc.simulate import simulate
 
 
@@ -66,3 +66,13 @@ def test_true_repeats_same_person_within_the_window_unless_two_orders():
     assert repeats == {"a2", "a3", "d2"}
     assert has_repeat == {"a1", "a2", "d1"}
     assert pairs == {("a1", "a2"), ("a2", "a3"), ("d1", "d2")}
+
+
+def test_a_clock_mismatch_is_a_target_or_elapsed_time_apart_or_a_missing_clock():
+    # GIVEN completed clocks (target, elapsed business seconds) on both sides
+    truth = {"t1": (3600.0, 1800.0), "t2": (7200.0, 9000.0), "t3": (600.0, 60.0)}
+    marts = {"t1": (3600.0, 1800.5), "t2": (7200.0, 8000.0), "t4": (600.0, 0.0)}
+    # WHEN they are compared
+    mismatches = _clock_mismatches(truth, marts)
+    # THEN half a second is the same clock; t2 measured apart, t3 and t4 on one side only
+    assert mismatches == 3

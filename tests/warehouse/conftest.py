@@ -21,7 +21,8 @@ calls       call-1 c1 DEP 03-01 08:00 survey 5, opened T-CALL
 tickets     T-CALL   from call-1, normal, DEP 24 h, resolved after 11.8 h  -> met
             T-LATE   contact, high, NDA 2 h, resolved after 3 h, rated 2   -> breached
             T-OPEN   contact, low, DEP 48 h, still open at as_of (36.5 h)  -> active
-            T-REOPEN contact, urgent, DEP, own sla_due_at 6 h wins over 2 h; resolved
+            T-REOPEN contact, urgent, DEP, own sla_due_at +6 h (300 working minutes
+                     of finance) wins over the catalog's 2 h; resolved
                      at 5 h, reopened, resolved again at 60 h, rated 1     -> breached
             T-STALE  contact, normal, untagged -> default 48 h, open 132.5 h -> breached
 social      post-1 no customer, NDA, reach 1000
@@ -197,7 +198,7 @@ FIXTURE_ROWS: dict[str, list[dict[str, Any]]] = {
         _ticket_event("te-late-4", "T-LATE", "c4", "rated", "03-02 14:00", "high", rating=2),
         # T-OPEN: low priority, DEP 48 h from 03-05 00:00; nothing else happens.
         _ticket_event("te-open-1", "T-OPEN", "c5", "created", "03-05 00:00", "low"),
-        # T-REOPEN: urgent, but its own sla_due_at (6 h) wins over DEP's 2 h.
+        # T-REOPEN: urgent, but its own sla_due_at (300 finance minutes) wins over DEP's 2 h.
         _ticket_event(
             "te-reopen-1",
             "T-REOPEN",

@@ -29,8 +29,8 @@ def test_resolution_sla_on_the_business_clock(marts):
 
     # THEN (breached, active): T-CALL met (finance does not work on Saturday:
     # 0 business minutes); T-LATE 180 > 120; T-OPEN running 1,080 of 2,880 business
-    # minutes: undecided (null) and active; T-REOPEN 1,620 > 120 (the catalog's
-    # urgent DEP target, not the ticket's own sla_due_at); T-STALE still open but
+    # minutes: undecided (null) and active; T-REOPEN 1,620 > 300 (the working
+    # time to its own sla_due_at, not the catalog's 120); T-STALE still open but
     # past its 48 h: breached while running
     assert {t: (r["is_breached"], r["is_active"]) for t, r in resolution.items()} == {
         "T-CALL": (False, False),
@@ -58,9 +58,15 @@ def test_resolution_sla_on_the_business_clock(marts):
 
 def test_resolution_targets_and_reapplied_sla(marts):
     sla = _sla(marts)
-    # GIVEN a tagged ticket: the catalog's hours for its priority at creation
+    # GIVEN a ticket whose ticketing system stamped its due date (03-04 06:00 UTC,
+    # 6 h after creation): finance's working time in between, 01:00-06:00 UTC =
+    # 300 minutes, is its target, not the catalog's 120 for DEP urgent
     reopen = sla[("T-REOPEN", "resolution")]
-    assert (reopen["target_minutes"], reopen["target_source"]) == (120.0, "catalog")
+    assert (reopen["target_minutes"], reopen["target_source"]) == (300.0, "ticket")
+    # AND a tagged ticket without a due date: the catalog's hours for its
+    # priority at creation (NDA high: 2 h)
+    late = sla[("T-LATE", "resolution")]
+    assert (late["target_minutes"], late["target_source"]) == (120.0, "catalog")
     assert reopen["completed_at"] == datetime(2025, 3, 6, 12)  # the final resolution
     assert (reopen["reopened_count"], reopen["highest_tier"], reopen["priority"]) == (
         1,

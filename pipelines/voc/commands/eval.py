@@ -257,6 +257,8 @@ def marts(days, seed, scale, window_hours, work_dir, as_json):
         "ticket_csat_abs_error",
         "call_csat_abs_error",
         "nps_abs_error",
+        "sla_clock_mismatches",
+        "sla_clocks_compared",
     ):
         err.print(f"  {key:<36} {result[key]}")
     err.print(f"  truth {result['truth']}")

@@ -20,6 +20,12 @@ what identity resolution, tagging, censoring and the SQL clock maths lose.
 - fcr_abs_error: |FCR(marts) - FCR(truth)| over calls and tickets whose window
   is complete.
 - sla_breach_abs_error: resolution SLA applied at creation, completed clocks.
+- sla_clock_mismatches (diagnostic): completed resolution clocks whose target
+  or elapsed business time in the marts differs from the simulator's by more
+  than a second. The simulator computes both in Python (voc.sla), the marts in
+  SQL (int_department_schedule); they share only data (working windows, the
+  holiday calendar), so 0 means the two clocks agree, not that one copied the
+  other.
 - ticket_csat_abs_error, call_csat_abs_error: share of ratings / surveys 4-5.
 - nps_abs_error: NPS as a share (promoters 9-10 minus detractors 0-6, over the
   answers to the would-you-recommend question; -1..1, x100 for points).
@@ -53,6 +59,8 @@ class MartFigures:
     nps: float | None
     repeats: frozenset[str]
     contacts: frozenset[str]
+    # completed resolution clocks: ticket -> (target, elapsed) business seconds
+    sla_clocks: dict[str, tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,8 @@ class MartsEvaluation:
     ticket_csat_abs_error: float | None
     call_csat_abs_error: float | None
     nps_abs_error: float | None
+    sla_clock_mismatches: int
+    sla_clocks_compared: int
     # Diagnostic: recall over the true repeats that are also about the same true
     # scenario as the contact before.
     repeat_recall_same_scenario: float | None
@@ -191,6 +201,10 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
         ),
         repeats=frozenset(repeats),
         contacts=frozenset(c["contact_id"] for c in contacts),
+        sla_clocks={
+            t["ticket_id"]: (float(t["target_business_s"]), float(t["elapsed_business_s"]))
+            for t in done
+        },
         same_scenario_repeats=frozenset(same_scenario),
     )
 
@@ -223,6 +237,10 @@ def mart_figures(warehouse: Path) -> MartFigures:
             " else 0.0 end) from main.fct_contacts where nps_score is not null"
         )
         rows = con.execute("select contact_id, is_repeat_contact from main.fct_contacts").fetchall()
+        clocks = con.execute(
+            "select ticket_id, target_minutes * 60, business_minutes * 60 from main.fct_ticket_sla"
+            " where metric = 'resolution' and applied_reason = 'created' and is_completed"
+        ).fetchall()
     return MartFigures(
         fcr=fcr,
         sla_breach=breach,
@@ -231,6 +249,7 @@ def mart_figures(warehouse: Path) -> MartFigures:
         nps=nps,
         repeats=frozenset(r[0] for r in rows if r[1]),
         contacts=frozenset(r[0] for r in rows),
+        sla_clocks={ticket: (target, elapsed) for ticket, target, elapsed in clocks},
     )
 
 
@@ -240,6 +259,18 @@ def _abs_error(a: float | None, b: float | None) -> float | None:
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 6)
+
+
+def _clock_mismatches(
+    truth: dict[str, tuple[float, float]], marts: dict[str, tuple[float, float]]
+) -> int:
+    """Completed clocks (in either) that the other lacks or measures apart by > 1 s."""
+    mismatches = 0
+    for ticket in truth.keys() | marts.keys():
+        a, b = truth.get(ticket), marts.get(ticket)
+        if a is None or b is None or any(abs(x - y) > 1 for x, y in zip(a, b, strict=True)):
+            mismatches += 1
+    return mismatches
 
 
 def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
@@ -255,6 +286,8 @@ def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
         ticket_csat_abs_error=_abs_error(truth.ticket_csat, marts.ticket_csat),
         call_csat_abs_error=_abs_error(truth.call_csat, marts.call_csat),
         nps_abs_error=_abs_error(truth.nps, marts.nps),
+        sla_clock_mismatches=_clock_mismatches(truth.sla_clocks, marts.sla_clocks),
+        sla_clocks_compared=len(truth.sla_clocks),
         repeat_recall_same_scenario=_round(
             _share(len(same_scenario & mart_rep), len(same_scenario))
         ),

@@ -2,8 +2,11 @@
 -- grain): what was promised, on which clock, from when, and when it was met.
 --   first_response          applied at creation: the seed's per-priority target
 --   resolution              applied at creation and re-applied at each escalation
---                           (the new tier gets the full target again): catalog
---                           scenario x priority, untagged -> seed default
+--                           (the new tier gets the full target again): the target
+--                           the ticketing system stamped (business time from
+--                           creation to the ticket's own sla_due_at), else the
+--                           catalog's tagged scenario x priority, else the seed
+--                           default
 --   complaint_resolution    complaints (scenario category in
 --                           var voc_complaint_categories): 48 calendar hours
 --   compensation_payment    a 先行赔付 claim: requested -> paid in 2 calendar hours
@@ -36,6 +39,41 @@ priority_defaults as (
 
 ),
 
+schedule as (
+
+    select * from {{ ref('int_department_schedule') }}
+
+),
+
+-- The resolution target the ticketing system applied when it opened the ticket:
+-- it stamps the due date on the department's business clock (a target of 8
+-- working hours from Friday 17:00 is due on Monday), so the target is the
+-- department's working time from creation to that due date. This is the
+-- ticket's own policy, from its own category as the ticketing system knows it;
+-- the tagger's scenario is only a fallback for tickets without one.
+stamped_targets as (
+
+    select
+        tickets.ticket_id,
+        coalesce(
+            sum(
+                epoch(least(tickets.sla_due_at, schedule.window_end_at))
+                - epoch(greatest(tickets.created_at, schedule.window_start_at))
+            ),
+            0
+        ) / 3600.0 as stamped_target_hours
+
+    from tickets
+    left join schedule
+        on
+            tickets.department_id = schedule.department_id
+            and schedule.window_end_at > tickets.created_at
+            and schedule.window_start_at < tickets.sla_due_at
+    where tickets.sla_due_at > tickets.created_at
+    group by tickets.ticket_id
+
+),
+
 tickets_with_targets as (
 
     select
@@ -47,6 +85,7 @@ tickets_with_targets as (
             when 'normal' then scenarios.sla_hours_normal
             when 'low' then scenarios.sla_hours_low
         end as scenario_target_hours,
+        stamped_targets.stamped_target_hours,
         priority_defaults.first_response_hours,
         priority_defaults.default_resolution_hours
 
@@ -55,6 +94,8 @@ tickets_with_targets as (
         on tickets.scenario_id = scenarios.scenario_id
     left join priority_defaults
         on tickets.priority_at_creation = priority_defaults.priority
+    left join stamped_targets
+        on tickets.ticket_id = stamped_targets.ticket_id
 
 ),
 
@@ -108,9 +149,13 @@ resolution_clocks as (
         created_at as applied_at,
         'created' as applied_reason,
         'business' as clock,
-        coalesce(scenario_target_hours, default_resolution_hours) as target_hours,
-        case when scenario_target_hours is not null then 'catalog' else 'priority_default' end
-            as target_source,
+        coalesce(stamped_target_hours, scenario_target_hours, default_resolution_hours)
+            as target_hours,
+        case
+            when stamped_target_hours is not null then 'ticket'
+            when scenario_target_hours is not null then 'catalog'
+            else 'priority_default'
+        end as target_source,
         resolved_at as completed_at
 
     from tickets_with_targets
@@ -126,10 +171,12 @@ escalated_resolution_clocks as (
         'escalated_to_' || escalations.tier as applied_reason,
         'business' as clock,
         coalesce(
+            tickets_with_targets.stamped_target_hours,
             tickets_with_targets.scenario_target_hours,
             tickets_with_targets.default_resolution_hours
         ) as target_hours,
         case
+            when tickets_with_targets.stamped_target_hours is not null then 'ticket'
             when tickets_with_targets.scenario_target_hours is not null then 'catalog'
             else 'priority_default'
         end as target_source,
