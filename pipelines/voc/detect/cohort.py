@@ -164,11 +164,15 @@ class CohortDetector:
                 bisect.bisect_left(st.times, lo, st.head),
                 bisect.bisect_left(st.times, hi, st.head),
             )
-            cohort = st.entries[a:b]
-            n = len(cohort)
-            if n == 0:
+            n = b - a
+            if n == 0 or (n < p.min_entries and not st.episode.firing):
+                # Too few to break or to learn the noise from: not judged
+                # (a firing episode still hears from every cohort).
                 continue
-            moved = sum(1 for e in cohort if e.moved_s is not None and e.moved_s <= e.t_s + age)
+            moved = 0
+            for e in st.entries[a:b]:
+                if e.moved_s is not None and e.moved_s - e.t_s <= age:
+                    moved += 1
             phi = min(max(1.0, st.dispersion.get(q, 1.0)), p.max_dispersion)
             score = _binomial_low_log10(moved / phi, n / phi, f)
             verdicts.append(CohortVerdict(key, now, lo, n, moved, n * f, age, round(score, 3)))

@@ -119,72 +119,86 @@ class RateDetector:
 
     def close_step(self, step: int) -> list[Verdict]:
         """Close step index `step` (its end is (step + 1) * step_s): judge every
-        key with something in its long window, learn, return the alerts opened."""
+        key with something in its long window, learn, return the alerts opened.
+
+        The hot loop of detection (every active key, every 5-minute step):
+        what depends only on the denominator is computed once per step, and a
+        key with too few counts to ever break takes the short path."""
         p = self.params
         decay = self.decay
+        powers: dict[int, float] = {}  # steps since learned -> decay ** steps
+        short_from, long_from = step - p.short_steps, step - p.long_steps
         for name in set(self.denominators) | set(self.pending_denominator):
             ring = self.denominators[name]
-            n = self.pending_denominator.get(name, 0)
-            ring.append((step, n))
-            while ring and ring[0][0] <= step - p.long_steps:
+            ring.append((step, self.pending_denominator.get(name, 0)))
+            while ring and ring[0][0] <= long_from:
                 ring.popleft()
         self.pending_denominator.clear()
-        windows = {
-            name: (
-                self._window(ring, step, p.short_steps),
-                self._window(ring, step, p.long_steps),
+        sums = self.denominator_sums
+        # denominator -> (short window, long window, this step, its typical
+        # step's floor, the share's divisor)
+        per_denominator = {}
+        for name, ring in self.denominators.items():
+            total = sums.get(name, 0.0)
+            per_denominator[name] = (
+                sum(n for s, n in ring if s > short_from),
+                sum(n for _, n in ring),
                 ring[-1][1] if ring and ring[-1][0] == step else 0,
+                # Contacts trail traffic (orders in flight still call at night): the
+                # expected level never drops below a quarter of the key's average.
+                (1 - decay) * total / 4,
+                total + p.prior_denominator,
             )
-            for name, ring in self.denominators.items()
-        }
+        absent = (0, 0, 0, (1 - decay) * 0.0 / 4, 0.0 + p.prior_denominator)
         opened: list[Verdict] = []
+        pending = self.pending
+        min_count, min_count_long = p.min_count, p.min_count_long
         for key in sorted(self.active):
             k = self.keys[key]
-            n = self.pending.get(key, 0)
+            counts = k.counts
+            n = pending.get(key, 0)
             if n:
-                k.counts.append((step, n))
-            while k.counts and k.counts[0][0] <= step - p.long_steps:
-                k.counts.popleft()
-            verdict = self._judge(key, k, step, windows.get(k.denominator, (0, 0, 0)))
+                counts.append((step, n))
+            while counts and counts[0][0] <= long_from:
+                counts.popleft()
+            if k.learned_at >= 0:
+                gap = max(0, step - k.learned_at)
+                power = powers.get(gap)
+                if power is None:
+                    power = powers[gap] = decay**gap
+                learned = k.learned * power
+            else:
+                learned = 0
+            d = per_denominator.get(k.denominator, absent)
+            share = (learned + p.prior_count) / d[4]
+            c_long = sum(n for _, n in counts)
+            c_short = sum(n for s, n in counts if s > short_from)
+            firing = k.episode.firing
+            if not firing and c_short < min_count and c_long < min_count_long:
+                # Too few to ever break: learn the step and move on (most keys, most steps).
+                self._learn(k, step, share * d[2], learned)
+                if not counts:
+                    self.active.discard(key)
+                continue
+            verdict = self._judge(key, k, step, d, share, c_short, c_long, learned)
             if verdict is not None:
                 opened.append(verdict)
-            if not k.counts and not k.episode.firing:
+            if not counts and not k.episode.firing:
                 self.active.discard(key)
-        self.pending.clear()
+        pending.clear()
         for name, ring in self.denominators.items():
-            self.denominator_sums[name] = self.denominator_sums[name] * decay + (
-                ring[-1][1] if ring and ring[-1][0] == step else 0
-            )
+            sums[name] = sums[name] * decay + (ring[-1][1] if ring and ring[-1][0] == step else 0)
         self.steps_seen += 1
         return opened
 
-    def share(self, k: _Key, step: int) -> float:
+    def _judge(
+        self, key: str, k: _Key, step: int, denominator, share, c_short, c_long, learned
+    ) -> Verdict | None:
         p = self.params
-        learned = k.learned * self.decay ** max(0, step - k.learned_at) if k.learned_at >= 0 else 0
-        return (learned + p.prior_count) / (
-            self.denominator_sums.get(k.denominator, 0.0) + p.prior_denominator
-        )
-
-    def _window(self, ring: deque, step: int, steps: int) -> int:
-        return sum(n for s, n in ring if s > step - steps)
-
-    def _judge(self, key: str, k: _Key, step: int, denominator) -> Verdict | None:
-        p = self.params
-        share = self.share(k, step)
-        d_short, d_long, d_step = denominator
-        # Contacts trail traffic (orders in flight still call at night): the
-        # expected level never drops below a quarter of the key's average.
-        typical = (1 - self.decay) * self.denominator_sums.get(k.denominator, 0.0) / 4
+        d_short, d_long, d_step, typical, _ = denominator
         d_short = max(d_short, typical * p.short_steps)
         d_long = max(d_long, typical * p.long_steps)
-        c_short = self._window(k.counts, step, p.short_steps)
-        c_long = sum(n for _, n in k.counts)
         e_short, e_long = share * d_short, share * d_long
-        if not k.episode.firing and c_short < p.min_count and c_long < p.min_count_long:
-            # Too few to ever break: learn the step and move on (most keys, most steps).
-            k.episode.update(False, (step + 1) * p.step_s, p.rearm_steps)
-            self._learn(k, step, share * d_step)
-            return None
         phi = max(1.0, k.dispersion)
         s_short = poisson_tail_log10(c_short / phi, e_short / phi)
         s_long = poisson_tail_log10(c_long / phi, e_long / phi)
@@ -206,7 +220,7 @@ class RateDetector:
             )
         step_end_s = (step + 1) * p.step_s
         opens = k.episode.update(breaking, step_end_s, p.rearm_steps)
-        self._learn(k, step, share * d_step)
+        self._learn(k, step, share * d_step, learned)
         if (
             step % p.short_steps == p.short_steps - 1
             and e_short >= 1.0
@@ -231,12 +245,13 @@ class RateDetector:
             round(max(s_short, s_long), 3),
         )
 
-    def _learn(self, k: _Key, step: int, expected_step: float) -> None:
+    def _learn(self, k: _Key, step: int, expected_step: float, learned: float) -> None:
+        """Add this step's count to the key's decayed sum (`learned`: the sum
+        decayed to this step)."""
         n = k.counts[-1][1] if k.counts and k.counts[-1][0] == step else 0
         if k.episode.firing:
             x = expected_step
         else:
             x = min(float(n), expected_step + 3 * math.sqrt(max(expected_step, 0.25)) + 1)
-        learned = k.learned * self.decay ** max(0, step - k.learned_at) if k.learned_at >= 0 else 0
         k.learned = learned + x
         k.learned_at = step
