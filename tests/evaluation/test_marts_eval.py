@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from voc.evaluation.marts import _clock_mismatches, _repeats, truth_figures
+from voc.evaluation.marts import _clock_mismatches, _repeats, _visible_people, truth_figures
 from voc.simulate import simulate
 
 
@@ -76,3 +76,46 @@ def test_a_clock_mismatch_is_a_target_or_elapsed_time_apart_or_a_missing_clock()
     mismatches = _clock_mismatches(truth, marts)
     # THEN half a second is the same clock; t2 measured apart, t3 and t4 on one side only
     assert mismatches == 3
+
+
+def test_a_post_is_visible_by_its_handle_a_written_order_or_as_its_own_account(tmp_path: Path):
+    # GIVEN stream files: c1's order o-1001 (app event), a known post by c1 as
+    # "deer", and anonymous posts: by "deer" again, one writing O-1001 in its
+    # text, one writing o-10011 (no known order), and one malformed line
+    def write(stream: str, rows: list) -> None:
+        text = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows)
+        (tmp_path / f"{stream}.jsonl").write_text(text + "\n", encoding="utf-8")
+
+    def post(event_id: str, handle: str, customer: str | None, text: str) -> dict:
+        return {
+            "event_id": event_id,
+            "platform": "weibo",
+            "author_handle": handle,
+            "customer_id": customer,
+            "order_id": None,
+            "text": text,
+        }
+
+    write("app_events", [{"event_id": "a1", "customer_id": "c1", "order_id": "o-1001"}])
+    write("calls", [{"event_id": "k1", "customer_id": "c2", "order_id": None}])
+    write("ticket_events", [])
+    write(
+        "social_posts",
+        [
+            post("p1", "deer", "c1", "hello"),
+            post("p2", "deer", None, "again"),
+            post("p3", "fox", None, "订单O-1001还没到"),
+            post("p4", "owl", None, "order o-10011?"),
+            "{not json",
+        ],
+    )
+    # WHEN each contact's visible person is read, skipping the planted line
+    people = _visible_people(tmp_path, {"social_posts": {5}})
+    # THEN
+    assert people == {
+        "k1": "c2",
+        "p1": "c1",
+        "p2": "c1",  # its handle is c1's
+        "p3": "c1",  # the order it writes is c1's
+        "p4": ("handle", "weibo", "owl"),  # nothing links it: the account is the person
+    }

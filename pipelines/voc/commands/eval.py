@@ -252,6 +252,7 @@ def marts(days, seed, scale, window_hours, work_dir, as_json):
         "repeat_recall",
         "repeat_precision",
         "repeat_recall_same_scenario",
+        "repeat_recall_linkable",
         "fcr_abs_error",
         "sla_breach_abs_error",
         "ticket_csat_abs_error",

@@ -17,6 +17,15 @@ what identity resolution, tagging, censoring and the SQL clock maths lose.
 - repeat_recall_same_scenario (diagnostic): recall over the true repeats whose
   two contacts are also about the same true scenario (the narrower definition
   a perfect tagger would allow).
+- repeats_linkable / repeat_recall_linkable (diagnostic): the true repeats the
+  records themselves can show, and recall over them. A contact's visible
+  person is its record's customer id; for a post without one, the customer
+  its handle is seen with on posts that name one, else the customer of a
+  known order id written in its text, else the handle itself. A true repeat
+  is linkable when one of its pairs has the same visible person on both
+  sides. The rest are repeats no identity resolution can find from the data
+  (an anonymous account that never posted as a known customer and names no
+  order); this reads the stream files, not the warehouse or the marts' SQL.
 - fcr_abs_error: |FCR(marts) - FCR(truth)| over calls and tickets whose window
   is complete.
 - sla_breach_abs_error: resolution SLA applied at creation, completed clocks.
@@ -34,6 +43,7 @@ what identity resolution, tagging, censoring and the SQL clock maths lose.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -69,6 +79,8 @@ class TruthFigures(MartFigures):
 
     # true repeats whose earlier contact is also about the same true scenario
     same_scenario_repeats: frozenset[str] = frozenset()
+    # true repeats that some pair shows by what the records carry
+    linkable_repeats: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,8 @@ class MartsEvaluation:
     # Diagnostic: recall over the true repeats that are also about the same true
     # scenario as the contact before.
     repeat_recall_same_scenario: float | None
+    # Diagnostic: recall over the true repeats the records can show.
+    repeat_recall_linkable: float | None
     truth: dict[str, Any]
     marts: dict[str, Any]
 
@@ -134,6 +148,53 @@ def _repeats(
     return repeats, has_repeat, pairs
 
 
+def _records(sim_dir: Path, stream: str, malformed: set[int]) -> Iterator[dict[str, Any]]:
+    """A simulated stream's records, less its deliberately malformed lines."""
+    # bytes: the simulator's deliberately malformed lines need not be UTF-8
+    with open(sim_dir / f"{stream}.jsonl", "rb") as f:
+        for number, line in enumerate(f, 1):
+            if number not in malformed and line.strip():
+                yield json.loads(line)
+
+
+_ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")  # the schemas' id alphabet
+
+
+def _visible_people(sim_dir: Path, malformed: dict[str, set[int]]) -> dict[str, Any]:
+    """contact id -> who its record shows made it (see the module docstring)."""
+    order_owners: dict[str, set[str]] = defaultdict(set)
+    handle_owners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    people: dict[str, Any] = {}
+    anonymous: list[dict[str, Any]] = []
+    for stream in ("app_events", "calls", "ticket_events", "social_posts"):
+        for r in _records(sim_dir, stream, malformed.get(stream, set())):
+            customer = r.get("customer_id")
+            if customer and r.get("order_id"):
+                order_owners[r["order_id"].lower()].add(customer)
+            if stream == "app_events" or (
+                stream == "ticket_events" and r["event_type"] != "created"
+            ):
+                continue
+            if customer:
+                people[r["event_id"]] = customer
+                if stream == "social_posts":
+                    handle_owners[(r["platform"], r["author_handle"])].add(customer)
+            else:
+                anonymous.append(r)
+    for post in anonymous:
+        owners = handle_owners.get((post["platform"], post["author_handle"]), set())
+        if len(owners) != 1:
+            owners = {
+                c for t in _ID_TOKEN.findall(post["text"]) for c in order_owners.get(t.lower(), ())
+            }
+        people[post["event_id"]] = (
+            next(iter(owners))
+            if len(owners) == 1
+            else ("handle", post["platform"], post["author_handle"])
+        )
+    return people
+
+
 def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
     """The figures as the simulator knows them."""
     gt = sim_dir / "ground_truth"
@@ -151,6 +212,15 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
         ],
         window,
     )
+    malformed: dict[str, set[int]] = defaultdict(set)
+    for m in _jsonl(gt / "malformed.jsonl"):
+        malformed[m["stream"]].add(m["line"])
+    visible = _visible_people(sim_dir, malformed)
+    linkable = {
+        later
+        for earlier, later in pairs
+        if visible.get(earlier) is not None and visible.get(earlier) == visible.get(later)
+    }
     scenario_of = {c["contact_id"]: c["scenario_id"] for c in contacts}
     same_scenario = {
         later
@@ -176,18 +246,12 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
     done = [t for t in tickets if t["resolved_at"] is not None]
     rated = [t["rating"] for t in tickets if t["rating"] is not None]
 
-    malformed = {m["line"] for m in _jsonl(gt / "malformed.jsonl") if m["stream"] == "calls"}
     surveys, nps_answers = [], []
-    # bytes: the simulator's deliberately malformed lines need not be UTF-8
-    with open(sim_dir / "calls.jsonl", "rb") as f:
-        for number, line in enumerate(f, 1):
-            if number in malformed or not line.strip():
-                continue
-            call = json.loads(line)
-            if call.get("survey_score") is not None:
-                surveys.append(call["survey_score"])
-            if call.get("nps_score") is not None:
-                nps_answers.append(call["nps_score"])
+    for call in _records(sim_dir, "calls", malformed["calls"]):
+        if call.get("survey_score") is not None:
+            surveys.append(call["survey_score"])
+        if call.get("nps_score") is not None:
+            nps_answers.append(call["nps_score"])
 
     return TruthFigures(
         fcr=_share(fcr_hits, fcr_total),
@@ -206,6 +270,7 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
             for t in done
         },
         same_scenario_repeats=frozenset(same_scenario),
+        linkable_repeats=frozenset(linkable),
     )
 
 
@@ -278,6 +343,7 @@ def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
     true_rep, mart_rep = truth.repeats & both, marts.repeats & both
     hits = len(true_rep & mart_rep)
     same_scenario = truth.same_scenario_repeats & both
+    linkable = truth.linkable_repeats & both
     return MartsEvaluation(
         repeat_recall=_round(_share(hits, len(true_rep))),
         repeat_precision=_round(_share(hits, len(mart_rep))),
@@ -291,6 +357,7 @@ def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
         repeat_recall_same_scenario=_round(
             _share(len(same_scenario & mart_rep), len(same_scenario))
         ),
+        repeat_recall_linkable=_round(_share(len(linkable & mart_rep), len(linkable))),
         truth={
             "fcr": _round(truth.fcr),
             "sla_breach": _round(truth.sla_breach),
@@ -299,6 +366,7 @@ def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
             "nps": _round(truth.nps),
             "repeats": len(true_rep),
             "same_scenario_repeats": len(same_scenario),
+            "repeats_linkable": len(linkable),
             "contacts": len(truth.contacts),
         },
         marts={

@@ -2,9 +2,11 @@
 -- the same person contacted us again within var voc_repeat_window_hours
 -- (DECISIONLOG "Repeat contacts"): same person, any channel, any stated reason,
 -- unless the two contacts name different orders (two orders, two problems).
--- The person is the contact's customer id, else the customer its social handle
--- or a phone/email key in its text resolves to (int_customer_identity), else
--- its social handle itself (an anonymous account is still one person). The
+-- The person is the contact's customer id, else the customer its social handle,
+-- an order id written in its text, or a phone/email key in its text resolves to
+-- (int_customer_identity), else its social handle itself (an anonymous account
+-- is still one person). An order written in an anonymous post is also the
+-- post's order for the different-orders rule. The
 -- tagged scenario is not used: on real text it is too often wrong to say that
 -- two contacts are about the same problem, while the order and the person are
 -- recorded facts. The window is censored at the edges of the data: a contact
@@ -68,23 +70,68 @@ post_key_customers as (
 
 ),
 
+-- Known order ids (int_customer_identity) written in an anonymous post's text,
+-- as a whole token (not inside a longer id), any letter case. Ids shorter than
+-- var voc_min_mentioned_order_id_chars are not looked for: in free text they
+-- are amounts, dates and house numbers as often as orders.
+post_order_mentions as (
+
+    select
+        social_posts.social_post_id,
+        identity.identity_key as order_id,
+        identity.customer_id
+
+    from social_posts
+    inner join identity
+        on
+            identity.key_type = 'order'
+            and length(identity.identity_key) >= {{ var('voc_min_mentioned_order_id_chars') }}
+            and contains(lower(social_posts.post_text), lower(identity.identity_key))
+    where
+        social_posts.customer_id is null
+        and regexp_matches(
+            social_posts.post_text,
+            '(?i)(^|[^a-z0-9])' || regexp_escape(identity.identity_key) || '($|[^a-z0-9])'
+        )
+
+),
+
+-- the one customer (and the one order) an anonymous post's written order ids name
+post_order_customers as (
+
+    select
+        social_post_id,
+        min(customer_id) as customer_id,
+        case when count(distinct order_id) = 1 then min(order_id) end as order_id
+
+    from post_order_mentions
+    group by social_post_id
+    having count(distinct customer_id) = 1
+
+),
+
 resolved as (
 
     select
         contacts.contact_id,
-        contacts.order_id,
+        coalesce(contacts.order_id, post_order_customers.order_id) as order_id,
         contacts.contacted_at,
         coalesce(
-            contacts.customer_id, handle_identity.customer_id, post_key_customers.customer_id
+            contacts.customer_id,
+            handle_identity.customer_id,
+            post_order_customers.customer_id,
+            post_key_customers.customer_id
         ) as resolved_customer_id,
         case
             when contacts.customer_id is not null then 'customer_id'
             when handle_identity.customer_id is not null then 'social_handle'
+            when post_order_customers.customer_id is not null then 'order_mention'
             when post_key_customers.customer_id is not null then 'pii_key'
         end as identity_source,
         coalesce(
             contacts.customer_id,
             handle_identity.customer_id,
+            post_order_customers.customer_id,
             post_key_customers.customer_id,
             'social_handle:' || social_posts.platform || ':' || social_posts.author_handle
         ) as person_id
@@ -99,6 +146,8 @@ resolved as (
             handle_identity.key_type = 'social_handle'
             and social_posts.platform || ':' || social_posts.author_handle
             = handle_identity.identity_key
+    left join post_order_customers
+        on contacts.contact_id = post_order_customers.social_post_id
     left join post_key_customers
         on contacts.contact_id = post_key_customers.social_post_id
 

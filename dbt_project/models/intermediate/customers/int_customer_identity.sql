@@ -1,9 +1,9 @@
 -- One row per identity key seen in the data and the customer it belongs to:
--- the customer id itself, each social handle (platform:handle) and each keyed
+-- the customer id itself, each social handle (platform:handle), each keyed
 -- phone or email hash (pii_keys: 'phone:<hex>', 'email:<hex>', DECISIONLOG
--- "Privacy") that was seen on a record carrying a customer id. A key seen with
--- two different customers is ambiguous and links to none (a wrong link would
--- invent a repeat).
+-- "Privacy") and each order id that was seen on a record carrying a customer
+-- id. A key seen with two different customers is ambiguous and links to none
+-- (a wrong link would invent a repeat).
 
 with
 
@@ -28,6 +28,12 @@ ticket_events as (
 contacts as (
 
     select * from {{ ref('stg_voc__contacts') }}
+
+),
+
+app_events as (
+
+    select * from {{ ref('stg_voc__app_events') }}
 
 ),
 
@@ -86,6 +92,23 @@ sightings as (
         customer_id
 
     from pii_sightings
+    union all
+    -- an order is its buyer's/shipper's: whoever the order's records name
+    select
+        'order' as key_type,
+        order_id as identity_key,
+        customer_id
+
+    from app_events
+    where order_id is not null and customer_id is not null
+    union all
+    select
+        'order' as key_type,
+        order_id as identity_key,
+        customer_id
+
+    from contacts
+    where order_id is not null and customer_id is not null
 
 ),
 
