@@ -11,8 +11,12 @@ How a text is read (DECISIONLOG.md, "Semantic tagger"):
    concatenated with fixed weights:
    - character 2-3-grams (the numpy featuriser of `voc.tagging.text`):
      spelling variants, Chinese without segmentation;
-   - words: Chinese segmented by jieba (the Rust port, `rjieba`, which ships
-     its dictionary), English words, stop words dropped;
+   - words: the catalog's content words (its documents segmented by jieba,
+     the Rust port `rjieba`, which ships its dictionary; English words; stop
+     words dropped), found in a text by the hash of their characters among
+     the text's character n-grams: one hashing pass and one hash-table probe
+     serve the character block and the words, and no text is segmented at
+     tagging time;
    - paraphrase concepts (`lexicon.yaml`): every surface form of an idea
      ("送货很慢", "迟迟没到", "late") adds the same concept token, so
      customer wording meets catalog wording even with no word in common.
@@ -49,7 +53,7 @@ import scipy.sparse as sp
 
 from voc.catalog import Catalog, load_catalog
 from voc.tagging.base import Tag, TagContext
-from voc.tagging.text import Featuriser, normalise
+from voc.tagging.text import Featuriser, KeyTable, char_ngram_keys, normalise, string_keys
 from voc.tagging.transcript import customer_text
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
@@ -353,6 +357,71 @@ class _Vocab:
         return _l2(m)
 
 
+class _WordBlock:
+    """The catalog's words found in texts: Chinese words by the hash of their
+    characters among a text's n-gram keys (no segmentation at tagging time; a
+    word inside a longer one counts too), English words by a regex. Sublinear
+    tf x idf over the catalog's documents, L2-normalised.
+
+    One hash table serves the character block and the words: `lookup` maps an
+    n-gram key to an entry, `char_col` / `word_col` map entries to columns."""
+
+    def __init__(self, vocabulary: Sequence[str], char_keys: np.ndarray) -> None:
+        self.index = {w: i for i, w in enumerate(vocabulary)}
+        cjk = [w for w in vocabulary if not w.isascii()]
+        self.max_n = max([3, *map(len, cjk)])
+        word_keys = string_keys(cjk)
+        n_chars = char_keys.size
+        known = {int(k): i for i, k in enumerate(char_keys.tolist())}
+        entries = [known.get(int(k), -1) for k in word_keys.tolist()]
+        extra = [i for i, e in enumerate(entries) if e < 0]
+        for j, i in enumerate(extra):
+            entries[i] = n_chars + j
+        self.table = KeyTable(np.concatenate([char_keys, word_keys[extra]]))
+        self.char_col = np.concatenate(
+            [np.arange(n_chars, dtype=np.int64), np.full(len(extra), -1, dtype=np.int64)]
+        )
+        self.word_col = np.full(n_chars + len(extra), -1, dtype=np.int64)
+        self.word_col[np.asarray(entries, dtype=np.int64)] = [self.index[w] for w in cjk]
+        self._ascii = {w: i for w, i in self.index.items() if w.isascii()}
+        self.idf = np.ones(len(vocabulary), dtype=np.float32)
+
+    def counts(self, norms: Sequence[str], rows: np.ndarray, entries: np.ndarray) -> sp.csr_matrix:
+        cols = np.where(entries >= 0, self.word_col[entries], -1)
+        hit = cols >= 0
+        rows, cols = rows[hit], cols[hit]
+        extra_rows, extra_cols = [], []
+        get = self._ascii.get
+        for i, t in enumerate(norms):
+            if _HAS_ASCII(t):
+                for w in _ASCII_WORD.findall(t):
+                    j = get(w)
+                    if j is not None:
+                        extra_rows.append(i)
+                        extra_cols.append(j)
+        if extra_rows:
+            rows = np.concatenate([rows, np.asarray(extra_rows, dtype=np.int64)])
+            cols = np.concatenate([cols, np.asarray(extra_cols, dtype=np.int64)])
+        m = sp.csr_matrix(
+            (np.ones(rows.size, np.float32), (rows, cols)), shape=(len(norms), len(self.index))
+        )
+        m.sum_duplicates()
+        return m
+
+    def fit(self, docs: Sequence[str]) -> None:
+        rows, keys = char_ngram_keys(docs, 2, self.max_n, 10**9)
+        counts = self.counts(docs, rows, self.table.lookup(keys))
+        df = np.bincount(counts.indices, minlength=len(self.index))
+        self.idf = (np.log((1 + len(docs)) / (1 + df)) + 1).astype(np.float32)
+
+    def transform(
+        self, norms: Sequence[str], rows: np.ndarray, entries: np.ndarray
+    ) -> sp.csr_matrix:
+        m = self.counts(norms, rows, entries)
+        m.data = (1 + np.log(m.data)) * self.idf[m.indices]
+        return _l2(m)
+
+
 def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
@@ -434,10 +503,15 @@ class SemanticTagger:
                     example_flags.append(is_example)
         self._doc_owner = np.asarray(owner, dtype=np.int64)
         self._chars = Featuriser(char_ngrams=(2, 3), word_ngrams=(0, 0), min_df=1).fit(docs)
-        tokens = [self._tokens(d) for d in docs]
-        self._words = _Vocab([t[0] for t in tokens])
-        self._concepts = _Vocab([t[1] for t in tokens])
-        d = self._features(docs, tokens)
+        # the catalog's content words (jieba on its own documents); texts, and the
+        # documents themselves, are then read by looking these words up, not by
+        # segmenting each text again
+        self._words = _WordBlock(
+            sorted({w for doc in docs for w in words(doc)}), self._chars._char_keys
+        )
+        self._concepts = _Vocab([sorted(self.lexicon.concepts_in(doc)) for doc in docs])
+        self._words.fit(docs)
+        d = self._features(docs)
         # centroid per scenario: mean of all its documents, renormalised
         n_s = len(self.ids)
         member = sp.csr_matrix(
@@ -489,28 +563,21 @@ class SemanticTagger:
 
     # -- features ---------------------------------------------------------------
 
-    def _tokens(self, norm: str) -> tuple[list[str], list[str]]:
-        return words(norm), sorted(self.lexicon.concepts_in(norm))
-
-    def _tokens_known(self, norm: str) -> tuple[list[str], list[str]]:
-        """Tokens at tagging time: only words the catalog's documents use can
-        carry weight, so the rest are not even looked at."""
-        import rjieba
-
-        known = self._words.index
-        return (
-            [w for w in rjieba.cut(norm) if w in known],
-            list(self.lexicon.concepts_in(norm)),
-        )
-
-    def _features(self, norms: Sequence[str], tokens=None) -> sp.csr_matrix:
-        if tokens is None:
-            tokens = [self._tokens_known(t) for t in norms]
+    def _features(self, norms: Sequence[str]) -> sp.csr_matrix:
+        """Normalised texts -> the weighted, concatenated char, word and concept
+        blocks, L2-normalised. One hashing pass gives the character n-grams and
+        the catalog words found in each text."""
         c = self.config
+        rows, keys, ns = char_ngram_keys(norms, 2, self._words.max_n, 10**9, with_n=True)
+        entries = self._words.table.lookup(keys)
+        chars = ns <= 3
+        char_pos = np.where(entries[chars] >= 0, self._words.char_col[entries[chars]], -1)
         blocks = [
-            self._chars.transform(norms) * np.float32(c.char_weight),
-            self._words.transform([t[0] for t in tokens]) * np.float32(c.word_weight),
-            self._concepts.transform([t[1] for t in tokens]) * np.float32(c.concept_weight),
+            self._chars.char_block(rows[chars], keys[chars], len(norms), pos=char_pos)
+            * np.float32(c.char_weight),
+            self._words.transform(norms, rows, entries) * np.float32(c.word_weight),
+            self._concepts.transform([self.lexicon.concepts_in(t) for t in norms])
+            * np.float32(c.concept_weight),
         ]
         return _l2(sp.hstack(blocks, format="csr", dtype=np.float32))
 

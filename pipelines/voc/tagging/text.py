@@ -53,11 +53,12 @@ def normalise(text: object) -> str:
 
 
 def char_ngram_keys(
-    texts: Sequence[str], n_min: int, n_max: int, max_chars: int
-) -> tuple[np.ndarray, np.ndarray]:
+    texts: Sequence[str], n_min: int, n_max: int, max_chars: int, *, with_n: bool = False
+):
     """(row, key) for every character n-gram of every text: row is the index of the
     text, key a 64-bit hash of the n-gram (n is part of the hash). Texts are
     normalised already; each is cut to `max_chars` and padded with a space each side.
+    `with_n`: also each key's n (one hashing pass serves several n-gram blocks).
     """
     padded = [f" {t[:max_chars]} " for t in texts]
     lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=len(padded))
@@ -91,8 +92,24 @@ def char_ngram_keys(
             rows.append(row_of[ok])
             keys.append(k)
     if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+        empty = np.zeros(0, np.int64), np.zeros(0, np.uint64)
+        return (*empty, np.zeros(0, np.int8)) if with_n else empty
+    if with_n:
+        ns = np.repeat(np.arange(n_min, n_max + 1, dtype=np.int8), [r.size for r in rows])
+        return np.concatenate(rows), np.concatenate(keys), ns
     return np.concatenate(rows), np.concatenate(keys)
+
+
+def string_keys(strings: Sequence[str]) -> np.ndarray:
+    """The key `char_ngram_keys` gives each whole string (normalised, no space)
+    where it occurs inside a text: looking strings up among a text's n-gram keys
+    finds them in the text without segmenting it."""
+    out = np.zeros(len(strings), dtype=np.uint64)
+    for i, s in enumerate(strings):
+        n = len(s)
+        _, keys = char_ngram_keys([s], n, n, n)
+        out[i] = keys[1]  # position 0 starts at the padding space
+    return out
 
 
 def word_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
@@ -246,17 +263,26 @@ class Featuriser:
             self._word_idf = _idf(np.array([df_words[g] for g in kept], dtype=np.float64), n_docs)
         return self
 
+    def char_block(
+        self, rows: np.ndarray, keys: np.ndarray, n: int, pos: np.ndarray | None = None
+    ) -> sp.csr_matrix:
+        """The character block from n-gram keys already hashed (`char_ngram_keys`
+        over this featuriser's n range) for `n` texts; `pos`: their columns, when
+        looked up already (-1 = not in the vocabulary)."""
+        if pos is None:
+            pos = self._char_table().lookup(keys)
+        hit = pos >= 0
+        unknown = np.bincount(rows[~hit], minlength=n)
+        rows, cols = rows[hit], pos[hit]
+        return _tfidf_rows(rows, cols, n, self._char_idf, unknown, self._unknown_idf())
+
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Normalised texts -> (len(texts), n_features) float32 CSR."""
         blocks = []
         n = len(texts)
         if self.char_ngrams[1] > 0:
             rows, keys = char_ngram_keys(texts, *self.char_ngrams, self.max_chars)
-            pos = self._char_table().lookup(keys)
-            hit = pos >= 0
-            unknown = np.bincount(rows[~hit], minlength=n)
-            rows, cols = rows[hit], pos[hit]
-            blocks.append(_tfidf_rows(rows, cols, n, self._char_idf, unknown, self._unknown_idf()))
+            blocks.append(self.char_block(rows, keys, n))
         if self.word_ngrams[1] > 0:
             index = self._word_index
             w_rows: list[int] = []
