@@ -103,3 +103,31 @@ def test_a_batch_of_two_domains_scores_each_text_within_its_own(tagger):
     # AND a one-domain batch gives the same scores as the mixed batch for its row
     alone = tagger.scores(["快递太慢了"], ctx[:1])
     assert np.allclose(alone[0][np.isfinite(alone[0])], scores[0][np.isfinite(scores[0])])
+
+
+def test_hashed_lookups_find_what_the_automaton_and_segmenter_find(tagger):
+    # GIVEN Chinese, English and mixed texts, with one-character, long and
+    # English forms of the lexicon, and words of the catalog
+    texts = [
+        "快递迟迟不到，东西还是坏的，比我买的便宜",
+        "it is late and the parcel was damaged",
+        "chocolate 有点臭，苹果烂了四个",
+        "七天无理由退货都不给退，客服态度凶",
+        "",
+    ]
+    from voc.tagging.text import normalise
+
+    norms = [normalise(t) for t in texts]
+    rows, _, _, entries = tagger._strings.find(norms)
+    concepts = tagger._concepts.transform(norms, *tagger._strings.hits("forms", rows, entries))
+    index = tagger._concepts.vocab.index
+    names = {i: c for c, i in index.items()}
+    for i, norm in enumerate(norms):
+        # THEN the hashed concept block holds exactly the automaton's concepts
+        expected = {c for c in tagger.lexicon.concepts_in(norm) if c in index}
+        assert {names[j] for j in concepts[i].indices} == expected
+    # AND every catalog word jieba finds in a text is found by its hash
+    counts = tagger._words.counts(norms, *tagger._strings.hits("words", rows, entries))
+    for i, norm in enumerate(norms):
+        found = {w for w, j in tagger._words.index.items() if counts[i, j] > 0}
+        assert {w for w in words(norm) if w in tagger._words.index} <= found

@@ -20,6 +20,9 @@ How a text is read (DECISIONLOG.md, "Semantic tagger"):
    - paraphrase concepts (`lexicon.yaml`): every surface form of an idea
      ("送货很慢", "迟迟没到", "late") adds the same concept token, so
      customer wording meets catalog wording even with no word in common.
+     Chinese forms are found by the same hash lookup as the words; English
+     forms (word boundaries) by an Aho-Corasick automaton, only in texts with
+     Latin letters or digits.
 3. Each scenario is a set of short documents: its names, descriptions,
    keywords and customer examples (`examples_zh`/`examples_en`). A text's
    score for a scenario = 0.5 x its cosine with the scenario's centroid +
@@ -290,6 +293,14 @@ class Lexicon:
             self._automaton.add_word(form, (len(form) if form.isascii() else 0, frozenset(names)))
         self._automaton.make_automaton()
         self.concepts = tuple(sorted(concepts))
+        # normalised form -> its concepts
+        self.forms = {form: frozenset(names) for form, names in owners.items()}
+        self._ascii = ahocorasick.Automaton()
+        for form, names in owners.items():
+            if form.isascii():
+                self._ascii.add_word(form, (len(form), frozenset(names)))
+        if len(self._ascii):
+            self._ascii.make_automaton()
 
     @classmethod
     def load(cls, path: Path = LEXICON) -> Lexicon:
@@ -301,8 +312,16 @@ class Lexicon:
     def concepts_in(self, norm: str) -> set[str]:
         if not _HAS_ASCII(norm):  # no English form can match: no boundary checks
             return set().union(*(names for _, (_, names) in self._automaton.iter(norm)))
+        return self._bounded(norm, self._automaton)
+
+    def ascii_concepts_in(self, norm: str) -> set[str]:
+        """The concepts of the English (ASCII) forms alone."""
+        return self._bounded(norm, self._ascii) if len(self._ascii) else set()
+
+    @staticmethod
+    def _bounded(norm: str, automaton) -> set[str]:
         found: set[str] = set()
-        for end, (ascii_len, names) in self._automaton.iter(norm):
+        for end, (ascii_len, names) in automaton.iter(norm):
             if ascii_len:
                 start = end - ascii_len + 1
                 before = norm[start - 1] if start > 0 else " "
@@ -357,39 +376,68 @@ class _Vocab:
         return _l2(m)
 
 
-class _WordBlock:
-    """The catalog's words found in texts: Chinese words by the hash of their
-    characters among a text's n-gram keys (no segmentation at tagging time; a
-    word inside a longer one counts too), English words by a regex. Sublinear
-    tf x idf over the catalog's documents, L2-normalised.
+class _Strings:
+    """Strings found in texts by the hash of their characters among the texts'
+    n-gram keys (`voc.tagging.text.string_keys`): no segmentation, no automaton,
+    one vectorised pass. One table holds the catalog's character 2-3-grams (the
+    char block's vocabulary, entries 0..n-1 in its order) and every other string
+    looked for; `col[group]` maps an entry to that group's string number (-1:
+    not one of the group's)."""
 
-    One hash table serves the character block and the words: `lookup` maps an
-    n-gram key to an entry, `char_col` / `word_col` map entries to columns."""
-
-    def __init__(self, vocabulary: Sequence[str], char_keys: np.ndarray) -> None:
-        self.index = {w: i for i, w in enumerate(vocabulary)}
-        cjk = [w for w in vocabulary if not w.isascii()]
-        self.max_n = max([3, *map(len, cjk)])
-        word_keys = string_keys(cjk)
+    def __init__(self, char_keys: np.ndarray, groups: dict[str, Sequence[str]]) -> None:
         n_chars = char_keys.size
-        known = {int(k): i for i, k in enumerate(char_keys.tolist())}
-        entries = [known.get(int(k), -1) for k in word_keys.tolist()]
-        extra = [i for i, e in enumerate(entries) if e < 0]
-        for j, i in enumerate(extra):
-            entries[i] = n_chars + j
-        self.table = KeyTable(np.concatenate([char_keys, word_keys[extra]]))
-        self.char_col = np.concatenate(
-            [np.arange(n_chars, dtype=np.int64), np.full(len(extra), -1, dtype=np.int64)]
-        )
-        self.word_col = np.full(n_chars + len(extra), -1, dtype=np.int64)
-        self.word_col[np.asarray(entries, dtype=np.int64)] = [self.index[w] for w in cjk]
+        entry_of = {int(k): i for i, k in enumerate(char_keys.tolist())}
+        extra: list[int] = []
+        group_entries = {}
+        for name, strings in groups.items():
+            keys = string_keys(list(strings)).tolist()
+            ids = []
+            for k in keys:
+                if k not in entry_of:
+                    entry_of[k] = n_chars + len(extra)
+                    extra.append(k)
+                ids.append(entry_of[k])
+            group_entries[name] = np.asarray(ids, dtype=np.int64)
+        self.table = KeyTable(np.concatenate([char_keys, np.asarray(extra, dtype=np.uint64)]))
+        n_entries = n_chars + len(extra)
+        self.char_col = np.full(n_entries, -1, dtype=np.int64)
+        self.char_col[:n_chars] = np.arange(n_chars)
+        self.col = {}
+        for name, ids in group_entries.items():
+            col = np.full(n_entries, -1, dtype=np.int64)
+            col[ids] = np.arange(ids.size)
+            self.col[name] = col
+        lengths = [len(x) for strings in groups.values() for x in strings]
+        self.max_n = max([3, *lengths])
+
+    def find(self, norms: Sequence[str]):
+        """(rows, keys, n, entries) of every 2..max_n-gram of the texts."""
+        rows, keys, ns = char_ngram_keys(norms, 2, self.max_n, 10**9, with_n=True)
+        return rows, keys, ns, self.table.lookup(keys)
+
+    def hits(self, group: str, rows: np.ndarray, entries: np.ndarray):
+        """(rows, string numbers) of the group's strings found."""
+        cols = self.col[group][entries]
+        hit = (entries >= 0) & (cols >= 0)
+        return rows[hit], cols[hit]
+
+
+class _WordBlock:
+    """The catalog's words found in texts: Chinese words by their hash among a
+    text's n-gram keys (`_Strings`; a word inside a longer one counts too),
+    English words by a regex. Sublinear tf x idf over the catalog's documents,
+    L2-normalised."""
+
+    def __init__(self, vocabulary: Sequence[str]) -> None:
+        self.index = {w: i for i, w in enumerate(vocabulary)}
+        self.chinese = [w for w in vocabulary if not w.isascii()]
+        self._chinese_col = np.asarray([self.index[w] for w in self.chinese], dtype=np.int64)
         self._ascii = {w: i for w, i in self.index.items() if w.isascii()}
         self.idf = np.ones(len(vocabulary), dtype=np.float32)
 
-    def counts(self, norms: Sequence[str], rows: np.ndarray, entries: np.ndarray) -> sp.csr_matrix:
-        cols = np.where(entries >= 0, self.word_col[entries], -1)
-        hit = cols >= 0
-        rows, cols = rows[hit], cols[hit]
+    def counts(self, norms: Sequence[str], rows: np.ndarray, found: np.ndarray) -> sp.csr_matrix:
+        """`rows`, `found`: the Chinese words found (`_Strings.hits`)."""
+        cols = self._chinese_col[found]
         extra_rows, extra_cols = [], []
         get = self._ascii.get
         for i, t in enumerate(norms):
@@ -408,17 +456,67 @@ class _WordBlock:
         m.sum_duplicates()
         return m
 
-    def fit(self, docs: Sequence[str]) -> None:
-        rows, keys = char_ngram_keys(docs, 2, self.max_n, 10**9)
-        counts = self.counts(docs, rows, self.table.lookup(keys))
+    def fit(self, counts: sp.csr_matrix) -> None:
         df = np.bincount(counts.indices, minlength=len(self.index))
-        self.idf = (np.log((1 + len(docs)) / (1 + df)) + 1).astype(np.float32)
+        self.idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
 
-    def transform(
-        self, norms: Sequence[str], rows: np.ndarray, entries: np.ndarray
-    ) -> sp.csr_matrix:
-        m = self.counts(norms, rows, entries)
+    def weigh(self, m: sp.csr_matrix) -> sp.csr_matrix:
+        m = m.copy()
         m.data = (1 + np.log(m.data)) * self.idf[m.indices]
+        return _l2(m)
+
+
+class _ConceptBlock:
+    """Paraphrase concepts per text, each counted once: Chinese forms of two or
+    more characters found by `_Strings`, one-character forms by a set of
+    characters, English forms by the lexicon's automaton (word boundaries), only
+    in texts with Latin letters or digits. The same sets as
+    `Lexicon.concepts_in`. Then tf x idf like the word block."""
+
+    def __init__(self, lexicon: Lexicon, concepts: _Vocab) -> None:
+        self.vocab = concepts
+        index = concepts.index
+        self.forms = sorted(f for f in lexicon.forms if not f.isascii() and len(f) > 1)
+        rows, cols = [], []
+        for i, f in enumerate(self.forms):
+            for c in lexicon.forms[f]:
+                if c in index:
+                    rows.append(i)
+                    cols.append(index[c])
+        self._form_concepts = sp.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(self.forms), len(index))
+        )
+        self._chars = {
+            f: [index[c] for c in names if c in index]
+            for f, names in lexicon.forms.items()
+            if len(f) == 1 and not f.isascii()
+        }
+        self._char_set = frozenset(self._chars)
+        self._lexicon = lexicon
+
+    def transform(self, norms: Sequence[str], rows: np.ndarray, found: np.ndarray) -> sp.csr_matrix:
+        n = len(norms)
+        forms = sp.csr_matrix(
+            (np.ones(rows.size, np.float32), (rows, found)), shape=(n, len(self.forms))
+        )
+        m = (forms @ self._form_concepts).tocoo()
+        extra_rows, extra_cols = [m.row.tolist()], [m.col.tolist()]
+        index = self.vocab.index
+        chars = self._char_set
+        for i, t in enumerate(norms):
+            single = chars.intersection(t)
+            for ch in single:
+                extra_rows.append([i] * len(self._chars[ch]))
+                extra_cols.append(self._chars[ch])
+            if _HAS_ASCII(t):
+                names = [index[c] for c in self._lexicon.ascii_concepts_in(t) if c in index]
+                extra_rows.append([i] * len(names))
+                extra_cols.append(names)
+        r = np.fromiter((x for part in extra_rows for x in part), dtype=np.int64)
+        c = np.fromiter((x for part in extra_cols for x in part), dtype=np.int64)
+        m = sp.csr_matrix((np.ones(r.size, np.float32), (r, c)), shape=(n, len(index)))
+        m.sum_duplicates()
+        m.data = self.vocab.idf[m.indices]  # each concept once per text
         return _l2(m)
 
 
@@ -506,11 +604,16 @@ class SemanticTagger:
         # the catalog's content words (jieba on its own documents); texts, and the
         # documents themselves, are then read by looking these words up, not by
         # segmenting each text again
-        self._words = _WordBlock(
-            sorted({w for doc in docs for w in words(doc)}), self._chars._char_keys
+        self._words = _WordBlock(sorted({w for doc in docs for w in words(doc)}))
+        self._concepts = _ConceptBlock(
+            self.lexicon, _Vocab([sorted(self.lexicon.concepts_in(doc)) for doc in docs])
         )
-        self._concepts = _Vocab([sorted(self.lexicon.concepts_in(doc)) for doc in docs])
-        self._words.fit(docs)
+        self._strings = _Strings(
+            self._chars._char_keys,
+            {"words": self._words.chinese, "forms": self._concepts.forms},
+        )
+        rows, _, _, entries = self._strings.find(docs)
+        self._words.fit(self._words.counts(docs, *self._strings.hits("words", rows, entries)))
         d = self._features(docs)
         # centroid per scenario: mean of all its documents, renormalised
         n_s = len(self.ids)
@@ -568,15 +671,16 @@ class SemanticTagger:
         blocks, L2-normalised. One hashing pass gives the character n-grams and
         the catalog words found in each text."""
         c = self.config
-        rows, keys, ns = char_ngram_keys(norms, 2, self._words.max_n, 10**9, with_n=True)
-        entries = self._words.table.lookup(keys)
+        strings = self._strings
+        rows, keys, ns, entries = strings.find(norms)
         chars = ns <= 3
-        char_pos = np.where(entries[chars] >= 0, self._words.char_col[entries[chars]], -1)
+        char_pos = np.where(entries[chars] >= 0, strings.char_col[entries[chars]], -1)
+        words_found = self._words.counts(norms, *strings.hits("words", rows, entries))
         blocks = [
             self._chars.char_block(rows[chars], keys[chars], len(norms), pos=char_pos)
             * np.float32(c.char_weight),
-            self._words.transform(norms, rows, entries) * np.float32(c.word_weight),
-            self._concepts.transform([self.lexicon.concepts_in(t) for t in norms])
+            self._words.weigh(words_found) * np.float32(c.word_weight),
+            self._concepts.transform(norms, *strings.hits("forms", rows, entries))
             * np.float32(c.concept_weight),
         ]
         return _l2(sp.hstack(blocks, format="csr", dtype=np.float32))
