@@ -44,6 +44,12 @@ PENDING_SHARE = 0.2  # tickets that wait on the customer once (SLA clock paused)
 COMPENSATION_SHARE = 0.5  # tickets on guarantee scenarios with a 先行赔付 claim
 DIRECT_HQ_SHARE = 0.4  # escalated urgent tickets that go straight to HQ (L4)
 AT_STAGE_SHARE = 0.85  # contacts from a customer who is in the scenario's stage
+# Most customers raise one problem about an order, not a dozen: a contact at a
+# stage goes to a present customer with no other contact about that order
+# within 72 h, found in this many draws, else to a customer of the business
+# (as a contact from outside the stage is) (DECISIONLOG "Breakpoints").
+PLACE_DRAWS = 6
+CASE_WINDOW_S = 72 * 3600
 CHANNELS = (("call", 0.48), ("web", 0.12), ("app_chat", 0.15), ("email", 0.07), ("social", 0.18))
 _SEVERITY_EMOTION = {
     "low": (0.60, 0.30, 0.10),
@@ -110,6 +116,7 @@ class Contact:
     channel: str | None = field(default=None, compare=False)
     emotion: str | None = field(default=None, compare=False)
     threat: bool = field(default=False, compare=False)  # the customer threatens to escalate
+    times: int = field(default=1, compare=False)  # which contact about the problem this is
 
 
 @dataclass
@@ -162,6 +169,7 @@ class ContactGenerator:
         self._opened_ticket: str | None = None
         self._handles: dict[tuple[str, str], str] = {}
         self._seq = 0
+        self._case_times: dict[tuple[str, str | None], list[int]] = {}
         self._n_call = self._n_ticket = self._n_social = 0
         self._first_stage = {
             d: s[0].id for d in world.business_domains if (s := catalog.stages_of(d))
@@ -278,8 +286,12 @@ class ContactGenerator:
                 "seq": base.seq,
             }
             return [base]
+        gaps = [0] + [rng.randint(3600, 20 * 3600) for _ in range(int(incident.magnitude) - 1)]
+        # The loop completes inside the simulated range: squeeze its gaps if not.
+        room = (self.timeline.end_s - 60 - base.time_s) / max(1, sum(gaps))
         out, t = [], base.time_s
         for k in range(int(incident.magnitude)):
+            t += int(gaps[k] * min(1.0, room))
             c = Contact(
                 t,
                 self._next_seq(),
@@ -292,9 +304,9 @@ class ContactGenerator:
                 k > 0,
                 rng.choice(written),
                 "angry" if k > 0 else "anxious",
+                times=k + 1,
             )
             out.append(c)
-            t += rng.randint(3600, 20 * 3600)
         self.out.cases[incident.incident_id] = {
             "customer_id": base.customer_id,
             "order_id": base.order_id,
@@ -314,17 +326,29 @@ class ContactGenerator:
             domain = rng.choices(domains, weights=[DOMAIN_SHARE.get(d, 1.0) for d in domains])[0]
             stage_key = "*"
         present = world.who_is_in(domain, stage_key, hour)
+        who = None
         if present and rng.random() < AT_STAGE_SHARE:
-            who = rng.choice(present)
+            for _ in range(PLACE_DRAWS):
+                who = rng.choice(present)
+                order = None if who.stage == self._first_stage.get(domain) else who.order_id
+                if not self._busy(who.customer_id, order, t):
+                    break
+            else:
+                who = None  # everyone there already has a problem open: someone else
+        if who is not None:
             customer, journey_stage = who.customer_id, who.stage
-            order = None if who.stage == self._first_stage.get(domain) else who.order_id
         else:
             pool = world.customers[domain]
             customer, journey_stage = rng.choice(pool), None
             order = world.last_order.get(customer) if rng.random() < 0.5 else None
+        self._case_times.setdefault((customer, order), []).append(t)
         return Contact(
             t, self._next_seq(), scenario, domain, customer, order, journey_stage, incident
         )
+
+    def _busy(self, customer: str, order: str | None, t: int) -> bool:
+        """Whether the customer already has a contact about this order within 72 h of `t`."""
+        return any(abs(t - s) < CASE_WINDOW_S for s in self._case_times.get((customer, order), ()))
 
     # --------------------------------------------------------------- realise
 
@@ -355,6 +379,7 @@ class ContactGenerator:
                             True,
                             "call",
                             "angry" if rng.random() < 0.6 else "anxious",
+                            times=contact.times + 1,
                         ),
                     )
         return self.out
@@ -393,6 +418,7 @@ class ContactGenerator:
             emotion=emotion,
             order_id=contact.order_id,
             is_repeat=contact.is_repeat,
+            times=contact.times,
         )
         key = self._keys[scenario.id] if scenario else None
         also = self._also(contact)
