@@ -194,7 +194,9 @@ def simulate(
 
     gt = out_dir / "ground_truth"
     truth_rows = [_incident_row(i, out) for i in planted]
-    truth_rows += _background_cases(out.truth, catalog, len(truth_rows))
+    # A social post joins a customer's case only when it says who wrote it.
+    named = {r["event_id"] for _, r in out.social if r.get("customer_id")}
+    truth_rows += _background_cases(out.truth, catalog, len(truth_rows), named)
     write_jsonl(gt / "incidents.jsonl", truth_rows)
     write_jsonl(
         gt / "decoys.jsonl",
@@ -309,10 +311,13 @@ def _incident_row(i, out) -> dict[str, Any]:
     return row
 
 
-def _background_cases(truth: list[dict[str, Any]], catalog, numbered: int) -> list[dict]:
+def _background_cases(
+    truth: list[dict[str, Any]], catalog, numbered: int, named: set[str] = frozenset()
+) -> list[dict]:
     """Case breaks nobody planted but the simulated customers produced anyway:
-    a customer's third contact about one scenario within 72 h (social posts
-    excluded: they rarely say who wrote them), and every contact whose true
+    a customer's third contact about one scenario within 72 h, across channels
+    (a social post counts when its record names the customer, `named`: most
+    do not say who wrote them), and every contact whose true
     scenario is an escalation threat or whose customer threatened to take the
     problem outside (the truth row's `threat`: the words are in the text)."""
     from voc.contracts.validate import to_micros
@@ -337,7 +342,8 @@ def _background_cases(truth: list[dict[str, Any]], catalog, numbered: int) -> li
                     "magnitude": 1.0,
                 }
             )
-        if t["channel"] != "social" and t["scenario_id"] and t["incident_id"] is None:
+        seen = t["channel"] != "social" or t["contact_id"] in named
+        if seen and t["scenario_id"] and t["incident_id"] is None:
             by_case.setdefault((t["customer_id"], t["scenario_id"]), []).append(t)
     for (customer, scenario), items in by_case.items():
         times = [to_micros(t["event_time"]) // 1_000_000 for t in items]

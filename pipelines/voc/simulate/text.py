@@ -57,6 +57,7 @@ class TextContext:
     emotion: str  # calm | anxious | angry
     order_id: str | None
     is_repeat: bool = False
+    times: int = 1  # which contact about the problem this is (a repeat: 2 or more)
 
 
 # ---------------------------------------------------------------- Chinese banks
@@ -223,11 +224,15 @@ _ZH_IMPACT = (
     "这都影响我下一单了，",
     "我请了半天假在家等，",
 )
+# A returning customer; when they say how many times, it is true ({n}: this
+# contact's number about the problem, {before}: how many came before it).
 _ZH_REPEAT = (
-    "这是我第二次联系你们了，",
+    "这是我第{n}次联系你们了，",
     "上次说好给我回复的，到现在也没消息，",
-    "我前面已经反映过一次了，",
+    "我前面已经反映过{before}次了，",
 )
+_ZH_NUMBERS = "零一两三四五六七八九"
+_ZH_ORDINALS = "零一二三四五六七八九"
 _ZH_EMOTION = {
     "calm": (
         "麻烦帮我看一下。",
@@ -404,10 +409,12 @@ _EN_IMPACT = (
     "My parents are waiting at home. ",
 )
 _EN_REPEAT = (
-    "This is my second time contacting you. ",
+    "This is my {n} time contacting you. ",
     "You promised to call me back and never did. ",
-    "I already reported this once. ",
+    "I already reported this {before}. ",
 )
+_EN_ORDINALS = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+_EN_TIMES = ("", "once", "twice", "three times", "four times", "five times", "six times")
 _EN_EMOTION = {
     "calm": (
         "Could you take a look? ",
@@ -689,6 +696,15 @@ def _typo(rng: random.Random, text: str, language: str) -> str:
     return " ".join(tokens)
 
 
+def _repeat_line(rng: random.Random, zh: bool, times: int) -> str:
+    """A returning customer's words; a count they state is the true one."""
+    n = max(2, min(times, 7))
+    line = rng.choice(_ZH_REPEAT if zh else _EN_REPEAT)
+    if zh:
+        return line.format(n=_ZH_ORDINALS[n], before=_ZH_NUMBERS[n - 1])
+    return line.format(n=_EN_ORDINALS[n], before=_EN_TIMES[n - 1])
+
+
 def customer_text(
     rng: random.Random,
     key: ScenarioKey | None,
@@ -715,7 +731,7 @@ def customer_text(
         if rng.random() < (ASIDE_SHARE if spoken else ASIDE_SHARE / 2):
             parts.append(rng.choice(phrasing().asides[ctx.language]))
     if ctx.is_repeat:
-        parts.append(rng.choice(_ZH_REPEAT if zh else _EN_REPEAT))
+        parts.append(_repeat_line(rng, zh, ctx.times))
     context_bank = (_ZH_CONTEXT if zh else _EN_CONTEXT).get(ctx.domain, ())
     any_bank = _ZH_CONTEXT_ANY if zh else _EN_CONTEXT_ANY
     n_context = rng.choice((0, 1, 1, 2)) if not short else rng.choice((0, 0, 1))
