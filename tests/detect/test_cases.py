@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from voc.detect.emotion import escalation_cue
-from voc.detect.repeat import RepeatDetector, return_cue
+from voc.detect.repeat import RepeatDetector, return_cue, stated_count
 
 H = 3600
 NEW = "我买的冰箱不制冷，麻烦看一下。"
-BACK = "这是我第三回打电话了，上次说好给我回电，到现在也没人处理。"
+BACK = "上次说好给我回电，到现在也没人处理。"
+SECOND = "这是我第二次联系你们了，冰箱还是不制冷。"
+THIRD = "这是我第三回打电话了，上次说好给我回电，到现在也没人处理。"
 
 
 def contact(i, t, text=NEW, order="ord-1", customer="cus-1", channel="call"):
@@ -65,6 +67,48 @@ def test_a_second_loop_on_the_same_order_is_a_second_alert():
     second = [contact(4, 3 * H), contact(5, 4 * H, BACK), contact(6, 5 * H, BACK)]
     verdicts = observe_all(det, first + second)
     assert [v is not None for v in verdicts] == [False, False, True, False, False, True]
+
+
+def test_two_second_contacts_are_two_problems_and_a_stated_third_is_a_loop():
+    # GIVEN two problems on one order, each raised a second time ("second time" twice)
+    det = RepeatDetector()
+    two = [contact(1, 0), contact(2, H), contact(3, 2 * H, SECOND), contact(4, 3 * H, SECOND)]
+    assert observe_all(det, two) == [None] * 4
+    # WHEN a return says it is the third contact (the first was on a channel not seen)
+    det = RepeatDetector()
+    third = observe_all(det, [contact(1, 0), contact(2, H), contact(3, 2 * H, THIRD)])
+    # THEN it opens a loop on its own words; a second, vague return then opens it too
+    assert third[:2] == [None, None] and third[2].contact_ids == ("c1", "c2", "c3")
+    det = RepeatDetector()
+    vague = observe_all(det, [contact(1, 0), contact(2, H, SECOND), contact(3, 2 * H, BACK)])
+    assert vague[2] is not None and vague[2].cues == (return_cue(SECOND), return_cue(BACK))
+    # AND a fourth contact restating "third time" belongs to the loop already alerted
+    det = RepeatDetector()
+    again = [contact(1, 0), contact(2, H, SECOND), contact(3, 2 * H, THIRD)]
+    assert [v is not None for v in observe_all(det, again + [contact(4, 3 * H, THIRD)])] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("这是我第三次联系你们了", 3),
+        ("第二回打电话了", 2),
+        ("我前面已经反映过两次了", 3),
+        ("已经投诉过一次", 2),
+        ("This is my third time contacting you.", 3),
+        ("I already reported this twice.", 3),
+        ("I have called you once already", 2),
+        ("上次说好给我回复的", None),
+        ("Agent: this is the third time we checked.\nCustomer: still waiting", None),
+    ],
+)
+def test_the_count_a_customer_states_is_read(text, count):
+    assert stated_count(text) == count
 
 
 def test_a_replayed_contact_counts_once():

@@ -12,18 +12,28 @@ What links contacts is what the customer knows, not what a tagger guesses:
   (agent turns dropped: an agent's "please check again later" is not a
   return).
 
-A loop opens when, within `window_s` (72 h), a case has `min_contacts` (3)
-contacts and at least `min_returns` (2) of them are returns, the newest being
-one. Both halves matter: a customer with one order at the after-sale stage may
-raise three different problems about it in a day (a wrong size, a refund, a
-courier) — three new problems, handled normally, not a loop; and the same
-customer saying "second time" once is a follow-up, not yet a loop. The tagged
-scenario is not used: on honest text it is right for about one contact in four,
-so keyed by it the detector both missed loops and invented them (recall 0.01,
-precision 0.02 on 10 seeds). One alert per loop: the returns that opened a loop
-are spent, and the case opens another loop only with `min_returns` new returns
-in its window (a fourth contact of the same loop adds nothing; a second problem
-of the same order that also loops is a second alert).
+A loop is one problem raised `min_contacts` (3) times within `window_s` (72 h).
+Which contacts are about one problem the tag cannot say (on honest text it is
+right for about one contact in four: keyed by it the detector both missed
+loops and invented them, recall 0.01, precision 0.02 on 10 seeds), and one
+order at the after-sale stage may carry several problems a day (a wrong size,
+a refund, a courier): three new problems are not a loop. The customer's
+words say it: a return is at least the second contact about its problem, and
+a customer who says how many times ("第三次", "反映过两次", "third time",
+"reported this twice") says which one it is (`stated_count`). A loop opens at
+a return (the newest contact, with `min_contacts` in the case's window) when
+
+- the return says it is the `min_contacts`-th contact or later (and no return
+  of an alerted loop in the window can be about its problem), or
+- an earlier return of the case can be about the same problem: each is at
+  least a second contact, so two of one problem make three. They cannot be
+  when the newer one says it is no later than the older one is known to be
+  ("second time", then "second time" again: two problems, each on its second
+  contact).
+
+One alert per loop: the returns that opened a loop are spent (a fourth contact
+of the same loop adds nothing; a second problem of the same order that also
+loops is a second alert).
 """
 
 from __future__ import annotations
@@ -71,6 +81,53 @@ _RETURN_EN = (
 RETURN = re.compile("|".join(_RETURN_ZH + _RETURN_EN), re.IGNORECASE)
 
 
+# How many times, when the customer says so: "第三次" / "third time" is the
+# third contact; "反映过两次" / "reported this twice" means two came before.
+_ZH_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+_ZH_DIGITS |= {str(i): i for i in range(10)}
+_ORDINAL_ZH = re.compile(r"第([二三四五六七八九两2-9])(?:次|回|遍)")
+_BEFORE_ZH = re.compile(
+    r"(?:反映|投诉|联系|打|找|问|说|来电|催)(?:了)?过([一两二三四五六七八九1-9])(?:次|回|遍)"
+)
+_EN_ORDINALS = {
+    w: i
+    for i, names in enumerate(
+        (
+            (),
+            (),
+            ("second", "2nd"),
+            ("third", "3rd"),
+            ("fourth", "4th"),
+            ("fifth", "5th"),
+            ("sixth", "6th"),
+            ("seventh", "7th"),
+            ("eighth", "8th"),
+        )
+    )
+    for w in names
+}
+_EN_TIMES = {"once": 1, "twice": 2, "three times": 3, "four times": 4, "five times": 5}
+_ORDINAL_EN = re.compile(r"\b(" + "|".join(_EN_ORDINALS) + r") time\b", re.IGNORECASE)
+_BEFORE_EN = re.compile(
+    r"\b(?:reported|called|contacted|complained|told you|asked|wrote|written|emailed|raised)"
+    r"(?: (?:this|it|you|about (?:this|it)))? (" + "|".join(_EN_TIMES) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def stated_count(text: str | None) -> int | None:
+    """Which contact about the problem the customer says this one is, or None."""
+    said = customer_text(text)
+    if not said:
+        return None
+    said = unicodedata.normalize("NFKC", said)
+    counts = [_ZH_DIGITS[m.group(1)] for m in _ORDINAL_ZH.finditer(said)]
+    counts += [_ZH_DIGITS[m.group(1)] + 1 for m in _BEFORE_ZH.finditer(said)]
+    counts += [_EN_ORDINALS[m.group(1).lower()] for m in _ORDINAL_EN.finditer(said)]
+    counts += [_EN_TIMES[m.group(1).lower()] + 1 for m in _BEFORE_EN.finditer(said)]
+    return max(counts) if counts else None
+
+
 def return_cue(text: str | None) -> str | None:
     """What in the customer's words says they came back about the problem, or None."""
     said = customer_text(text)
@@ -83,7 +140,6 @@ def return_cue(text: str | None) -> str | None:
 @dataclass(frozen=True)
 class RepeatParams:
     min_contacts: int = 3
-    min_returns: int = 2
     window_s: int = 72 * 3600
 
 
@@ -103,6 +159,13 @@ class _Seen(NamedTuple):
     contact_id: str
     channel: str
     cue: str | None
+    count: int | None  # which contact about its problem the customer says it is
+
+
+def _one_problem(older: _Seen, newer: _Seen) -> bool:
+    """Whether two returns can be about one problem: not when the newer one says
+    it is no later a contact than the older one is (a return is at least a second)."""
+    return newer.count is None or newer.count > (older.count or 2)
 
 
 @dataclass
@@ -121,17 +184,24 @@ class RepeatDetector:
         cid = contact["contact_id"]
         if any(s.contact_id == cid for s in q):
             return None  # the same contact replayed
-        cue = return_cue(contact.get("text"))
-        q.append(_Seen(t_s, cid, contact.get("channel", ""), cue))
+        text = contact.get("text")
+        cue = return_cue(text)
+        count = stated_count(text) if cue is not None else None
+        q.append(_Seen(t_s, cid, contact.get("channel", ""), cue, count))
         while q and q[0].t_s <= t_s - self.params.window_s:
             gone = q.popleft()
             self.spent.get(key, set()).discard(gone.contact_id)
         if cue is None or len(q) < self.params.min_contacts:
             return None
         spent = self.spent.setdefault(key, set())
-        fresh = [s for s in q if s.cue is not None and s.contact_id not in spent]
-        if len(fresh) < self.params.min_returns:
+        newest = q[-1]
+        same = [s for s in q if s.cue is not None and s is not newest and _one_problem(s, newest)]
+        fresh = [s for s in same if s.contact_id not in spent]
+        if not fresh and (same or (newest.count or 0) < self.params.min_contacts):
+            # No earlier return of its problem left to open a loop with, and
+            # its own words do not make it a third (or one that did was alerted).
             return None
+        fresh.append(newest)
         spent.update(s.contact_id for s in fresh)
         return RepeatVerdict(
             key,
