@@ -24,7 +24,10 @@ sla as (
 
 contact_mismatches as (
 
-    select contacts.contact_id as id, contacts.department_id, tickets.department_id as other
+    select
+        contacts.contact_id as id,
+        contacts.department_id,
+        tickets.department_id as other
 
     from contacts
     inner join tickets
@@ -35,7 +38,10 @@ contact_mismatches as (
 
 sla_mismatches as (
 
-    select sla.ticket_sla_id as id, sla.department_id, tickets.department_id as other
+    select
+        sla.ticket_sla_id as id,
+        sla.department_id,
+        tickets.department_id as other
 
     from sla
     inner join tickets

@@ -43,7 +43,7 @@ all_departments as (
 
     from ticket_departments
     where ticket_departments.department_id not in (
-        select department_id from catalog_departments
+        select catalog_departments.department_id from catalog_departments
     )
 
 ),

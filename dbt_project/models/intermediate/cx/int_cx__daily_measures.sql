@@ -147,13 +147,33 @@ order_measures as (
 
 keys as (
 
-    select date_day, domain, department_id, channel from contact_measures
+    select
+        date_day,
+        domain,
+        department_id,
+        channel
+    from contact_measures
     union
-    select date_day, domain, department_id, channel from rating_measures
+    select
+        date_day,
+        domain,
+        department_id,
+        channel
+    from rating_measures
     union
-    select date_day, domain, department_id, channel from breach_measures
+    select
+        date_day,
+        domain,
+        department_id,
+        channel
+    from breach_measures
     union
-    select date_day, domain, department_id, channel from reply_measures
+    select
+        date_day,
+        domain,
+        department_id,
+        channel
+    from reply_measures
 
 ),
 

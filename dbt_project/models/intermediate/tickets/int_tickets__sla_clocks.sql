@@ -13,6 +13,8 @@
 -- Targets count business minutes of the ticket's department (first response,
 -- resolution) or calendar minutes (promises made to the customer in hours).
 
+{% set complaint_categories = "'" ~ var('voc_complaint_categories') | join("', '") ~ "'" %}
+
 with
 
 tickets as (
@@ -67,8 +69,8 @@ stamped_targets as (
     left join schedule
         on
             tickets.department_id = schedule.department_id
-            and schedule.window_end_at > tickets.created_at
-            and schedule.window_start_at < tickets.sla_due_at
+            and tickets.created_at < schedule.window_end_at
+            and tickets.sla_due_at > schedule.window_start_at
     where tickets.sla_due_at > tickets.created_at
     group by tickets.ticket_id
 
@@ -205,9 +207,7 @@ complaint_clocks as (
         resolved_at as completed_at
 
     from tickets_with_targets
-    where scenario_category in (
-        {%- for c in var('voc_complaint_categories') %}'{{ c }}'{{ "," if not loop.last }}{% endfor -%}
-    )
+    where scenario_category in ({{ complaint_categories }})
 
 ),
 

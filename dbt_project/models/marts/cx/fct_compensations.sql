@@ -24,8 +24,9 @@ claims as (
         min(case when event_type = 'compensation_approved' then event_at end) as approved_at,
         min(case when event_type = 'compensation_paid' then event_at end) as paid_at,
         arg_max(compensation_amount_cny, event_at) as amount_cny,
-        arg_max(budget_owner_department_id, event_at)
-            filter (where budget_owner_department_id is not null) as budget_owner_department_id
+        arg_max(budget_owner_department_id, event_at) filter (
+            where budget_owner_department_id is not null
+        ) as budget_owner_department_id
 
     from ticket_events
     where event_type like 'compensation_%'
