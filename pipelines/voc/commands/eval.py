@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from voc.commands._output import emit_json, err, fail, step
+from voc.commands.simulate import parse_start
 
 _CSV = click.Path(dir_okay=False, path_type=Path)
 
@@ -219,8 +220,15 @@ def catalog_holdout(days, scale, seed, random_split, as_json):
     default=None,
     help="Where the simulation and warehouse go. Default: .voc/eval-marts-<days>d-<seed>.",
 )
+@click.option(
+    "--start",
+    callback=parse_start,
+    default=None,
+    help="First simulated instant, ISO 8601 (UTC if no offset), e.g. 2026-09-30 for a week"
+    " with the National Day holiday and a make-up Saturday. Default: the simulator's.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
-def marts(days, seed, scale, window_hours, work_dir, as_json):
+def marts(days, seed, scale, window_hours, work_dir, start, as_json):
     """Simulate DAYS, run the pipeline, build the marts and compare their CX figures
     with the simulator's truth: repeat recall/precision (cross-channel, identity
     resolved), FCR, resolution SLA breach on the business clock, ticket CSAT,
@@ -228,6 +236,7 @@ def marts(days, seed, scale, window_hours, work_dir, as_json):
 
     \b
       voc eval marts --days 7 --seed 42 --json
+      voc eval marts --days 12 --seed 42 --start 2026-09-30 --json
     """
     import shutil
 
@@ -242,12 +251,18 @@ def marts(days, seed, scale, window_hours, work_dir, as_json):
         shutil.rmtree(work_dir)
     streams, warehouse = work_dir / "streams", work_dir / "voc.duckdb"
     with step(f"simulate {days} days (seed {seed})"):
-        simulate(streams, days=days, seed=seed, scale=scale)
+        simulate(streams, days=days, seed=seed, scale=scale, **({"start": start} if start else {}))
     run_pipeline(streams, warehouse, DEFAULT_CATALOG, None, 3600)
     build_warehouse(warehouse)
     with step("compare the marts with the simulator's truth"):
         result = evaluate_marts(streams, warehouse, window_hours).to_dict()
-    result.update(days=days, seed=seed, scale=scale, window_hours=window_hours)
+    result.update(
+        days=days,
+        seed=seed,
+        scale=scale,
+        window_hours=window_hours,
+        start=start.isoformat() if start else None,
+    )
     for key in (
         "repeat_recall",
         "repeat_precision",

@@ -10,9 +10,7 @@ from pathlib import Path
 import click
 
 
-def _parse_start(
-    _ctx: click.Context, _param: click.Parameter, value: str | None
-) -> datetime | None:
+def parse_start(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -81,7 +79,7 @@ def _parse_start(
 )
 @click.option(
     "--start",
-    callback=_parse_start,
+    callback=parse_start,
     default=None,
     help="First simulated instant, ISO 8601 (UTC if no offset). Default: 2026-11-02T00:00:00Z.",
 )

@@ -7,8 +7,10 @@
 --                           creation to the ticket's own sla_due_at), else the
 --                           catalog's tagged scenario x priority, else the seed
 --                           default
---   complaint_resolution    complaints (scenario category in
---                           var voc_complaint_categories): 48 calendar hours
+--   complaint_resolution    complaints (the ticket's own category, from its coarse
+--                           category_code '<domain>/<category>', else its tagged
+--                           scenario's, in var voc_complaint_categories): 48
+--                           calendar hours
 --   compensation_payment    a 先行赔付 claim: requested -> paid in 2 calendar hours
 -- Targets count business minutes of the ticket's department (first response,
 -- resolution) or calendar minutes (promises made to the customer in hours).
@@ -81,6 +83,11 @@ tickets_with_targets as (
     select
         tickets.*,
         scenarios.category as scenario_category,
+        -- the category the ticketing system filed it under (a coarse menu code
+        -- '<domain>/<category>'; a leaf code names no category here)
+        case
+            when tickets.category_code like '%/%' then split_part(tickets.category_code, '/', 2)
+        end as ticket_category,
         case tickets.priority_at_creation
             when 'urgent' then scenarios.sla_hours_urgent
             when 'high' then scenarios.sla_hours_high
@@ -207,7 +214,7 @@ complaint_clocks as (
         resolved_at as completed_at
 
     from tickets_with_targets
-    where scenario_category in ({{ complaint_categories }})
+    where coalesce(ticket_category, scenario_category) in ({{ complaint_categories }})
 
 ),
 
