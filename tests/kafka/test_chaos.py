@@ -4,10 +4,10 @@ the broker killed -9 again while the job consumes. The end state must equal
 an uninterrupted run's, id for id, in every raw table, the contacts and the
 alerts, and the alert and dead-letter topics must hold exactly the stored ids.
 
-Size: 7 simulated days at scale 2 (157,278 records; more offsets, since the
+Size: 7 simulated days at scale 4 (313,943 records; more offsets, since the
 broker kill makes the producer send streams again) on 3 partitions per
-topic. Why not more, and the time it takes: DECISIONLOG.md, "Kafka delivery
-and watermark" ("Chaos test")."""
+topic. The time it takes: DECISIONLOG.md, "Kafka delivery and watermark"
+("Chaos test")."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ from voc.simulate import simulate
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 KILLS = 5
+# The job kills fall in KILLS equal slots of this share of the offsets, one
+# in the middle of each, and each at least MIN_GAP past what the previous
+# kill left durable: every kill interrupts the job at a new durable point.
+KILL_SPAN = (0.08, 0.8)
+MIN_GAP = 0.03
 
 
 def kill_broker(home) -> None:
@@ -108,8 +113,10 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
 ):
     bootstrap, home, ports = chaos_kafka
     rng = random.Random(20261201)
+    started = time.monotonic()
+    seconds: dict[str, float] = {}
     streams = tmp_path / "streams"
-    simulate(streams, days=7, seed=31, scale=2.0)
+    simulate(streams, days=7, seed=31, scale=4.0)
     lines = sum(
         1 for s in INPUT_STREAMS for line in (streams / f"{s}.jsonl").open("rb") if line.strip()
     )
@@ -139,12 +146,17 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
             assert produce_path(bootstrap, streams / f"{s}.jsonl").failed == 0
     ends = end_offsets_by_partition(bootstrap)
     assert sum(ends.values()) >= lines
+    seconds["simulate_and_produce"] = time.monotonic() - started
 
     # WHEN the job (publishing on) is killed -9 at five random moments mid-stream
     warehouse = tmp_path / "chaos.duckdb"
-    targets = sorted(rng.uniform(0.08, 0.8) for _ in range(KILLS))
-    at_kills = []
+    lo, hi = KILL_SPAN
+    slot = (hi - lo) / KILLS
+    targets = [lo + (i + rng.uniform(0.2, 0.8)) * slot for i in range(KILLS)]
+    at_kills: list[float] = []
     for target in targets:
+        if at_kills:
+            target = max(target, at_kills[-1] + MIN_GAP)
         proc = voc_run(bootstrap, warehouse, "g-chaos", "--until-idle", "60", background=True)
         durable = wait_for_fraction(warehouse, ends, proc, target)
         time.sleep(rng.uniform(0, 0.3))
@@ -156,8 +168,13 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
         assert 0 < sum(durable.values()) < sum(ends.values()), durable
         assert any(o < ends[tp] for tp, o in durable.items())
         assert stored_rows(warehouse) < lines
-        at_kills.append(round(sum(durable.values()) / sum(ends.values()), 3))
+        # AND past the previous kill's durable point: a new moment, not the
+        # same one twice
+        at_kill = sum(durable.values()) / sum(ends.values())
+        assert at_kill >= target and (not at_kills or at_kill > at_kills[-1] + MIN_GAP / 2)
+        at_kills.append(round(at_kill, 3))
 
+    seconds["job_kills"] = time.monotonic() - started - sum(seconds.values())
     # AND the broker is killed -9 while the restarted job consumes
     proc = voc_run(bootstrap, warehouse, "g-chaos", "--until-idle", "15", background=True)
     wait_for_fraction(warehouse, ends, proc, rng.uniform(0.82, 0.9))
@@ -168,10 +185,12 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     broker.start(home, timeout_s=120, **ports)
     out, err = proc.communicate(timeout=900)
     assert proc.returncode == 0, err.decode()[-3000:]
+    seconds["broker_kill_and_drain"] = time.monotonic() - started - sum(seconds.values())
 
     # AND an uninterrupted run reads the same topics
     clean = tmp_path / "clean.duckdb"
-    voc_run(bootstrap, clean, "g-clean", "--bounded", "--no-publish", timeout_s=1200)
+    voc_run(bootstrap, clean, "g-clean", "--bounded", "--no-publish", timeout_s=1800)
+    seconds["uninterrupted_run"] = time.monotonic() - started - sum(seconds.values())
 
     # THEN every raw table, the contacts and the alerts hold the same ids
     got, want = table_ids(warehouse), table_ids(clean)
@@ -207,6 +226,7 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
                 "broker_kills": 2,
                 "alerts": len(alerts),
                 "rows": {t: len(ids) for t, ids in got.items()},
+                "seconds": {k: round(v) for k, v in seconds.items()},
             }
         )
     )
