@@ -411,8 +411,23 @@ class _Strings:
         self.max_n = max([3, *lengths])
 
     def find(self, norms: Sequence[str]):
-        """(rows, keys, n, entries) of every 2..max_n-gram of the texts."""
-        rows, keys, ns = char_ngram_keys(norms, 2, self.max_n, 10**9, with_n=True)
+        """(rows, keys, n, entries) of every 2..max_n-gram of the texts; of
+        every 2-3-gram only for an all-ASCII text, which holds none of the
+        (non-ASCII) strings looked for beyond the character block."""
+        plain = np.fromiter((t.isascii() for t in norms), dtype=bool, count=len(norms))
+        parts = []
+        for group, n_max in ((np.flatnonzero(plain), 3), (np.flatnonzero(~plain), self.max_n)):
+            if group.size == len(norms):
+                parts = [char_ngram_keys(norms, 2, n_max, 10**9, with_n=True)]
+                break
+            if group.size:
+                rows, keys, ns = char_ngram_keys(
+                    [norms[i] for i in group], 2, n_max, 10**9, with_n=True
+                )
+                parts.append((group[rows], keys, ns))
+        if not parts:
+            parts = [char_ngram_keys(norms, 2, 3, 10**9, with_n=True)]
+        rows, keys, ns = (np.concatenate(x) for x in zip(*parts, strict=True))
         return rows, keys, ns, self.table.lookup(keys)
 
     def hits(self, group: str, rows: np.ndarray, entries: np.ndarray):
@@ -582,6 +597,7 @@ class SemanticTagger:
         self.ids = tuple(s.id for s in catalog.scenarios)
         self._col = {sid: i for i, sid in enumerate(self.ids)}
         docs, owner, example_flags = [], [], []
+        self._doc_texts: list[str] = []  # as the catalog writes them
         for i, s in enumerate(catalog.scenarios):
             described = (
                 s.name_zh,
@@ -596,6 +612,7 @@ class SemanticTagger:
                 *((t, True) for t in (*s.examples_zh, *s.examples_en)),
             ):
                 if text and text.strip():
+                    self._doc_texts.append(text)
                     docs.append(normalise(text))
                     owner.append(i)
                     example_flags.append(is_example)
@@ -785,33 +802,28 @@ class SemanticTagger:
 
     # -- calibration ------------------------------------------------------------
 
+    def example_documents(self) -> list[tuple[int, int]]:
+        """(scenario index, document row) of every customer example, in catalog
+        order: score `document(row)` with `exclude_docs` for a held-out figure."""
+        return [(int(self._doc_owner[r]), int(r)) for r in self._example_rows]
+
+    def document(self, row: int) -> str:
+        return self._doc_texts[row]
+
     def _calibrate(self) -> tuple[float, float, float]:
         """Logistic fit of P(right scenario) on (top score, margin): every
         customer example of the catalog is scored without its own document and
         within its own domain; right = its scenario wins."""
-        examples, owner_rows, owner_ids = [], [], []
-        row = 0
-        for i, s in enumerate(self.catalog.scenarios):
-            docs = [
-                s.name_zh,
-                s.name_en,
-                s.description_zh,
-                s.description_en,
-                *s.keywords_zh,
-                *s.keywords_en,
-            ]
-            row += sum(1 for d in docs if d and d.strip())
-            for ex in (*s.examples_zh, *s.examples_en):
-                examples.append((ex, s.domain, i))
-                owner_rows.append(row)
-                owner_ids.append(i)
-                row += 1
-        if len(examples) < 20:
+        pairs = self.example_documents()
+        if len(pairs) < 20:
             return (8.0, 8.0, -3.0)  # a catalog without examples: a fixed, cautious curve
         self._calibration = (0.0, 0.0, 0.0)
-        texts = [e[0] for e in examples]
-        contexts = [TagContext(domain=e[1], channel="") for e in examples]
-        scores = self.scores(texts, contexts, exclude_docs=np.asarray(owner_rows))
+        owner_ids = [i for i, _ in pairs]
+        texts = [self.document(row) for _, row in pairs]
+        contexts = [
+            TagContext(domain=self.catalog.scenarios[i].domain, channel="") for i in owner_ids
+        ]
+        scores = self.scores(texts, contexts, exclude_docs=np.asarray([r for _, r in pairs]))
         best, _, top, margin = self.decide(scores)
         right = (best == np.asarray(owner_ids)).astype(np.float64)
         # each example stands for its scenario's texts, and real texts follow the
