@@ -105,17 +105,19 @@ def test_a_post_is_visible_by_its_handle_a_written_order_or_as_its_own_account(t
             post("p1", "deer", "c1", "hello"),
             post("p2", "deer", None, "again"),
             post("p3", "fox", None, "订单O-1001还没到"),
+            post("p5", "cat", None, "Where is o-1001."),
             post("p4", "owl", None, "order o-10011?"),
             "{not json",
         ],
     )
     # WHEN each contact's visible person is read, skipping the planted line
-    people = _visible_people(tmp_path, {"social_posts": {5}})
+    people = _visible_people(tmp_path, {"social_posts": {6}})
     # THEN
     assert people == {
         "k1": "c2",
         "p1": "c1",
         "p2": "c1",  # its handle is c1's
         "p3": "c1",  # the order it writes is c1's
+        "p5": "c1",  # also at the end of a sentence
         "p4": ("handle", "weibo", "owl"),  # nothing links it: the account is the person
     }

@@ -185,7 +185,10 @@ def _visible_people(sim_dir: Path, malformed: dict[str, set[int]]) -> dict[str, 
         owners = handle_owners.get((post["platform"], post["author_handle"]), set())
         if len(owners) != 1:
             owners = {
-                c for t in _ID_TOKEN.findall(post["text"]) for c in order_owners.get(t.lower(), ())
+                c
+                for t in _ID_TOKEN.findall(post["text"])
+                # an id at the end of a sentence: "... ord-1234." names ord-1234
+                for c in order_owners.get(t.rstrip("._:-").lower(), ())
             }
         people[post["event_id"]] = (
             next(iter(owners))
