@@ -69,3 +69,26 @@ def test_a_noisy_but_stable_key_learns_its_dispersion():
     # THEN it learned a dispersion above 1, and raised at most one alert in five days
     assert det.keys["k"].dispersion > 1.3
     assert len(opened) <= 1
+
+
+def test_a_small_sustained_rise_is_found_by_the_cusum_and_a_stable_week_is_not():
+    # GIVEN a quiet key (1.2 events an hour) that rises 3x for four hours against
+    # flat traffic: too few in any 2 h window for the window tests
+    rare = 0.1  # events per 5-minute step, a share of 20 traffic events
+    rate = [rare / 20] * 600 + [3 * rare / 20] * 48 + [rare / 20] * 300
+    traffic = [20] * len(rate)
+    rng = np.random.default_rng(7)
+    counts = rng.poisson([r * t for r, t in zip(rate, traffic, strict=True)])
+    windows_only = feed(RateDetector(P), counts, traffic)
+    with_cusum = RateDetector(RateParams(warmup_steps=288, cusum_h=6.0, cusum_ratio=3.0))
+    opened = feed(with_cusum, counts, traffic)
+    # THEN the CUSUM opens one alert inside the rise, with its run as the evidence
+    assert windows_only == []
+    assert len(opened) == 1
+    assert 600 < opened[0].step_end_s // P.step_s <= 648
+    assert opened[0].count >= with_cusum.params.cusum_min_count
+    assert opened[0].count > 2 * opened[0].expected
+    # AND a stable week of the same key raises nothing
+    stable = rng.poisson([rare] * 2016)
+    quiet = RateDetector(RateParams(warmup_steps=288, cusum_h=6.0, cusum_ratio=3.0))
+    assert feed(quiet, stable, [20] * 2016) == []

@@ -76,8 +76,15 @@ class DetectCatalog:
 class EngineParams:
     step_s: int = 300
     contact: RateParams = field(default_factory=RateParams)
-    failure: RateParams = field(default_factory=RateParams)
-    social: RateParams = field(default_factory=lambda: RateParams(min_count=5, min_count_long=8))
+    # The CUSUM (small sustained rises) where the share of traffic holds over
+    # hours; contacts trail traffic (orders in flight call later), so on them a
+    # CUSUM adds up the model's drift, not breaks (DECISIONLOG "Breakpoints").
+    failure: RateParams = field(default_factory=lambda: RateParams(cusum_h=9.0, cusum_ratio=3.0))
+    social: RateParams = field(
+        default_factory=lambda: RateParams(
+            min_count=5, min_count_long=8, cusum_h=9.0, cusum_ratio=3.0
+        )
+    )
     cohort: CohortParams = field(default_factory=CohortParams)
     repeat: RepeatParams = field(default_factory=RepeatParams)
 

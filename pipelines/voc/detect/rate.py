@@ -24,6 +24,14 @@ strong breaks) or the long window (slower, for weaker sustained ones) has
 
     count >= min_count, count >= min_ratio * expected, P(X >= count) <= 10**-z
 
+Small sustained rises (a 2-3x rise for hours on a key with an event an hour)
+never fill either window; a CUSUM does (Page's test, optional: `cusum_h`):
+per step, the quasi-Poisson log-likelihood ratio of "the rate is cusum_ratio
+x expected" against "as expected", n ln r - (r - 1) e, summed and restarted at
+0; a break when it reaches `cusum_h` with >= `cusum_min_count` events in the
+run. A run longer than `cusum_max_steps` (4 h, the longest break) restarts:
+over longer runs it adds up the baseline's own drift, not a break.
+
 An episode opens once (Episode) and ends after `rearm_steps` steps in which
 neither window is even mildly high (P > 10**-z_clear). While a key is firing
 it learns its expected count, not the observed one, and it learns any step
@@ -58,6 +66,13 @@ class RateParams:
     min_ratio: float = 2.0
     rearm_steps: int = 12
     warmup_steps: int = 288  # one day: no alert before the baseline has seen one
+    # CUSUM for small sustained shifts: the log-likelihood ratio of "rate x
+    # cusum_ratio" against the expected rate, summed over steps (reset at 0);
+    # a break when it reaches cusum_h (natural log) holding >= cusum_min_count events.
+    cusum_ratio: float = 2.0
+    cusum_h: float = math.inf
+    cusum_min_count: int = 6
+    cusum_max_steps: int = 48  # a run longer than the longest break (4 h) is model drift: restart
 
 
 class Verdict(NamedTuple):
@@ -89,6 +104,10 @@ class _Key:
     learned_at: int = -1  # step index it is decayed to
     dispersion: float = 1.0
     episode: Episode = field(default_factory=Episode)
+    cusum: float = 0.0  # log-likelihood ratio of the run since it was last 0
+    cusum_from: int = 0  # the run's first step
+    cusum_count: int = 0  # events in the run
+    cusum_expected: float = 0.0  # expected events in the run
 
 
 @dataclass
@@ -153,6 +172,7 @@ class RateDetector:
         opened: list[Verdict] = []
         pending = self.pending
         min_count, min_count_long = p.min_count, p.min_count_long
+        cusum_on = p.cusum_h < math.inf
         for key in sorted(self.active):
             k = self.keys[key]
             counts = k.counts
@@ -174,11 +194,19 @@ class RateDetector:
             c_long = sum(n for _, n in counts)
             c_short = sum(n for s, n in counts if s > short_from)
             firing = k.episode.firing
-            if not firing and c_short < min_count and c_long < min_count_long:
+            if cusum_on:
+                self._cusum(k, step, n, share * max(d[2], d[3]))
+            if (
+                not firing
+                and c_short < min_count
+                and c_long < min_count_long
+                and k.cusum < p.cusum_h
+            ):
                 # Too few to ever break: learn the step and move on (most keys, most steps).
                 self._learn(k, step, share * d[2], learned)
                 if not counts:
                     self.active.discard(key)
+                    k.cusum, k.cusum_count, k.cusum_expected = 0.0, 0, 0.0
                 continue
             verdict = self._judge(key, k, step, d, share, c_short, c_long, learned)
             if verdict is not None:
@@ -203,11 +231,14 @@ class RateDetector:
         s_short = poisson_tail_log10(c_short / phi, e_short / phi)
         s_long = poisson_tail_log10(c_long / phi, e_long / phi)
         warm = self.steps_seen >= p.warmup_steps
+        by_cusum = False
         if k.episode.firing:
             breaking = s_short >= p.z_clear or s_long >= p.z_clear
         else:
+            by_cusum = k.cusum >= p.cusum_h and k.cusum_count >= p.cusum_min_count
             breaking = warm and (
-                (
+                by_cusum
+                or (
                     c_short >= p.min_count
                     and c_short >= p.min_ratio * e_short
                     and s_short >= p.z_short
@@ -234,6 +265,20 @@ class RateDetector:
             k.dispersion = 0.95 * k.dispersion + 0.05 * min(resid, 9.0)
         if not opens:
             return None
+        window_opened = max(s_short, s_long) >= min(p.z_short, p.z_long)
+        if by_cusum and not window_opened:
+            # The sequential test saw it first: its run is the evidence.
+            verdict = Verdict(
+                key,
+                step_end_s,
+                k.cusum_from * p.step_s,
+                k.cusum_count,
+                k.cusum_expected,
+                round(k.cusum / math.log(10), 3),
+            )
+            k.cusum, k.cusum_count, k.cusum_expected, k.cusum_from = 0.0, 0, 0.0, step + 1
+            return verdict
+        k.cusum, k.cusum_count, k.cusum_expected, k.cusum_from = 0.0, 0, 0.0, step + 1
         use_short = s_short >= s_long
         steps = p.short_steps if use_short else p.long_steps
         return Verdict(
@@ -244,6 +289,23 @@ class RateDetector:
             e_short if use_short else e_long,
             round(max(s_short, s_long), 3),
         )
+
+    def _cusum(self, k: _Key, step: int, n: int, expected_step: float) -> None:
+        """One step of the CUSUM of "the rate rose by cusum_ratio" (quasi-Poisson:
+        scaled by the key's dispersion); it restarts when it falls to 0."""
+        p = self.params
+        if k.episode.firing:
+            return
+        r = p.cusum_ratio
+        llr = (n * math.log(r) - (r - 1) * expected_step) / max(1.0, k.dispersion)
+        if k.cusum + llr <= 0 or step - k.cusum_from >= p.cusum_max_steps:
+            k.cusum, k.cusum_count, k.cusum_expected, k.cusum_from = 0.0, 0, 0.0, step + 1
+        else:
+            if k.cusum == 0:
+                k.cusum_from = step
+            k.cusum += llr
+            k.cusum_count += n
+            k.cusum_expected += expected_step
 
     def _learn(self, k: _Key, step: int, expected_step: float, learned: float) -> None:
         """Add this step's count to the key's decayed sum (`learned`: the sum

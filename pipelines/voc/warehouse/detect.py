@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 _STATE = "voc_store.detector_state"
 _LEDGER = "voc_store.loaded_files"
 # Bump when the engine's pickled shape changes: old state is then rebuilt.
-ENGINE_VERSION = "3"  # 3: repeat returns carry the count the customer states
+ENGINE_VERSION = "4"  # 3: repeat returns carry a stated count; 4: rate keys carry a CUSUM
 FAR_FUTURE_S = 2**40  # "the input has ended": close every step that has records
 
 # (topic, partition) -> (first offset the job reads from, end offset now)
