@@ -47,7 +47,7 @@ bench: install  ## Every benchmark in benchmarks/, one JSON line each.
 
 lint: install
 	$(VENV)/bin/ruff check pipelines dashboards tests benchmarks
-	$(VENV)/bin/sqlfluff lint dbt_project/models
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 
 clean:
 	rm -rf .voc dbt_project/target dbt_project/logs
