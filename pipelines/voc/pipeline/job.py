@@ -401,8 +401,12 @@ def _counters(result) -> dict[str, int]:
 
 
 def embedded_options(**values) -> VocOptions:
-    """Options for the embedded mode: the local runner, one worker process."""
-    base = {"runner": "DirectRunner", "direct_num_workers": 1, "direct_running_mode": "in_memory"}
+    """Options for the embedded mode: the local runner, one worker process.
+
+    The FnApiRunner by name: Beam's DirectRunner tries Prism first, which
+    (without our binary's location) downloads a Prism release at run time,
+    and here, offline, fails and falls back to this runner on every run."""
+    base = {"runner": "FnApiRunner", "direct_num_workers": 1, "direct_running_mode": "in_memory"}
     return VocOptions.from_dictionary(
         {**base, **{k: v for k, v in values.items() if v is not None}}
     )

@@ -1,4 +1,4 @@
-"""The runners the job runs on: the DirectRunner for files (batch), Prism for
+"""The runners the job runs on: the FnApiRunner for files (batch), Prism for
 streaming from Kafka. Prism is built from Go modules at the SDK's own version
 the first time it is needed (a few minutes; cached under .voc/prism), with a
 bind address (see `ensure_prism`)."""
