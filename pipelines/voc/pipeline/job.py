@@ -276,7 +276,8 @@ def run_streaming(
         )
         try:
             with loader if loads else contextlib.nullcontext():
-                result = p.run()
+                with _keep_drain_handler():
+                    result = p.run()
                 result.wait_until_finish()
             if loader.error is not None:
                 raise loader.error
@@ -295,6 +296,24 @@ def run_streaming(
         )
         detector.bounds.close()
     return RunResult(_counters(result), recovered=len(recovered.records), reconciled=reconciled)
+
+
+@contextlib.contextmanager
+def _keep_drain_handler() -> Iterator[None]:
+    """Keep the SIGINT handler `voc run` installed (drain: readers stop, the
+    rest flushes and commits). Beam's job-server wrapper (StopOnExitJobServer)
+    installs its own when the job starts, which stops Prism before calling
+    ours, so Ctrl-C killed the runner under a draining job."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        yield
+    finally:
+        if callable(before) and before is not signal.default_int_handler:
+            signal.signal(signal.SIGINT, before)
 
 
 # How long instance 0, its input drained, waits for the other instances to
