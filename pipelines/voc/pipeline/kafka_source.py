@@ -74,6 +74,12 @@ class KafkaReadConfig:
     idle_s: float = 5.0
     max_records: int = 2000
     poll_timeout_ms: int = 200
+    # A reading bundle ends after this long (Beam's default: 10 s). What it
+    # read and the watermark it moved reach the stages after the reader only
+    # when it ends, so this bounds how long a live record waits to be stitched.
+    bundle_s: float = 1.0
+    # A partition with nothing to read is polled again after this long.
+    idle_poll_s: float = 0.5
     # The raw store the job writes: where a restarted reader resumes from.
     store: str | None = None
     # This job instance reads the partitions p with p % instances == instance
@@ -419,4 +425,7 @@ class ReadFromKafka(beam.PTransform):
         self.config = config
 
     def expand(self, pbegin):
-        return pbegin | "ReadPartitions" >> ReadUnbounded(KafkaTopicsSource(self.config))
+        cfg = self.config
+        return pbegin | "ReadPartitions" >> ReadUnbounded(
+            KafkaTopicsSource(cfg), poll_interval=cfg.idle_poll_s, max_read_time_seconds=cfg.bundle_s
+        )
