@@ -100,7 +100,7 @@ def open_and_verify_issues(warehouse: Path, fixes_file: Path | None) -> dict[str
     opened, acknowledged an hour later); each planted fix released at its time
     on its scenario's issue; then the daily verification replay."""
     from voc.catalog import load_catalog
-    from voc.issues.store import open_issue, state, update_issue
+    from voc.issues.store import episode_root_causes, open_issue, state, update_issue
     from voc.issues.verify import replay_checks
     from voc.warehouse.duck import open_warehouse
 
@@ -109,23 +109,7 @@ def open_and_verify_issues(warehouse: Path, fixes_file: Path | None) -> dict[str
     if fixes_file is not None and fixes_file.exists():
         fixes = [json.loads(x) for x in fixes_file.read_text().splitlines() if x]
     with open_warehouse(warehouse) as con:
-        # An episode that names no scenario (a stage-level alert) is given the
-        # root cause an analyst would read off its evidence: the scenario most
-        # of the stage's tagged contacts were about while it lasted.
-        episodes = con.execute(
-            """
-            SELECT e.episode_id,
-                   coalesce(nullif(e.scenario_id, 'untagged'), (
-                       SELECT mode(c.scenario_id) FROM raw.contacts c
-                       WHERE c.scenario_id IS NOT NULL AND c.domain = e.domain
-                         AND c.journey_stage = e.journey_stage
-                         AND c.event_time >= e.opened_at - INTERVAL 1 HOUR
-                         AND c.event_time < coalesce(e.resolved_at, e.last_window_end)
-                   )) AS scenario_id,
-                   e.opened_at
-            FROM raw.alert_episodes e ORDER BY e.opened_at, e.episode_id
-            """
-        ).fetchall()
+        episodes = episode_root_causes(con)
         by_scenario: dict[str, str] = {}
         for episode_id, scenario_id, opened_at in episodes:
             if scenario_id is None or scenario_id not in catalog or scenario_id in by_scenario:

@@ -75,32 +75,32 @@ def write_weekly_report(warehouse: Path) -> None:
 
 def open_issue_from_newest_episode(warehouse: Path) -> None:
     """`voc issues open --from-episode`, dated when the episode opened, as an
-    analyst does after an alert; so the Issues page has a ledger row."""
+    analyst does after an alert; so the Issues page has a ledger row. The
+    newest episode with a root cause to read off its evidence; when it names no
+    scenario itself (a stage-level alert), the analyst gives the one the CLI
+    suggests, with --scenario."""
     from click.testing import CliRunner
 
     from voc.cli import main
+    from voc.issues.store import episode_root_causes
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        found = con.execute(
-            "SELECT episode_id, opened_at FROM raw.alert_episodes "
-            "ORDER BY last_window_end DESC, episode_id LIMIT 1"
-        ).fetchall()
+        newest = {
+            e[0]: e[1]
+            for e in con.execute(
+                "SELECT episode_id, scenario_id FROM raw.alert_episodes"
+                " ORDER BY last_window_end DESC, episode_id"
+            ).fetchall()
+        }
+        causes = {e[0]: (e[1], e[2]) for e in episode_root_causes(con)}
+    found = [(e, named, *causes[e]) for e, named in newest.items() if causes[e][0]]
     if not found:
         return
-    episode_id, opened_at = found[0]
-    result = CliRunner().invoke(
-        main,
-        [
-            "issues",
-            "open",
-            "--warehouse",
-            str(warehouse),
-            "--from-episode",
-            episode_id,
-            "--at",
-            f"{opened_at:%Y-%m-%dT%H:%M:%S}Z",
-        ],
-    )
+    episode_id, named, scenario, opened_at = found[0]
+    args = ["--from-episode", episode_id, "--at", f"{opened_at:%Y-%m-%dT%H:%M:%S}Z"]
+    if named in (None, "untagged"):
+        args += ["--scenario", scenario]
+    result = CliRunner().invoke(main, ["issues", "open", "--warehouse", str(warehouse), *args])
     assert result.exit_code == 0, result.output
 
 

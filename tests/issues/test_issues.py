@@ -213,3 +213,31 @@ def test_a_released_fix_is_verified_only_by_a_significant_drop(
     if avoided:
         # (20 - 4) contacts a day x 7 days, within Poisson noise
         assert 60 < checks[1] < 170
+
+
+def test_an_episode_without_a_scenario_asks_for_the_root_cause_and_suggests_one(tmp_path):
+    from click.testing import CliRunner
+
+    from voc.cli import main
+
+    # GIVEN a stage-level episode (no scenario of its own) over contacts of one scenario
+    warehouse = tmp_path / "w.duckdb"
+    make_warehouse(warehouse, n_keys=1)
+    with open_warehouse(warehouse) as con:
+        sync_episodes(con, CATALOG)
+        episode_id, scenario_id = con.execute(
+            "SELECT episode_id, scenario_id FROM raw.alert_episodes"
+        ).fetchall()[0]
+        con.execute("UPDATE raw.alert_episodes SET scenario_id = NULL")
+    cmd = ["issues", "open", "--warehouse", str(warehouse), "--from-episode", episode_id]
+    # WHEN an analyst opens an issue from it without naming the root cause
+    refused = CliRunner().invoke(main, cmd)
+    # THEN it is refused with the scenario its contacts were mostly about as the hint
+    assert refused.exit_code != 0
+    assert "names no single scenario" in refused.output
+    assert f"--scenario {scenario_id}" in refused.output
+    # AND naming it opens the issue
+    opened = CliRunner().invoke(main, [*cmd, "--scenario", scenario_id, "--json"])
+    assert opened.exit_code == 0, opened.output
+    with open_warehouse(warehouse) as con:
+        assert [r["scenario_id"] for r in issue_rows(con)] == [scenario_id]

@@ -84,12 +84,27 @@ def open_cmd(
     with open_warehouse_or_fail(warehouse) as con:
         if episode_id is not None:
             row = con.execute(
-                "SELECT scenario_id, severity FROM raw.alert_episodes WHERE episode_id = ?",
+                "SELECT scenario_id, severity, kind, journey_stage FROM raw.alert_episodes"
+                " WHERE episode_id = ?",
                 [episode_id],
             ).fetchall()
             if not row:
                 fail(f"no alert episode {episode_id!r} (see `voc alerts list`)")
             scenario = scenario or row[0][0]
+            if scenario is None or scenario == "untagged":
+                from voc.issues.store import episode_root_causes
+
+                suggested = episode_root_causes(con, episode_id)[0][1]
+                hint = (
+                    f"; its stage's contacts were mostly about {suggested}"
+                    f" (--scenario {suggested})"
+                    if suggested
+                    else " (see `voc catalog`)"
+                )
+                fail(
+                    f"alert episode {episode_id!r} ({row[0][2]} at stage {row[0][3]!r}) names"
+                    f" no single scenario: give its root cause with --scenario ID{hint}"
+                )
             severity = row[0][1]
             source_kind, source_ref = "alert_episode", episode_id
         else:

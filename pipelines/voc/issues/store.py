@@ -270,3 +270,33 @@ def issue_rows(con: duckdb.DuckDBPyConnection, issue_id: str | None = None) -> l
         "events",
     )
     return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+# An episode that names no scenario (a stage-level alert such as a step
+# failure, or an untagged spike) is given the root cause an analyst would read
+# off its evidence: the scenario most of the stage's tagged contacts were about
+# while it lasted.
+_ROOT_CAUSE_SQL = """
+    SELECT e.episode_id,
+           coalesce(nullif(e.scenario_id, 'untagged'), (
+               SELECT mode(c.scenario_id) FROM raw.contacts c
+               WHERE c.scenario_id IS NOT NULL AND c.domain = e.domain
+                 AND c.journey_stage = e.journey_stage
+                 AND c.event_time >= e.opened_at - INTERVAL 1 HOUR
+                 AND c.event_time < coalesce(e.resolved_at, e.last_window_end)
+           )) AS scenario_id,
+           e.opened_at
+    FROM raw.alert_episodes e
+"""
+
+
+def episode_root_causes(
+    con: duckdb.DuckDBPyConnection, episode_id: str | None = None
+) -> list[tuple[str, str | None, datetime]]:
+    """(episode_id, root-cause scenario or None, opened_at) of every episode,
+    or of one, in the order they opened: the episode's own scenario, else the
+    one its stage's contacts were mostly about while it lasted."""
+    if episode_id is None:
+        return con.execute(_ROOT_CAUSE_SQL + " ORDER BY e.opened_at, e.episode_id").fetchall()
+    return con.execute(_ROOT_CAUSE_SQL + " WHERE e.episode_id = ?", [episode_id]).fetchall()
+
