@@ -275,15 +275,17 @@ def issue_rows(con: duckdb.DuckDBPyConnection, issue_id: str | None = None) -> l
 # An episode that names no scenario (a stage-level alert such as a step
 # failure, or an untagged spike) is given the root cause an analyst would read
 # off its evidence: the scenario most of the stage's tagged contacts were about
-# while it lasted.
+# while it lasted, ties to the first id (mode() picks any of a tie: a re-run of
+# `voc demo` opened other issues).
 _ROOT_CAUSE_SQL = """
     SELECT e.episode_id,
            coalesce(nullif(e.scenario_id, 'untagged'), (
-               SELECT mode(c.scenario_id) FROM raw.contacts c
+               SELECT c.scenario_id FROM raw.contacts c
                WHERE c.scenario_id IS NOT NULL AND c.domain = e.domain
                  AND c.journey_stage = e.journey_stage
                  AND c.event_time >= e.opened_at - INTERVAL 1 HOUR
                  AND c.event_time < coalesce(e.resolved_at, e.last_window_end)
+               GROUP BY c.scenario_id ORDER BY count(*) DESC, c.scenario_id LIMIT 1
            )) AS scenario_id,
            e.opened_at
     FROM raw.alert_episodes e
