@@ -227,3 +227,16 @@ def test_alerts_on_five_minute_steps_count_in_their_hour_and_stage_alerts_resolv
     )
     (fe,) = build_episodes([f1], {}, T0 + 6 * H)
     assert fe.resolved_at == T0 + 4 * H and fe.status == "resolved"
+
+
+def test_an_alert_with_a_long_evidence_window_never_resolves_before_it_opened():
+    # GIVEN a repeat loop: first contact at T0, the third (the alert) 50 hours later
+    loop = AlertRow(
+        "r1", "repeat_loop", "d|s|c1", "d", "s", "x.y.z", T0, T0 + 50 * H, 3, 0.0, 3.0, "cs"
+    )
+    # WHEN built with a day of data after it
+    (ep,) = build_episodes([loop], {}, T0 + 80 * H)
+    # THEN it opens when the alert is raised and resolves 3 quiet windows after that
+    assert ep.opened_at == T0 + 50 * H
+    assert ep.resolved_at == T0 + 53 * H
+    assert [t.transition for t in ep.transitions] == ["opened", "resolved"]

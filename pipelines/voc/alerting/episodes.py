@@ -220,7 +220,10 @@ def _walk(
                     notified_peak = count
                 if not notified_peak:
                     notified_peak = count
-        else:
+        elif t + window > ep.opened_at:
+            # A quiet window counts only once the alert is out: the windows of
+            # its evidence before it (a repeat loop's 72 h, a CUSUM's run) are
+            # not a recovery, and an episode never resolves before it opened.
             quiet += 1
             if quiet >= QUIET_WINDOWS_TO_RESOLVE:
                 ep.resolved_at = t + window
