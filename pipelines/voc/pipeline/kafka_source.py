@@ -77,9 +77,9 @@ class KafkaReadConfig:
     # A reading bundle ends after this long (Beam's default: 10 s). What it
     # read and the watermark it moved reach the stages after the reader only
     # when it ends, so this bounds how long a live record waits to be stitched.
-    bundle_s: float = 1.0
+    bundle_s: float = 10.0
     # A partition with nothing to read is polled again after this long.
-    idle_poll_s: float = 0.5
+    idle_poll_s: float = 1.0
     # The raw store the job writes: where a restarted reader resumes from.
     store: str | None = None
     # This job instance reads the partitions p with p % instances == instance

@@ -246,7 +246,7 @@ class StoreLoader:
         after_load=None,
         detector=None,
         poll_s: float = 0.25,
-        min_gap_s: float = 1.0,
+        min_gap_s: float = 5.0,
     ) -> None:
         """`after_load(con)`, if given, runs after each round on the loader's own
         connection (the dashboard's snapshots: no other process can open the
