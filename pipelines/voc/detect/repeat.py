@@ -115,12 +115,18 @@ _BEFORE_EN = re.compile(
 )
 
 
+def _said(text: str | None) -> str:
+    """The customer's own words, NFKC-normalised: what both cues read."""
+    said = customer_text(text)
+    return unicodedata.normalize("NFKC", said) if said else ""
+
+
 def stated_count(text: str | None) -> int | None:
     """Which contact about the problem the customer says this one is, or None."""
-    said = customer_text(text)
-    if not said:
-        return None
-    said = unicodedata.normalize("NFKC", said)
+    return _count_in(_said(text))
+
+
+def _count_in(said: str) -> int | None:
     counts = [_ZH_DIGITS[m.group(1)] for m in _ORDINAL_ZH.finditer(said)]
     counts += [_ZH_DIGITS[m.group(1)] + 1 for m in _BEFORE_ZH.finditer(said)]
     counts += [_EN_ORDINALS[m.group(1).lower()] for m in _ORDINAL_EN.finditer(said)]
@@ -130,10 +136,11 @@ def stated_count(text: str | None) -> int | None:
 
 def return_cue(text: str | None) -> str | None:
     """What in the customer's words says they came back about the problem, or None."""
-    said = customer_text(text)
-    if not said:
-        return None
-    m = RETURN.search(unicodedata.normalize("NFKC", said))
+    return _cue_in(_said(text))
+
+
+def _cue_in(said: str) -> str | None:
+    m = RETURN.search(said)
     return m.group(0) if m else None
 
 
@@ -184,9 +191,9 @@ class RepeatDetector:
         cid = contact["contact_id"]
         if any(s.contact_id == cid for s in q):
             return None  # the same contact replayed
-        text = contact.get("text")
-        cue = return_cue(text)
-        count = stated_count(text) if cue is not None else None
+        said = _said(contact.get("text"))  # split and normalised once for both cues
+        cue = _cue_in(said)
+        count = _count_in(said) if cue is not None else None
         q.append(_Seen(t_s, cid, contact.get("channel", ""), cue, count))
         while q and q[0].t_s <= t_s - self.params.window_s:
             gone = q.popleft()
