@@ -96,8 +96,7 @@ def open_cmd(
 
                 suggested = episode_root_causes(con, episode_id)[0][1]
                 hint = (
-                    f"; its stage's contacts were mostly about {suggested}"
-                    f" (--scenario {suggested})"
+                    f"; its stage's contacts were mostly about {suggested} (--scenario {suggested})"
                     if suggested
                     else " (see `voc catalog`)"
                 )

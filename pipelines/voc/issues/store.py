@@ -301,4 +301,3 @@ def episode_root_causes(
     if episode_id is None:
         return con.execute(_ROOT_CAUSE_SQL + " ORDER BY e.opened_at, e.episode_id").fetchall()
     return con.execute(_ROOT_CAUSE_SQL + " WHERE e.episode_id = ?", [episode_id]).fetchall()
-

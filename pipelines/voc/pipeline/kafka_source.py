@@ -427,5 +427,7 @@ class ReadFromKafka(beam.PTransform):
     def expand(self, pbegin):
         cfg = self.config
         return pbegin | "ReadPartitions" >> ReadUnbounded(
-            KafkaTopicsSource(cfg), poll_interval=cfg.idle_poll_s, max_read_time_seconds=cfg.bundle_s
+            KafkaTopicsSource(cfg),
+            poll_interval=cfg.idle_poll_s,
+            max_read_time_seconds=cfg.bundle_s,
         )
