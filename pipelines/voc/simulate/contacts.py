@@ -867,7 +867,10 @@ class ContactGenerator:
                 escalations.append((at, tier))
         resolved_at = max(created + resolve_s, respond_at + 60)
         emit(resolved_at, "resolved")
-        breached = resolved_at - created > sla_s
+        # Reopen and rating odds follow the breach the customer lives through: on
+        # the department's business clock, waits on the customer excluded, as
+        # the truth (and the SLA marts) count it, not the wall clock.
+        breached = self._business_elapsed(department, created, resolved_at, pauses) > sla_s
         reopened = rng.random() < (0.08 + (0.12 if breached else 0.0))
         reopen_at = None
         if reopened:
@@ -878,6 +881,7 @@ class ContactGenerator:
             emit(t, "responded")
             resolved_at = t + int(sla_s * rng.uniform(0.2, 0.8))
             emit(resolved_at, "resolved")
+            breached = self._business_elapsed(department, created, resolved_at, pauses) > sla_s
         if rng.random() < 0.6:
             score = 4.4 - (1.5 if breached else 0.0) - (1.2 if reopened else 0.0)
             score -= {"calm": 0.0, "anxious": 0.3, "angry": 0.7}[emotion]
@@ -904,6 +908,15 @@ class ContactGenerator:
             compensation,
         )
         return ticket_id, created_id, category
+
+    def _business_elapsed(
+        self, department: str, created: int, stop: int, pauses: list[tuple[int, int]]
+    ) -> float:
+        """Seconds of the department's working time from `created` to `stop`,
+        less the waits on the customer before `stop` (voc.sla)."""
+        window = self._windows.get(department, sla.ALWAYS_OPEN)
+        spans = [(_utc(a), _utc(min(b, stop))) for a, b in pauses if a < stop]
+        return sla.business_seconds(window, _utc(created), _utc(stop), spans)
 
     def _compensate(self, ticket_id: str, created: int, scenario: Scenario, emit) -> dict:
         """先行赔付: a guarantee claim paid before the dispute is settled (target 2 h)."""
@@ -952,8 +965,6 @@ class ContactGenerator:
         end_s = self.timeline.end_s
         if created >= end_s:
             return
-        window = self._windows.get(department, sla.ALWAYS_OPEN)
-        utc = _utc
         # What the records show by the end of the data: a reopen after the end
         # leaves the first resolution standing.
         reopened = reopen_at is not None and reopen_at < end_s
@@ -961,8 +972,7 @@ class ContactGenerator:
             resolved_at = first_resolution
         done = resolved_at < end_s
         stop = resolved_at if done else end_s
-        spans = [(utc(a), utc(min(b, stop))) for a, b in pauses if a < stop]
-        elapsed = sla.business_seconds(window, utc(created), utc(stop), spans)
+        elapsed = self._business_elapsed(department, created, stop, pauses)
         if done:
             breached: bool | None = elapsed > sla_s
         else:
