@@ -14,13 +14,22 @@ voc.alerts polled it.
 Prints: {"name": "alert_delay", "alerts": N, "delay_p50_s": ..., "delay_p95_s": ...,
 "delay_max_s": ..., "by_kind": {...}, "days": D, "speed": S, "records": R}
 
-    python benchmarks/bench_alert_delay.py [--days 2] [--speed 720] [--seed 5]
+With `--trace`, also "stages": where the delay goes, as seconds after the
+completing event was sent (p50, p95 over the alerts): `stored` (the first
+range file holding a record past the step's end + the disorder allowance
+lands in the store), `stitched` (the last contact of the step lands in the
+store's contacts), `inputs_frontier` / `contacts_frontier` / `judged` (the
+end of the first loader round that saw every partition / every contact past
+the step, and that judged it: the job's log of rounds) and `received`.
+
+    python benchmarks/bench_alert_delay.py [--days 2] [--speed 720] [--seed 5] [--trace]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -34,7 +43,8 @@ import orjson
 from bench_kafka_e2e import free_port, log
 from kafka import KafkaConsumer, KafkaProducer
 
-from voc.evaluation.alert_delay import Received, Sent, delays, summary
+from voc.contracts.streams import INPUT_STREAMS
+from voc.evaluation.alert_delay import CompletingEvents, Received, Sent, delays, summary
 from voc.kafka import broker
 from voc.kafka.produce import open_source
 from voc.kafka.topics import ALERTS, ensure_topics
@@ -78,11 +88,84 @@ class AlertListener(threading.Thread):
         self.consumer.close()
 
 
+# `voc run` with the loader's rounds logged (one JSON line each) to stderr.
+_TRACED_VOC = (
+    "import logging, sys; "
+    "logging.basicConfig(level=logging.WARNING); "
+    "logging.getLogger('voc.warehouse.load').setLevel(logging.INFO); "
+    "from voc.cli import main; sys.argv[0] = 'voc'; main()"
+)
+
+
+def _files(store: Path, table: str, column: str) -> list[tuple[float, float, float]]:
+    """(oldest, newest event time, mtime) of each file of a store table."""
+    import duckdb
+
+    folder = store / table
+    if not any(folder.glob("**/*.parquet")):
+        return []
+    rows = duckdb.sql(
+        f"SELECT filename, epoch(min(CAST({column} AS TIMESTAMP))), "
+        f"epoch(max(CAST({column} AS TIMESTAMP))) "
+        f"FROM read_parquet('{folder}/**/*.parquet', filename = true) GROUP BY filename"
+    ).fetchall()
+    return [(lo, hi, Path(f).stat().st_mtime) for f, lo, hi in rows if lo is not None]
+
+
+def _q(values: list[float]) -> dict:
+    import statistics
+
+    if not values:
+        return {}
+    if len(values) == 1:
+        return {"p50": round(values[0], 2), "p95": round(values[0], 2)}
+    qs = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": round(qs[49], 2), "p95": round(qs[94], 2)}
+
+
+def stages(store: Path, job_log: Path, sent, measured, disorder_s: float, step_s: int = 300):
+    """Where each measured alert's delay went (see the module docstring)."""
+    inputs = [f for s in INPUT_STREAMS for f in _files(store, str(s), "event_time")]
+    contacts = _files(store, "contacts", "event_time")
+    rounds = [
+        orjson.loads(line.split("detector round ", 1)[1])
+        for line in job_log.read_text().splitlines()
+        if "detector round " in line
+    ]
+    events = CompletingEvents(sent, disorder_s)
+    out: dict[str, list[float]] = {}
+
+    def add(name: str, at: float | None, done: float) -> None:
+        if at is not None:
+            out.setdefault(name, []).append(at - done)
+
+    for alert, delay in measured:
+        end = alert.window_end_s
+        done = events.completed_at(end)
+        past = [m for _, hi, m in inputs if hi >= end + disorder_s]
+        add("stored", min(past, default=None), done)
+        step = [m for lo, hi, m in contacts if lo < end and hi >= end - step_s]
+        add("stitched", max(step, default=None), done)
+        for name, key in (
+            ("inputs_frontier", "inputs_until"),
+            ("contacts_frontier", "contacts_until"),
+            ("judged", "judged_until"),
+        ):
+            first = next((r["end"] for r in rounds if r[key] is None or r[key] >= end), None)
+            add(name, first, done)
+        out.setdefault("received", []).append(delay)
+    report = {name: _q(sorted(v)) for name, v in out.items()}
+    lengths = sorted(r["end"] - r["start"] for r in rounds)
+    report["rounds"] = {"count": len(rounds), **_q(lengths)}
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=2, help="simulated days (default 2)")
     parser.add_argument("--speed", type=float, default=720.0, help="event s per wall s")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--trace", action="store_true", help="where the delay goes (stages)")
     args = parser.parse_args()
     voc = Path(sys.executable).with_name("voc")
     disorder_s = KafkaReadConfig("", "", ()).max_out_of_order_s
@@ -114,9 +197,10 @@ def main() -> int:
                 warm += 1
             producer.flush()
             job_log = tmp / "job.log"
+            command = [sys.executable, "-c", _TRACED_VOC] if args.trace else [str(voc)]
             job = subprocess.Popen(
                 [
-                    str(voc),
+                    *command,
                     "run",
                     "--source=kafka",
                     f"--bootstrap={info.bootstrap}",
@@ -167,13 +251,16 @@ def main() -> int:
             time.sleep(5)  # the last alerts the job published on its way out
             listener.stop.set()
             listener.join(timeout=10)
+            rows = [Sent(topic, f.get().partition, ts, at) for f, topic, ts, at in sent]
+            measured = delays(rows, listener.received, disorder_s, after_s=paced_from)
+            traced = stages(store, job_log, rows, measured, disorder_s) if args.trace else None
         finally:
             if job is not None and job.poll() is None:
                 job.kill()
             broker.stop(home)
-    rows = [Sent(topic, f.get().partition, ts, at) for f, topic, ts, at in sent]
-    measured = delays(rows, listener.received, disorder_s, after_s=paced_from)
     report = summary(measured)
+    if traced is not None:
+        report["stages"] = traced
     print(
         json.dumps(
             {
@@ -190,6 +277,7 @@ def main() -> int:
                 "days": args.days,
                 "speed": args.speed,
                 "records": len(records),
+                "load_average": round(os.getloadavg()[0], 1),
                 # A job that failed measures only the alerts it published before.
                 "job_error": job_error,
             }

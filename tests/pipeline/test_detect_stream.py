@@ -4,11 +4,11 @@ on 5-minute steps as the watermark passes them, one alert per episode."""
 from __future__ import annotations
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
+from tests.pipeline.teststream import streaming
 from voc.catalog import load_catalog
 from voc.contracts.validate import from_micros
 from voc.detect.engine import EngineParams
@@ -53,12 +53,6 @@ def contact_batch(step: int, n: int, text: str = "付款失败") -> TimestampedV
         for i in range(n)
     ]
     return TimestampedValue(("contact", rows), step * STEP + 20)
-
-
-def streaming() -> PipelineOptions:
-    opts = PipelineOptions(runner="DirectRunner")
-    opts.view_as(StandardOptions).streaming = True
-    return opts
 
 
 def run(per_step: dict[int, int], steps: int, extra: dict[int, str] | None = None):

@@ -4,11 +4,11 @@ event time, journey events read back from the raw store's Parquet files."""
 from __future__ import annotations
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
+from tests.pipeline.teststream import streaming
 from voc.contracts.validate import from_micros
 from voc.pipeline.elements import Contact, StoreBatch
 from voc.pipeline.sink import WriteRanges
@@ -34,12 +34,6 @@ def app_event(t_s: int, stage: str, name: str) -> TimestampedValue:
 def contact(cid: str, t_s: int, customer: str | None = "cus-1") -> TimestampedValue:
     c = Contact(cid, "call", t_s * S, "ecommerce", customer, "o1", "text", "zh", None, None)
     return TimestampedValue([c], t_s)
-
-
-def streaming() -> PipelineOptions:
-    opts = PipelineOptions(runner="DirectRunner")
-    opts.view_as(StandardOptions).streaming = True
-    return opts
 
 
 def test_out_of_order_journey_event_counts_and_late_records_are_kept_and_flagged(tmp_path):

@@ -9,6 +9,7 @@ are given by the test (the store's ranges are the partitions)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,24 @@ def test_a_step_waits_for_its_contacts_and_for_every_partition(streams, tmp_path
     feed.ends[(topic_for(Stream.CALLS), 1)] = 10
     assert _round(feed, detector).judged_until_s == second.judged_until_s
     assert not _round(feed, detector, final=True).complete
+
+
+def test_a_slow_machine_judges_like_a_fast_one(streams, uninterrupted, tmp_path, monkeypatch):
+    # GIVEN a machine so loaded that stitching trails the store by three reads
+    # and every look at the clock finds 400 s more gone (a backfill beside a
+    # busy test suite: the stitched contacts come minutes after their calls)
+    feed = Feed(tmp_path, streams)
+    clock = iter(range(0, 10**9, 400))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
+    detector = feed.detector()
+    late = 3
+    for k in range(CHUNKS + late):
+        if k < CHUNKS:
+            feed.store_read(k, contacts=False)
+        if k >= late:
+            feed.store_contacts([r for s in INPUT_STREAMS for r in feed.chunks[s][k - late]])
+        _round(feed, detector)
+    # WHEN the input ends
+    assert _round(feed, detector, final=True).complete
+    # THEN every contact was judged in its step: the alerts are the quiet run's
+    assert feed.alerts() == uninterrupted

@@ -34,7 +34,6 @@ import contextlib
 import hashlib
 import logging
 import pickle
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -97,6 +96,9 @@ class DetectRound:
     judged_until_s: int | None = None  # every step ending at or before this is judged
     complete: bool = False  # the input has ended and every step with records is judged
     waiting_for: str = ""  # what holds the next step back
+    # event time (epoch s) up to which every input partition / every contact is stored
+    inputs_until_s: float | None = None
+    contacts_until_s: float | None = None
 
 
 @dataclass
@@ -141,18 +143,22 @@ class StoredDetector:
 
     `bounds()` returns every input partition's (floor, end offset), or None
     when it cannot tell (a broker outage): then no new step is judged.
-    `contact_wait_s`: a contact record still not stitched this long (wall
-    clock) after every partition was stored past it no longer holds its step
-    back (a runner lost it; the end-of-run reconciliation stitches it, late)."""
+
+    A contact record not stitched yet holds its step back however long it
+    takes: what is judged never depends on the wall clock or the machine's
+    speed. (It used to stop holding after 300 wall seconds, so on a loaded
+    machine, with stitching minutes behind the store in a backfill, steps
+    were judged without their contacts and the alerts differed from a quiet
+    run's.) A record a runner dropped is stitched by the recovery of the next
+    start or the reconciliation at the end of a run; meanwhile `waiting_for`
+    names it."""
 
     catalog: DetectCatalog
     bounds: Callable[[], Bounds | None]
     params: EngineParams = field(default_factory=EngineParams)
     max_out_of_order_s: float = 600.0
-    contact_wait_s: float = 300.0
     name: str = "breakpoints"
     _state: _State | None = None
-    _due_since: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------ the state
 
@@ -238,25 +244,17 @@ class StoredDetector:
                 frontier, waiting = t, f"partition {tp[0]}/{tp[1]}"
         return frontier, waiting
 
-    def _contacts_frontier(self, con, since_s: int | None, due_s: float) -> tuple[float, str]:
-        """The event time of the oldest contact record not stitched yet. One
-        that has been due (the inputs stored past it) for `contact_wait_s`
-        of wall time no longer counts: a runner lost it."""
+    def _contacts_frontier(self, con, since_s: int | None) -> tuple[float, str]:
+        """The event time of the oldest contact record not stitched yet."""
         since = "" if since_s is None else f" AND event_time >= {_timestamp(since_s)}"
-        rows = con.execute(
+        row = con.execute(
             f"SELECT r.event_id, epoch(r.event_time) FROM ({_CONTACT_RECORDS.format(since=since)}) "
-            f"AS r WHERE r.event_id NOT IN (SELECT contact_id FROM raw.contacts WHERE true{since})"
-        ).fetchall()
-        now = time.monotonic()
-        due = {cid for cid, t in rows if t < due_s}
-        self._due_since = {c: t for c, t in self._due_since.items() if c in due}
-        frontier, waiting = float("inf"), ""
-        for cid, t in rows:
-            if cid in due and now - self._due_since.setdefault(cid, now) > self.contact_wait_s:
-                continue
-            if t < frontier:
-                frontier, waiting = t, f"contact {cid} (not stitched yet)"
-        return frontier, waiting
+            f"AS r WHERE r.event_id NOT IN (SELECT contact_id FROM raw.contacts WHERE true{since}) "
+            "ORDER BY r.event_time, r.event_id LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return float("inf"), ""
+        return row[1], f"contact {row[0]} (not stitched yet)"
 
     # -------------------------------------------------------------- a round
 
@@ -290,8 +288,9 @@ class StoredDetector:
             out.waiting_for = "the broker (partition end offsets)"
             return out
         f_in, w_in = self._inputs_frontier(con, bounds, final=final)
-        f_c, w_c = self._contacts_frontier(con, state.fed_until_s, f_in)
+        f_c, w_c = self._contacts_frontier(con, state.fed_until_s)
         frontier, out.waiting_for = (f_in, w_in) if f_in <= f_c else (f_c, w_c)
+        out.inputs_until_s, out.contacts_until_s = f_in, f_c
         step_s = self.params.step_s
         if frontier == float("inf"):
             until_s, advance_to = None, FAR_FUTURE_S

@@ -223,6 +223,26 @@ def insert_rows(con, table_name: str, rows: list[dict]) -> int:
         con.unregister("_voc_rows")
 
 
+def _trace(started: float, judged) -> str:
+    """One round as a JSON line (benchmarks/bench_alert_delay.py --trace):
+    wall start and end, how far in event time inputs, contacts and judgement are."""
+
+    def finite(x):
+        return x if x is None or abs(x) != float("inf") else None
+
+    return orjson.dumps(
+        {
+            "start": started,
+            "end": time.time(),
+            "inputs_until": finite(judged.inputs_until_s),
+            "contacts_until": finite(judged.contacts_until_s),
+            "judged_until": judged.judged_until_s,
+            "alerts": judged.alerts,
+            "waiting_for": judged.waiting_for,
+        }
+    ).decode()
+
+
 class StoreLoader:
     """Loads the store into the warehouse in a background thread of the
     launching process (the only one that opens the DuckDB file), so the marts
@@ -283,10 +303,14 @@ class StoreLoader:
                     continue
                 seen = self._folders()  # before the round: a file landing during it starts the next
                 try:
+                    started = time.time()
+                    judged = None
                     if self.detector is not None:
-                        self.detector.run(con, load=lambda: load_store(con, self.store))
+                        judged = self.detector.run(con, load=lambda: load_store(con, self.store))
                     else:
                         load_store(con, self.store)
+                    if judged is not None and log.isEnabledFor(logging.INFO):
+                        log.info("detector round %s", _trace(started, judged))
                     if self.publish_to:
                         producer = producer or make_producer(self.publish_to)
                         publish_stored(con, producer)
