@@ -225,21 +225,29 @@ def test_the_weekly_report_reads_right_in_the_pdf(runs, tmp_path):
 
 def test_no_personal_data_reaches_the_warehouse_or_the_marts(runs):
     # GIVEN the personal data the simulator put into contact texts (seeded by
-    # record id, voc.simulate.pii), read back from the stream files
+    # record id and customer, voc.simulate.pii), read back from the stream files
     from voc.simulate.pii import personal_data_for
 
     first, _ = runs
     streams = Path(first["warehouse"]).parent / "streams"
+    # an anonymous post's author is known to the truth only
+    author = {
+        c["contact_id"]: c["customer_id"]
+        for c in map(json.loads, (streams / "ground_truth" / "contacts.jsonl").open())
+    }
     planted = set()
     for name in ("calls", "ticket_events", "social_posts"):
         for line in (streams / f"{name}.jsonl").read_bytes().splitlines():
             try:  # malformed lines (invalid UTF-8 among them) are the dead letters' business
                 record = json.loads(line)
                 record_id, language = record["event_id"], record["language"]
+                if record.get("event_type") == "created":
+                    record_id = f"{record['ticket_id']}-created"
+                customer = record.get("customer_id") or author[record["event_id"]]
                 said = record.get("transcript") or record.get("text") or ""
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
-            extra = personal_data_for(record_id, language)
+            extra = personal_data_for(record_id, language, customer)
             if extra and extra[0] in said:
                 planted.update(v for v in extra[1] if len(v) >= 7)  # long enough to grep
     assert len(planted) >= 20

@@ -660,7 +660,7 @@ class ContactGenerator:
         transcript = texts.transcript(
             rng, key, ctx, said, agent_id=agent, outcome=outcome, sla_hours=sla_h
         )
-        transcript = add_personal_data(transcript, call_id, ctx.language)
+        transcript = add_personal_data(transcript, call_id, ctx.language, contact.customer_id)
         ticket_id = None
         if outcome == "ticket" and scenario is not None:
             dept = self.catalog.departments.get(scenario.owner, scenario.owner)
@@ -740,7 +740,7 @@ class ContactGenerator:
             "author_handle": handle,
             "customer_id": contact.customer_id if known else None,
             "order_id": contact.order_id if known else None,
-            "text": add_personal_data(said, post_id, ctx.language),
+            "text": add_personal_data(said, post_id, ctx.language, contact.customer_id),
             "language": ctx.language,
             "reach": int(math.exp(rng.gauss(5.0, 1.8))),
             "sentiment": sentiment,
@@ -827,7 +827,7 @@ class ContactGenerator:
             "created",
             channel=channel,
             source_contact_id=source_contact_id,
-            text=add_personal_data(said, f"{ticket_id}-created", ctx.language),
+            text=add_personal_data(said, f"{ticket_id}-created", ctx.language, contact.customer_id),
         )
         urgent = priority in ("urgent", "high")
         t = created + rng.randint(60, 600 if urgent else 1800)
