@@ -118,8 +118,8 @@ def test_hashed_lookups_find_what_the_automaton_and_segmenter_find(tagger):
     from voc.tagging.text import normalise
 
     norms = [normalise(t) for t in texts]
-    rows, _, _, entries = tagger._strings.find(norms)
-    concepts = tagger._concepts.transform(norms, *tagger._strings.hits("forms", rows, entries))
+    found = tagger._strings.find(norms)
+    concepts = tagger._concepts.transform(norms, *tagger._strings.hits("forms", found))
     index = tagger._concepts.vocab.index
     names = {i: c for c, i in index.items()}
     for i, norm in enumerate(norms):
@@ -127,7 +127,7 @@ def test_hashed_lookups_find_what_the_automaton_and_segmenter_find(tagger):
         expected = {c for c in tagger.lexicon.concepts_in(norm) if c in index}
         assert {names[j] for j in concepts[i].indices} == expected
     # AND every catalog word jieba finds in a text is found by its hash
-    counts = tagger._words.counts(norms, *tagger._strings.hits("words", rows, entries))
+    counts = tagger._words.counts(norms, *tagger._strings.hits("words", found))
     for i, norm in enumerate(norms):
         found = {w for w, j in tagger._words.index.items() if counts[i, j] > 0}
         assert {w for w in words(norm) if w in tagger._words.index} <= found

@@ -164,6 +164,46 @@ def in_scope_probability(texts: list[str]):
     return probs[:, model.labels.index(IN_SCOPE)]
 
 
+def in_scope_probability_hashed(norms: list[str], hashed, rows, keys):
+    """`in_scope_probability` of normalised texts, `hashed[i]` when text i's
+    character 1-3-gram keys (`voc.tagging.text.char_ngram_keys`, the whole text)
+    are given already, as (`rows`, `keys`) with rows numbered among those texts:
+    the semantic tagger's own hashing pass serves the model; the others are
+    hashed here. The same probabilities, without hashing a text twice."""
+    import numpy as np
+
+    from voc.tagging.text import char_ngram_keys
+
+    model = relevance_model()
+    if model is None:
+        return None
+    f = model.featuriser
+    if f.char_ngrams != (1, 3):
+        return in_scope_probability(norms)
+    hashed = np.asarray(hashed, dtype=bool)
+    order = np.concatenate([np.flatnonzero(hashed), np.flatnonzero(~hashed)])
+    n_hashed = int(hashed.sum())
+    if n_hashed < len(norms):
+        more_rows, more_keys = char_ngram_keys(
+            [norms[i] for i in order[n_hashed:].tolist()], 1, 3, f.max_chars
+        )
+        rows = np.concatenate([rows, more_rows + n_hashed])
+        keys = np.concatenate([keys, more_keys])
+    # rows are numbered in `order` now: hashed texts first, then the others
+    texts = [norms[i] for i in order.tolist()]
+    n_chars = f._char_keys.size
+    logits = f.char_block(rows, keys, len(texts)) @ model.weights[:n_chars] + model.bias
+    if f.word_ngrams[1] > 0:
+        logits = logits + f.word_block(texts) @ model.weights[n_chars:]
+    z = logits / model.temperature
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p = p[:, model.labels.index(IN_SCOPE)] / p.sum(axis=1)
+    out = np.empty(len(norms))
+    out[order] = p
+    return out
+
+
 if __name__ == "__main__":
     import json
 

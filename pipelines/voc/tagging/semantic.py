@@ -376,65 +376,110 @@ class _Vocab:
         return _l2(m)
 
 
+# Strings up to this many characters are found by their hash among a text's
+# n-gram keys; the few longer ones (a dozen words and lexicon forms of 5-6
+# characters) by a substring search, so a text is hashed into 2-4-grams only.
+MAX_HASHED_CHARS = 4
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What `_Strings.find` found in a batch of texts: every hashed n-gram
+    (row, key, n, table entry, -1 when not in the table; 1-grams only when asked
+    for, never looked up) and the longer strings found by substring search."""
+
+    rows: np.ndarray
+    keys: np.ndarray
+    ns: np.ndarray
+    entries: np.ndarray
+    long_hits: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
 class _Strings:
     """Strings found in texts by the hash of their characters among the texts'
     n-gram keys (`voc.tagging.text.string_keys`): no segmentation, no automaton,
     one vectorised pass. One table holds the catalog's character 2-3-grams (the
     char block's vocabulary, entries 0..n-1 in its order) and every other string
     looked for; `col[group]` maps an entry to that group's string number (-1:
-    not one of the group's)."""
+    not one of the group's). Strings longer than `MAX_HASHED_CHARS` are not
+    hashed: `find` looks for them with `in` (there are a few)."""
 
     def __init__(self, char_keys: np.ndarray, groups: dict[str, Sequence[str]]) -> None:
         n_chars = char_keys.size
         entry_of = {int(k): i for i, k in enumerate(char_keys.tolist())}
         extra: list[int] = []
         group_entries = {}
+        self.long: dict[str, list[tuple[str, int]]] = {}
         for name, strings in groups.items():
-            keys = string_keys(list(strings)).tolist()
+            strings = list(strings)
+            short = [j for j, x in enumerate(strings) if len(x) <= MAX_HASHED_CHARS]
+            self.long[name] = [(x, j) for j, x in enumerate(strings) if len(x) > MAX_HASHED_CHARS]
+            keys = string_keys([strings[j] for j in short]).tolist()
             ids = []
             for k in keys:
                 if k not in entry_of:
                     entry_of[k] = n_chars + len(extra)
                     extra.append(k)
                 ids.append(entry_of[k])
-            group_entries[name] = np.asarray(ids, dtype=np.int64)
+            group_entries[name] = (np.asarray(ids, dtype=np.int64), np.asarray(short, np.int64))
         self.table = KeyTable(np.concatenate([char_keys, np.asarray(extra, dtype=np.uint64)]))
         n_entries = n_chars + len(extra)
         self.char_col = np.full(n_entries, -1, dtype=np.int64)
         self.char_col[:n_chars] = np.arange(n_chars)
         self.col = {}
-        for name, ids in group_entries.items():
+        for name, (ids, numbers) in group_entries.items():
             col = np.full(n_entries, -1, dtype=np.int64)
-            col[ids] = np.arange(ids.size)
+            col[ids] = numbers
             self.col[name] = col
         lengths = [len(x) for strings in groups.values() for x in strings]
-        self.max_n = max([3, *lengths])
+        self.max_n = max(3, min(max(lengths, default=3), MAX_HASHED_CHARS))
 
-    def find(self, norms: Sequence[str]):
-        """(rows, keys, n, entries) of every 2..max_n-gram of the texts; of
-        every 2-3-gram only for an all-ASCII text, which holds none of the
-        (non-ASCII) strings looked for beyond the character block."""
+    def find(self, norms: Sequence[str], *, unigrams: bool = False) -> _Found:
+        """Every 2..max_n-gram of the texts (1..max_n with `unigrams`), of every
+        2-3-gram only for an all-ASCII text, which holds none of the (non-ASCII)
+        strings looked for beyond the character block; looked up once."""
+        n_min = 1 if unigrams else 2
         plain = np.fromiter((t.isascii() for t in norms), dtype=bool, count=len(norms))
         parts = []
         for group, n_max in ((np.flatnonzero(plain), 3), (np.flatnonzero(~plain), self.max_n)):
             if group.size == len(norms):
-                parts = [char_ngram_keys(norms, 2, n_max, 10**9, with_n=True)]
+                parts = [char_ngram_keys(norms, n_min, n_max, 10**9, with_n=True)]
                 break
             if group.size:
                 rows, keys, ns = char_ngram_keys(
-                    [norms[i] for i in group], 2, n_max, 10**9, with_n=True
+                    [norms[i] for i in group], n_min, n_max, 10**9, with_n=True
                 )
                 parts.append((group[rows], keys, ns))
         if not parts:
-            parts = [char_ngram_keys(norms, 2, 3, 10**9, with_n=True)]
+            parts = [char_ngram_keys(norms, n_min, 3, 10**9, with_n=True)]
         rows, keys, ns = (np.concatenate(x) for x in zip(*parts, strict=True))
-        return rows, keys, ns, self.table.lookup(keys)
+        entries = np.full(keys.size, -1, dtype=np.int64)
+        probe = ns >= 2 if unigrams else slice(None)
+        entries[probe] = self.table.lookup(keys[probe])
+        long_hits = {}
+        for name, strings in self.long.items():
+            hit_rows, hit_cols = [], []
+            if strings:
+                for i in np.flatnonzero(~plain).tolist():
+                    t = norms[i]
+                    for x, j in strings:
+                        if x in t:
+                            hit_rows.append(i)
+                            hit_cols.append(j)
+            long_hits[name] = (np.asarray(hit_rows, np.int64), np.asarray(hit_cols, np.int64))
+        return _Found(rows, keys, ns, entries, long_hits)
 
-    def hits(self, group: str, rows: np.ndarray, entries: np.ndarray):
+    def hits(self, group: str, found: _Found):
         """(rows, string numbers) of the group's strings found."""
-        cols = self.col[group][entries]
-        hit = (entries >= 0) & (cols >= 0)
-        return rows[hit], cols[hit]
+        cols = self.col[group][found.entries]
+        hit = (found.entries >= 0) & (cols >= 0)
+        long_rows, long_cols = found.long_hits[group]
+        if not long_rows.size:
+            return found.rows[hit], cols[hit]
+        return (
+            np.concatenate([found.rows[hit], long_rows]),
+            np.concatenate([cols[hit], long_cols]),
+        )
 
 
 class _WordBlock:
@@ -629,8 +674,8 @@ class SemanticTagger:
             self._chars._char_keys,
             {"words": self._words.chinese, "forms": self._concepts.forms},
         )
-        rows, _, _, entries = self._strings.find(docs)
-        self._words.fit(self._words.counts(docs, *self._strings.hits("words", rows, entries)))
+        found = self._strings.find(docs)
+        self._words.fit(self._words.counts(docs, *self._strings.hits("words", found)))
         d = self._features(docs)
         # centroid per scenario: mean of all its documents, renormalised
         n_s = len(self.ids)
@@ -687,20 +732,26 @@ class SemanticTagger:
         """Normalised texts -> the weighted, concatenated char, word and concept
         blocks, L2-normalised. One hashing pass gives the character n-grams and
         the catalog words found in each text."""
+        return self._features_found(norms)[0]
+
+    def _features_found(self, norms: Sequence[str], unigrams: bool = False):
+        """(`_features`, what `_Strings.find` found): with `unigrams`, the 1-grams
+        are hashed too, so the relevance model can read the 1-3-gram keys."""
         c = self.config
         strings = self._strings
-        rows, keys, ns, entries = strings.find(norms)
-        chars = ns <= 3
+        found = strings.find(norms, unigrams=unigrams)
+        rows, keys, ns, entries = found.rows, found.keys, found.ns, found.entries
+        chars = (ns >= 2) & (ns <= 3)
         char_pos = np.where(entries[chars] >= 0, strings.char_col[entries[chars]], -1)
-        words_found = self._words.counts(norms, *strings.hits("words", rows, entries))
+        words_found = self._words.counts(norms, *strings.hits("words", found))
         blocks = [
             self._chars.char_block(rows[chars], keys[chars], len(norms), pos=char_pos)
             * np.float32(c.char_weight),
             self._words.weigh(words_found) * np.float32(c.word_weight),
-            self._concepts.transform(norms, *strings.hits("forms", rows, entries))
+            self._concepts.transform(norms, *strings.hits("forms", found))
             * np.float32(c.concept_weight),
         ]
-        return _l2(sp.hstack(blocks, format="csr", dtype=np.float32))
+        return _l2(sp.hstack(blocks, format="csr", dtype=np.float32)), found
 
     # -- scoring ----------------------------------------------------------------
 
@@ -726,8 +777,14 @@ class SemanticTagger:
         return self._raw(texts, self._view(frozenset({None})), exclude_docs)
 
     def _raw(self, texts, view: _View, exclude_docs: np.ndarray | None = None) -> np.ndarray:
-        norms = [normalise(customer_text(t))[: self.config.max_chars] for t in texts]
-        x = self._features(norms)
+        return self._raw_found(texts, view, exclude_docs)[0]
+
+    def _raw_found(self, texts, view: _View, exclude_docs=None, unigrams: bool = False):
+        """(`_raw`, the texts' normalised customer words uncut, what
+        `_Strings.find` found in them cut to `max_chars`)."""
+        full = [normalise(customer_text(t)) for t in texts]
+        cut = self.config.max_chars
+        x, found = self._features_found([t[:cut] for t in full], unigrams)
         cent = (x @ view.centroids_t).toarray()
         best = cent.copy()  # without examples, the best document is the centroid
         if view.example_rows.size:
@@ -739,7 +796,7 @@ class SemanticTagger:
                 sims[np.flatnonzero(hit), pos[hit]] = 0.0
             best[:, view.ex_scenarios] = np.maximum.reduceat(sims, view.ex_starts, axis=1)
         share = self.config.best_doc_share
-        return share * best + (1 - share) * cent
+        return share * best + (1 - share) * cent, full, found
 
     def _allowed(self, domain: str | None) -> np.ndarray:
         key = domain or ""
@@ -753,17 +810,18 @@ class SemanticTagger:
     def scores(self, texts: Sequence[str], contexts: Sequence[TagContext], **kw) -> np.ndarray:
         """(len(texts), scenarios) scores after narrowing: outside the domain
         -inf; category evidence added; context boosts added."""
-        s, _, view = self._scores(texts, contexts, **kw)
+        s, _, view, _ = self._scores(texts, contexts, **kw)
         full = np.full((len(texts), len(self.ids)), -np.inf, dtype=s.dtype)
         full[:, view.cols] = s
         return full
 
-    def _scores(self, texts, contexts, **kw) -> tuple[np.ndarray, np.ndarray, _View]:
+    def _scores(self, texts, contexts, unigrams: bool = False, **kw):
         """(scores over the view's scenarios, each text's best raw similarity,
-        the view). No state is kept on self but the views (built once per set
-        of domains): one tagger serves every thread of a worker."""
+        the view, (normalised texts, what was found in them): `_raw_found`).
+        No state is kept on self but the views (built once per set of domains):
+        one tagger serves every thread of a worker."""
         view = self._view(frozenset(c.domain for c in contexts))
-        raw = self._raw(texts, view, **kw)
+        raw, full, found = self._raw_found(texts, view, unigrams=unigrams, **kw)
         raw_top = raw.max(axis=1) if raw.size else np.zeros(len(texts))
         s = raw + view.prior
         # contexts repeat (a batch holds a few domains and stages): one boost row each
@@ -786,7 +844,7 @@ class SemanticTagger:
         second = np.where(np.isfinite(second), second, best)  # one-scenario categories
         cat_score = np.maximum((best + second) / 2, 0.0)
         s += self.config.category_share * cat_score[:, view.cat]
-        return s, raw_top, view
+        return s, raw_top, view, (full, found)
 
     def _boost(self, domain, stage, entry_point, events) -> np.ndarray:
         c = self.config
@@ -861,7 +919,7 @@ class SemanticTagger:
     def tag_batch(self, texts: Sequence[str], contexts: Sequence[TagContext]) -> list[Tag | None]:
         if not texts:
             return []
-        scores, similarity, view = self._scores(texts, contexts)
+        scores, similarity, view, (norms, found) = self._scores(texts, contexts, unigrams=True)
         best, conf, top, _ = self.decide(scores)
         best = view.cols[best]
         # the relevance gate is asked only about texts that would be tagged
@@ -870,7 +928,7 @@ class SemanticTagger:
         )
         min_relevance = self.min_relevance
         relevance = np.ones(len(texts))
-        relevance[candidates] = self._relevance([texts[i] for i in candidates])
+        relevance[candidates] = self._relevance_found(norms, found, candidates)
         tags: list[Tag | None] = []
         for i, (b, cf, tp) in enumerate(
             zip(best.tolist(), conf.tolist(), top.tolist(), strict=True)
@@ -888,6 +946,35 @@ class SemanticTagger:
                 why += f", problem p={rel:.2f}"
             tags.append(Tag(self.ids[b], float(cf * rel), METHOD, why))
         return tags
+
+    def _relevance_found(self, norms: list[str], found: _Found, which: np.ndarray) -> np.ndarray:
+        """`_relevance` of the texts `which` from their normalised customer words
+        and the keys hashed for the semantic features: the 1-3-gram keys are the
+        relevance model's own, for a text the semantic features did not cut
+        (`max_chars`); a longer one is hashed again, whole."""
+        out = np.ones(len(which))
+        if not self.config.use_relevance or not which.size:
+            return out
+        sub = [norms[i] for i in which.tolist()]
+        zh = np.flatnonzero([bool(t) and _CJK.search(t) is not None for t in sub])
+        if not zh.size:
+            return out
+        from voc.tagging.relevance import in_scope_probability_hashed
+
+        texts = which[zh]
+        whole = np.asarray([len(norms[i]) <= self.config.max_chars for i in texts.tolist()])
+        pos = np.full(len(norms), -1, dtype=np.int64)
+        pos[texts[whole]] = np.arange(int(whole.sum()))
+        keep = (found.ns <= 3) & (pos[found.rows] >= 0)
+        p = in_scope_probability_hashed(
+            [norms[i] for i in texts.tolist()],
+            whole,
+            pos[found.rows[keep]],
+            found.keys[keep],
+        )
+        if p is not None:
+            out[zh] = p
+        return out
 
     def _relevance(self, texts: Sequence[str]) -> np.ndarray:
         """P(about a service problem) per text from the shipped Chinese relevance

@@ -279,38 +279,42 @@ class Featuriser:
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Normalised texts -> (len(texts), n_features) float32 CSR."""
         blocks = []
-        n = len(texts)
         if self.char_ngrams[1] > 0:
             rows, keys = char_ngram_keys(texts, *self.char_ngrams, self.max_chars)
-            blocks.append(self.char_block(rows, keys, n))
+            blocks.append(self.char_block(rows, keys, len(texts)))
         if self.word_ngrams[1] > 0:
-            index = self._word_index
-            w_rows: list[int] = []
-            w_cols: list[int] = []
-            unknown = np.zeros(n, dtype=np.float64)
-            for i, t in enumerate(texts):
-                grams = word_ngrams(t, *self.word_ngrams)
-                before = len(w_cols)
-                for g in grams:
-                    j = index.get(g)
-                    if j is not None:
-                        w_rows.append(i)
-                        w_cols.append(j)
-                unknown[i] = len(grams) - (len(w_cols) - before)
-            block = _tfidf_rows(
-                np.array(w_rows, dtype=np.int64),
-                np.array(w_cols, dtype=np.int64),
-                n,
-                self._word_idf,
-                unknown,
-                self._unknown_idf(),
-            )
-            if self.word_weight != 1.0:
-                block = block * np.float32(self.word_weight)
-            blocks.append(block)
+            blocks.append(self.word_block(texts))
         if len(blocks) == 1:
             return blocks[0]
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def word_block(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The word block of normalised texts (word_weight applied)."""
+        n = len(texts)
+        index = self._word_index
+        w_rows: list[int] = []
+        w_cols: list[int] = []
+        unknown = np.zeros(n, dtype=np.float64)
+        for i, t in enumerate(texts):
+            grams = word_ngrams(t, *self.word_ngrams)
+            before = len(w_cols)
+            for g in grams:
+                j = index.get(g)
+                if j is not None:
+                    w_rows.append(i)
+                    w_cols.append(j)
+            unknown[i] = len(grams) - (len(w_cols) - before)
+        block = _tfidf_rows(
+            np.array(w_rows, dtype=np.int64),
+            np.array(w_cols, dtype=np.int64),
+            n,
+            self._word_idf,
+            unknown,
+            self._unknown_idf(),
+        )
+        if self.word_weight != 1.0:
+            block = block * np.float32(self.word_weight)
+        return block
 
     def state(self) -> dict[str, Any]:
         """Everything needed to rebuild this featuriser (plain types and arrays)."""
