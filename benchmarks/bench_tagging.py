@@ -7,8 +7,11 @@ Data: <repo>/../shared/data (Banking77 train/test; Chinese shopping reviews spli
 Prints one JSON line per data set:
 {"name": "tagging_banking77", "accuracy": ..., "macro_f1": ..., "texts_per_s": ...,
  "coverage": ..., "accuracy_no_abstain": ..., "baseline_accuracy": ..., ...}
-and the same for "tagging_zh_shopping" and "tagging_banking77_oos" (8 intents held
-out of training: they are out of scope and should be abstained on).
+and the same for "tagging_zh_shopping", "tagging_banking77_oos" (8 intents held
+out of training: they are out of scope and should be abstained on),
+"tagging_multidogo", "tagging_cfpb" and "tagging_cfpb_issue". Each line also has
+"operating_points": accuracy, coverage and out-of-scope recall at the thresholds
+that keep 99/95/90/85 % of the validation split answered (chosen on training data).
 """
 
 from __future__ import annotations
@@ -78,8 +81,18 @@ def measure(name: str, train: Path, test: Path, text_col: str, label_col: str) -
         report["accuracy_no_abstain"] / report["baseline_accuracy"]
     )
     line = {"name": name}
-    line.update({k: round(v, 4) if isinstance(v, float) else v for k, v in report.items()})
+    line.update({k: _rounded(v) for k, v in report.items()})
     print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
 
 
 def main() -> int:

@@ -203,3 +203,22 @@ def test_split_reports_an_unknown_label_column(tmp_path):
     )
     assert result.exit_code == 1
     assert "'cat'" in result.output
+
+
+def test_operating_points_trade_coverage_for_out_of_scope_recall(csvs):
+    # GIVEN a model evaluated on a test set with an unseen label
+    train, test = csvs
+    report = evaluate_tagging(train, test)
+    points = report["operating_points"]
+    # THEN each threshold was chosen on validation: a lower validation coverage
+    # never lowers the threshold, never answers more, never abstains on less
+    assert [p["validation_coverage"] for p in points] == [0.99, 0.95, 0.90, 0.85]
+    for higher, lower in zip(points, points[1:], strict=False):
+        assert lower["threshold"] >= higher["threshold"]
+        assert lower["coverage"] <= higher["coverage"]
+        assert lower["oos_recall"] >= higher["oos_recall"]
+    # AND the default threshold (95 % validation coverage) is the 95 % point
+    default = next(p for p in points if p["validation_coverage"] == 0.95)
+    assert default["threshold"] == report["abstain_threshold"]
+    for key in ("accuracy", "coverage", "oos_recall"):
+        assert default[key] == report[key]

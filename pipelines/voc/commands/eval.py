@@ -309,6 +309,17 @@ def _print_report(report: dict) -> None:
         ),
         ("train texts, labels", f"{report['n_train']}, {report['labels']}"),
     ]
+    # other thresholds, each chosen on the validation split: accuracy / out-of-scope
+    # recall at each
+    for point in report.get("operating_points", []):
+        rows.append(
+            (
+                f"at {point['validation_coverage']:.0%} validation coverage "
+                f"(threshold {point['threshold']:.3f})",
+                f"acc {show(point['accuracy'], '{:.3f}')}, "
+                f"oos recall {show(point['oos_recall'], '{:.3f}')}",
+            )
+        )
     for name, value in rows:
         table.add_row(name, value)
     err.print(table)

@@ -49,6 +49,10 @@ SMALL_TRAINING_SET = 1000
 # a little different from its training data.
 MIN_TEMPERATURE = 0.05
 MAX_CHOSEN_THRESHOLD = 0.8
+# Other operating points, chosen on the same validation split and kept with the
+# model (`validation["threshold_at_<coverage %>"]`): what each costs in accuracy and
+# buys in out-of-scope recall is printed by `voc eval tagging` and the benchmark.
+OPERATING_COVERAGES = (0.99, 0.95, 0.90, 0.85)
 
 
 class ModelTrainingError(ValueError):
@@ -141,6 +145,8 @@ class TextModel:
                 "coverage": float((confidence >= threshold).mean()),
                 "ece": expected_calibration_error(confidence, correct),
             }
+            for coverage in OPERATING_COVERAGES:
+                validation[operating_key(coverage)] = _threshold_for_coverage(confidence, coverage)
         if abstain_threshold is not None:
             threshold = float(abstain_threshold)
 
@@ -355,6 +361,12 @@ def _threshold_for_coverage(confidence: np.ndarray, target_coverage: float) -> f
     ordered = np.sort(confidence)
     k = int(math.floor((1.0 - target_coverage) * ordered.size))
     return min(float(ordered[k]), MAX_CHOSEN_THRESHOLD) if k > 0 else MIN_THRESHOLD
+
+
+def operating_key(coverage: float) -> str:
+    """The `validation` key of the threshold that keeps `coverage` of the
+    validation texts answered."""
+    return f"threshold_at_{round(coverage * 100)}"
 
 
 def expected_calibration_error(
