@@ -237,3 +237,41 @@ def test_expected_calibration_error_of_a_perfect_model_is_zero():
     assert expected_calibration_error(np.full(4, 0.9), np.zeros(4, dtype=bool)) == pytest.approx(
         0.9
     )
+
+
+def test_out_of_scope_threshold_stops_at_the_first_coverage_reaching_the_recall():
+    from voc.tagging.model import MIN_OOS_COVERAGE, _threshold_for_oos_recall
+
+    # GIVEN validation confidences 0.01 .. 1.00 and two rounds of held-out texts
+    confidence = np.arange(1, 101) / 100
+    oos = [np.array([0.02, 0.04, 0.5, 0.9]), np.array([0.03, 0.6])]
+    # WHEN the target is a recall of 0.5 in both rounds
+    threshold, recall = _threshold_for_oos_recall(confidence, oos, 0.5)
+    # THEN the threshold is the lowest that abstains on half of each round's texts:
+    # 0.05 (95 % of validation answered); 0.04 would keep 0.04 answered
+    assert threshold == pytest.approx(0.05)
+    assert recall == pytest.approx(0.5)
+    # AND an unreachable target stops at the coverage floor
+    threshold, recall = _threshold_for_oos_recall(confidence, oos, 1.0)
+    assert np.mean(confidence >= threshold) == pytest.approx(MIN_OOS_COVERAGE)
+    assert recall < 1.0
+
+
+def test_out_of_scope_aware_model_estimates_recall_on_held_out_labels(tmp_path):
+    from voc.tagging.model import MAX_CHOSEN_THRESHOLD, MIN_OOS_COVERAGE, ModelConfig
+
+    texts, labels = synthetic(60, seed=1)
+    config = ModelConfig(target_oos_recall=0.6)
+    model = TextModel.train(texts, labels, seed=0, config=config)
+    # the estimate comes from validation texts of labels held out of training
+    assert model.validation["oos_n"] > 0
+    assert 0.0 <= model.validation["oos_recall"] <= 1.0
+    # the target is met, or the threshold stopped at the coverage floor or the cap
+    assert (
+        model.validation["oos_recall"] >= 0.6
+        or model.validation["coverage"] <= MIN_OOS_COVERAGE + 0.01
+        or model.abstain_threshold == MAX_CHOSEN_THRESHOLD
+    )
+    # the setting travels with the saved model
+    model.save(tmp_path / "m.npz")
+    assert TextModel.load(tmp_path / "m.npz").config.target_oos_recall == 0.6

@@ -37,6 +37,13 @@ def eval_group() -> None:
     help="Abstain threshold; default: chosen on a validation split of the training data.",
 )
 @click.option(
+    "--target-oos-recall",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Choose the threshold for this out-of-scope recall, estimated on the validation "
+    "split by holding labels out of training (default: keep 95% of validation answered).",
+)
+@click.option(
     "--save-model",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -44,7 +51,16 @@ def eval_group() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
 def tagging(
-    train_csv, test_csv, catalog, text_col, label_col, seed, threshold, save_model, as_json
+    train_csv,
+    test_csv,
+    catalog,
+    text_col,
+    label_col,
+    seed,
+    threshold,
+    target_oos_recall,
+    save_model,
+    as_json,
 ):
     """Train the text model on TRAIN, tag TEST, report accuracy, macro-F1, out-of-scope
     recall, coverage and one-thread tagging speed.
@@ -57,8 +73,9 @@ def tagging(
     from voc.catalog import CatalogError
     from voc.evaluation.data import EvaluationDataError
     from voc.evaluation.tagging import evaluate_tagging
-    from voc.tagging.model import ModelTrainingError
+    from voc.tagging.model import ModelConfig, ModelTrainingError
 
+    config = ModelConfig(target_oos_recall=target_oos_recall)
     try:
         with step(f"train on {train_csv.name}, tag {test_csv.name}"):
             report = evaluate_tagging(
@@ -69,6 +86,7 @@ def tagging(
                 catalog=catalog,
                 seed=seed,
                 abstain_threshold=threshold,
+                config=config,
                 save_model=save_model,
             )
     except (EvaluationDataError, CatalogError, ModelTrainingError) as exc:
@@ -299,6 +317,10 @@ def _print_report(report: dict) -> None:
         ("macro F1 (in scope)", show(report["macro_f1"])),
         ("coverage (in scope answered)", show(report["coverage"])),
         ("out-of-scope recall (abstained)", show(report["oos_recall"])),
+        (
+            "out-of-scope recall, validation estimate",
+            show(report.get("validation", {}).get("oos_recall")),
+        ),
         ("calibration error (ECE)", show(report["ece"])),
         ("abstain threshold", show(report["abstain_threshold"])),
         ("texts/s (predict, 1 thread)", show(report["texts_per_s"], "{:,.0f}")),

@@ -53,6 +53,8 @@ MAX_CHOSEN_THRESHOLD = 0.8
 # model (`validation["threshold_at_<coverage %>"]`): what each costs in accuracy and
 # buys in out-of-scope recall is printed by `voc eval tagging` and the benchmark.
 OPERATING_COVERAGES = (0.99, 0.95, 0.90, 0.85)
+# The out-of-scope aware threshold keeps at least this share of validation answered.
+MIN_OOS_COVERAGE = 0.8
 
 
 class ModelTrainingError(ValueError):
@@ -77,6 +79,14 @@ class ModelConfig:
     c: float = 0.5  # LinearSVC regularisation
     validation_share: float = 0.15
     target_coverage: float = 0.95
+    # Out-of-scope aware threshold (off by default): the highest-coverage threshold
+    # whose out-of-scope recall, estimated on the validation split by holding
+    # `oos_label_share` of the labels out of training in each of `oos_rounds`
+    # rounds, reaches this target (never abstaining on more than
+    # 1 - MIN_OOS_COVERAGE of the validation texts).
+    target_oos_recall: float | None = None
+    oos_rounds: int = 3
+    oos_label_share: float = 0.1
 
 
 class TextModel:
@@ -147,6 +157,19 @@ class TextModel:
             }
             for coverage in OPERATING_COVERAGES:
                 validation[operating_key(coverage)] = _threshold_for_coverage(confidence, coverage)
+            if config.target_oos_recall is not None:
+                oos_confidence = _pseudo_out_of_scope(
+                    docs, y, fit_idx, val_idx, config, seed, temperature
+                )
+                if oos_confidence:
+                    threshold, recall = _threshold_for_oos_recall(
+                        confidence, oos_confidence, config.target_oos_recall
+                    )
+                    validation.update(
+                        coverage=float((confidence >= threshold).mean()),
+                        oos_recall=recall,
+                        oos_n=float(sum(c.size for c in oos_confidence)),
+                    )
         if abstain_threshold is not None:
             threshold = float(abstain_threshold)
 
@@ -353,13 +376,62 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     return float(math.exp(result.x))
 
 
+def _pseudo_out_of_scope(
+    docs: Sequence[str],
+    y: Sequence[str],
+    fit_idx: np.ndarray,
+    val_idx: np.ndarray,
+    config: ModelConfig,
+    seed: int,
+    temperature: float,
+) -> list[np.ndarray]:
+    """Confidences of validation texts whose label was held out of training: per
+    round, a disjoint `oos_label_share` of the labels is dropped from the fit part,
+    and the validation texts of those labels stand for out-of-scope text."""
+    labels = sorted(set(y))
+    k = max(1, round(config.oos_label_share * len(labels)))
+    order = np.random.default_rng(seed + 1).permutation(len(labels))
+    out: list[np.ndarray] = []
+    for r in range(config.oos_rounds):
+        held = {labels[i] for i in order[r * k : (r + 1) * k]}
+        if not held or len(labels) - len(held) < 2:
+            break
+        fit = [i for i in fit_idx if y[i] not in held]
+        oos = [docs[i] for i in val_idx if y[i] in held]
+        if not oos:
+            continue
+        model = _fit_linear([docs[i] for i in fit], [y[i] for i in fit], config, seed)
+        x = model.featuriser.transform(oos)
+        probs = _softmax((x @ model.weights + model.bias) / temperature)
+        # no known n-gram: confidence 0, as in predict
+        out.append(np.where(np.diff(x.indptr) > 0, probs.max(axis=1), 0.0))
+    return out
+
+
+def _threshold_for_oos_recall(
+    confidence: np.ndarray, oos_confidence: list[np.ndarray], target: float
+) -> tuple[float, float]:
+    """(threshold, its estimated out-of-scope recall): the highest validation
+    coverage, in steps of 1 %, whose threshold abstains on `target` of the
+    pseudo out-of-scope texts (the mean over rounds), else the one at
+    MIN_OOS_COVERAGE; never above MAX_CHOSEN_THRESHOLD."""
+    threshold, recall = MIN_THRESHOLD, 0.0
+    for step in range(100, round(MIN_OOS_COVERAGE * 100) - 1, -1):
+        threshold = _threshold_for_coverage(confidence, step / 100)
+        recall = float(np.mean([(c < threshold).mean() for c in oos_confidence]))
+        if recall >= target:
+            break
+    return threshold, recall
+
+
 def _threshold_for_coverage(confidence: np.ndarray, target_coverage: float) -> float:
     """The highest threshold under which at most 1 - target_coverage of the
     validation texts fall."""
     if confidence.size == 0:
         return MIN_THRESHOLD
     ordered = np.sort(confidence)
-    k = int(math.floor((1.0 - target_coverage) * ordered.size))
+    # the small slack: 1 - 0.8 is 0.19999999999999996 in floating point
+    k = int(math.floor((1.0 - target_coverage) * ordered.size + 1e-9))
     return min(float(ordered[k]), MAX_CHOSEN_THRESHOLD) if k > 0 else MIN_THRESHOLD
 
 
