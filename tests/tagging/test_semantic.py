@@ -119,13 +119,13 @@ def test_hashed_lookups_find_what_the_automaton_and_segmenter_find(tagger):
 
     norms = [normalise(t) for t in texts]
     found = tagger._strings.find(norms)
-    concepts = tagger._concepts.transform(norms, *tagger._strings.hits("forms", found))
+    rows, cols = tagger._concepts.pairs(norms, *tagger._strings.hits("forms", found))
     index = tagger._concepts.vocab.index
     names = {i: c for c, i in index.items()}
     for i, norm in enumerate(norms):
-        # THEN the hashed concept block holds exactly the automaton's concepts
+        # THEN the hashed concepts are exactly the automaton's concepts
         expected = {c for c in tagger.lexicon.concepts_in(norm) if c in index}
-        assert {names[j] for j in concepts[i].indices} == expected
+        assert {names[j] for j in cols[rows == i].tolist()} == expected
     # AND every catalog word jieba finds in a text is found by its hash
     counts = tagger._words.counts(norms, *tagger._strings.hits("words", found))
     for i, norm in enumerate(norms):

@@ -497,6 +497,15 @@ class _WordBlock:
 
     def counts(self, norms: Sequence[str], rows: np.ndarray, found: np.ndarray) -> sp.csr_matrix:
         """`rows`, `found`: the Chinese words found (`_Strings.hits`)."""
+        rows, cols = self.pairs(norms, rows, found)
+        m = sp.csr_matrix(
+            (np.ones(rows.size, np.float32), (rows, cols)), shape=(len(norms), len(self.index))
+        )
+        m.sum_duplicates()
+        return m
+
+    def pairs(self, norms: Sequence[str], rows: np.ndarray, found: np.ndarray):
+        """(row, word column) of every word occurrence, repeats included."""
         cols = self._chinese_col[found]
         extra_rows, extra_cols = [], []
         get = self._ascii.get
@@ -510,20 +519,11 @@ class _WordBlock:
         if extra_rows:
             rows = np.concatenate([rows, np.asarray(extra_rows, dtype=np.int64)])
             cols = np.concatenate([cols, np.asarray(extra_cols, dtype=np.int64)])
-        m = sp.csr_matrix(
-            (np.ones(rows.size, np.float32), (rows, cols)), shape=(len(norms), len(self.index))
-        )
-        m.sum_duplicates()
-        return m
+        return rows, cols
 
     def fit(self, counts: sp.csr_matrix) -> None:
         df = np.bincount(counts.indices, minlength=len(self.index))
         self.idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
-
-    def weigh(self, m: sp.csr_matrix) -> sp.csr_matrix:
-        m = m.copy()
-        m.data = (1 + np.log(m.data)) * self.idf[m.indices]
-        return _l2(m)
 
 
 class _ConceptBlock:
@@ -531,7 +531,7 @@ class _ConceptBlock:
     more characters found by `_Strings`, one-character forms by a set of
     characters, English forms by the lexicon's automaton (word boundaries), only
     in texts with Latin letters or digits. The same sets as
-    `Lexicon.concepts_in`. Then tf x idf like the word block."""
+    `Lexicon.concepts_in`, each weighted by its idf (`_features_found`)."""
 
     def __init__(self, lexicon: Lexicon, concepts: _Vocab) -> None:
         self.vocab = concepts
@@ -554,13 +554,14 @@ class _ConceptBlock:
         self._char_set = frozenset(self._chars)
         self._lexicon = lexicon
 
-    def transform(self, norms: Sequence[str], rows: np.ndarray, found: np.ndarray) -> sp.csr_matrix:
-        n = len(norms)
-        forms = sp.csr_matrix(
-            (np.ones(rows.size, np.float32), (rows, found)), shape=(n, len(self.forms))
-        )
-        m = (forms @ self._form_concepts).tocoo()
-        extra_rows, extra_cols = [m.row.tolist()], [m.col.tolist()]
+    def pairs(self, norms: Sequence[str], rows: np.ndarray, found: np.ndarray):
+        """(row, concept column) of every concept found, repeats included."""
+        fc = self._form_concepts
+        per_form = np.diff(fc.indptr)[found]
+        starts = np.repeat(fc.indptr[found] - np.cumsum(per_form) + per_form, per_form)
+        form_rows = np.repeat(rows, per_form)
+        form_cols = fc.indices[starts + np.arange(starts.size)]
+        extra_rows, extra_cols = [], []
         index = self.vocab.index
         chars = self._char_set
         for i, t in enumerate(norms):
@@ -574,10 +575,13 @@ class _ConceptBlock:
                 extra_cols.append(names)
         r = np.fromiter((x for part in extra_rows for x in part), dtype=np.int64)
         c = np.fromiter((x for part in extra_cols for x in part), dtype=np.int64)
-        m = sp.csr_matrix((np.ones(r.size, np.float32), (r, c)), shape=(n, len(index)))
-        m.sum_duplicates()
-        m.data = self.vocab.idf[m.indices]  # each concept once per text
-        return _l2(m)
+        return np.concatenate([form_rows, r]), np.concatenate([form_cols.astype(np.int64), c])
+
+
+def _grouped(rows: np.ndarray, cols: np.ndarray, width: int):
+    """(row, col, count) of each distinct (row, col) pair, in (row, col) order."""
+    key, count = np.unique(rows.astype(np.int64) * width + cols, return_counts=True)
+    return key // width, key % width, count.astype(np.float32)
 
 
 def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
@@ -740,18 +744,45 @@ class SemanticTagger:
         c = self.config
         strings = self._strings
         found = strings.find(norms, unigrams=unigrams)
-        rows, keys, ns, entries = found.rows, found.keys, found.ns, found.entries
+        rows, ns, entries = found.rows, found.ns, found.entries
         chars = (ns >= 2) & (ns <= 3)
         char_pos = np.where(entries[chars] >= 0, strings.char_col[entries[chars]], -1)
-        words_found = self._words.counts(norms, *strings.hits("words", found))
-        blocks = [
-            self._chars.char_block(rows[chars], keys[chars], len(norms), pos=char_pos)
-            * np.float32(c.char_weight),
-            self._words.weigh(words_found) * np.float32(c.word_weight),
-            self._concepts.transform(norms, *strings.hits("forms", found))
-            * np.float32(c.concept_weight),
-        ]
-        return _l2(sp.hstack(blocks, format="csr", dtype=np.float32)), found
+        n = len(norms)
+        char_rows = rows[chars]
+        known = char_pos >= 0
+        chars_f = self._chars
+        width = (chars_f._char_keys.size, len(self._words.index), len(self._concepts.vocab.index))
+        # each block: (rows, cols, counts) in (row, col) order, then its weights
+        blocks = []
+        r, col, cnt = _grouped(char_rows[known], char_pos[known], width[0])
+        unknown = np.bincount(char_rows[~known], minlength=n).astype(np.float32)
+        v = (1 + np.log(cnt)) * chars_f._char_idf[col]
+        # the char block's norm counts the n-grams the catalog never uses (text.py)
+        extra = unknown * np.float32(chars_f._unknown_idf() ** 2)
+        blocks.append((r, col, v, extra, c.char_weight))
+        r, col, cnt = _grouped(*self._words.pairs(norms, *strings.hits("words", found)), width[1])
+        blocks.append((r, col, (1 + np.log(cnt)) * self._words.idf[col], 0.0, c.word_weight))
+        r, col, _ = _grouped(*self._concepts.pairs(norms, *strings.hits("forms", found)), width[2])
+        # a concept counts once per text
+        blocks.append((r, col, self._concepts.vocab.idf[col], 0.0, c.concept_weight))
+        all_rows, all_cols, all_vals = [], [], []
+        offset = 0
+        for (r, col, v, extra, weight), w in zip(blocks, width, strict=True):
+            norm = np.sqrt(np.bincount(r, weights=v * v, minlength=n) + extra)
+            norm[norm == 0] = 1.0
+            all_rows.append(r)
+            all_cols.append(col + offset)
+            all_vals.append((v / norm[r] * weight).astype(np.float32))
+            offset += w
+        r, col, v = (np.concatenate(x) for x in (all_rows, all_cols, all_vals))
+        order = np.argsort(r, kind="stable")  # by row; each block's columns are ordered
+        r, col, v = r[order], col[order], v[order]
+        norm = np.sqrt(np.bincount(r, weights=v.astype(np.float64) ** 2, minlength=n))
+        norm[norm == 0] = 1.0
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
+        x = sp.csr_matrix(((v / norm[r]).astype(np.float32), col, indptr), shape=(n, offset))
+        return x, found
 
     # -- scoring ----------------------------------------------------------------
 
