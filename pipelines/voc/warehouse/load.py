@@ -244,18 +244,23 @@ def _trace(started: float, judged) -> str:
 
 
 class StoreLoader:
-    """Loads the store into the warehouse in a background thread of the
-    launching process (the only one that opens the DuckDB file), so the marts
-    can be built and breakpoints judged while a streaming job runs; with
+    """Loads the store into the warehouse in a process of its own, started by
+    the launching process (the only one that opens the DuckDB file), so the
+    marts can be built and breakpoints judged while a streaming job runs; with
     `publish_to`, then publishes what was stored (voc.warehouse.publish).
+
+    Its own process, not a thread of the launcher: the launcher runs the
+    job's in-process SDK worker, and a loader thread (detection most of all)
+    took the GIL from it; a process gets the machine's other core
+    (DECISIONLOG "Throughput"). It dies with the launcher (a killed job
+    leaves no loader holding the file), and a stop lets it finish its round.
 
     A round runs as soon as a file lands in the store (checked every
     `poll_s`: the folders' modification times), but no sooner after the last
     round than `min_gap_s` and four times that round's length (at most
-    `interval_s`), so rounds take at most a fifth of the time (and of the GIL
-    the in-process job shares) however fast files come; and at least every
-    `interval_s` (the detector's bounds and waits move with the broker and
-    the clock, not only with files)."""
+    `interval_s`), so rounds take at most a fifth of the time however fast
+    files come; and at least every `interval_s` (the detector's bounds and
+    waits move with the broker and the clock, not only with files)."""
 
     def __init__(
         self,
@@ -270,25 +275,64 @@ class StoreLoader:
     ) -> None:
         """`after_load(con)`, if given, runs after each round on the loader's own
         connection (the dashboard's snapshots: no other process can open the
-        file while the run holds it); its errors are logged, never fatal.
-        `detector` (voc.warehouse.detect.StoredDetector) judges what each
-        round loaded, before it is published."""
+        file while the run holds it); its errors are logged, never fatal. It
+        runs in the loader's process: it must pickle, and its attributes come
+        back to this copy when the loader stops. `detector`
+        (voc.warehouse.detect.StoredDetector) judges what each round loaded,
+        before it is published; its saved state is in the warehouse."""
         self.warehouse, self.store, self.interval_s = str(warehouse), store, interval_s
         self.poll_s = min(poll_s, interval_s)
         self.min_gap_s = min(min_gap_s, interval_s)
         self.publish_to = publish_to
         self.detector = detector
         self.after_load = after_load
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._proc = None
         self.error: BaseException | None = None
+        self.log_level = log.getEffectiveLevel()  # its process logs its rounds as this one
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_proc"}
 
     def __enter__(self) -> StoreLoader:
-        self._thread = threading.Thread(target=self._loop, name="voc-store-loader", daemon=True)
-        self._thread.start()
+        import pickle
+        import subprocess
+        import sys
+
+        settings = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _LOADER_MAIN, str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self._proc.stdin.write(len(settings).to_bytes(8, "big") + settings)
+        self._proc.stdin.flush()
         return self
 
-    def _loop(self) -> None:
+    def __exit__(self, *exc) -> None:
+        import pickle
+
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            proc.stdin.write(_STOP)
+            proc.stdin.close()
+        except OSError:  # it has ended already
+            pass
+        result = proc.stdout.read()
+        proc.wait()
+        try:
+            error, after_load = pickle.loads(result)
+        except Exception:  # noqa: BLE001 - no result: it died
+            self.error = RuntimeError(f"the store loader process ended with code {proc.returncode}")
+            return
+        self.error = self.error or error
+        if after_load is not None and self.after_load is not None:
+            vars(self.after_load).update(vars(after_load))
+
+    def _loop(self, stop: threading.Event) -> None:
         from voc.warehouse.duck import open_warehouse
 
         producer = None
@@ -297,7 +341,7 @@ class StoreLoader:
         con = open_warehouse(self.warehouse)
         last_round, gap, seen = time.monotonic(), 0.0, self._folders()
         try:
-            while not self._stop.wait(self.poll_s):
+            while not stop.wait(self.poll_s):
                 now = time.monotonic()
                 if now - last_round < max(gap, self.interval_s if self._folders() == seen else 0):
                     continue
@@ -331,6 +375,8 @@ class StoreLoader:
             con.close()
             if producer is not None:
                 producer.close()
+            if self.detector is not None and hasattr(self.detector.bounds, "close"):
+                self.detector.bounds.close()
 
     def _folders(self) -> tuple:
         """The store folders' modification times: a new file changes its folder's."""
@@ -342,7 +388,51 @@ class StoreLoader:
                 out.append(None)
         return tuple(out)
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+
+_LOADER_MAIN = "from voc.warehouse.load import _loader_main; _loader_main()"
+# What the launcher writes to the loader's stdin to stop it; end of input
+# without it means the launcher died.
+_STOP = b"stop"
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the launcher dies, however (Linux: PR_SET_PDEATHSIG)."""
+    import contextlib
+    import ctypes
+    import signal
+
+    # Not Linux: the end of its input (_loader_main) still stops it.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
+def _loader_main() -> None:
+    """The loader's process: settings from stdin, rounds until the launcher
+    says stop (or dies), then (error, after_load) pickled on stdout."""
+    import pickle
+    import sys
+
+    _die_with(int(sys.argv[1]))
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to stderr, not into the result
+    stdin = sys.stdin.buffer
+    loader: StoreLoader = pickle.loads(stdin.read(int.from_bytes(stdin.read(8), "big")))
+    logging.basicConfig(level=logging.WARNING)
+    log.setLevel(loader.log_level)
+    stop = threading.Event()
+
+    def watch() -> None:
+        if stdin.read() != _STOP:
+            os._exit(1)  # the launcher died: end now, as a thread of it would have
+        stop.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    loader._loop(stop)
+    try:
+        result = pickle.dumps((loader.error, loader.after_load))
+    except Exception:  # noqa: BLE001 - an error or hook that does not pickle
+        result = pickle.dumps((RuntimeError(repr(loader.error)), None))
+    out.write(result)
+    out.close()
