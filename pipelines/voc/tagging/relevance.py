@@ -172,13 +172,13 @@ def in_scope_probability_hashed(norms: list[str], hashed, rows, keys):
     hashed here. The same probabilities, without hashing a text twice."""
     import numpy as np
 
-    from voc.tagging.text import char_ngram_keys
+    from voc.tagging.text import char_ngram_keys, grouped_counts
 
     model = relevance_model()
     if model is None:
         return None
     f = model.featuriser
-    if f.char_ngrams != (1, 3):
+    if f.char_ngrams != (1, 3) or len(model.labels) != 2:
         return in_scope_probability(norms)
     hashed = np.asarray(hashed, dtype=bool)
     order = np.concatenate([np.flatnonzero(hashed), np.flatnonzero(~hashed)])
@@ -191,14 +191,28 @@ def in_scope_probability_hashed(norms: list[str], hashed, rows, keys):
         keys = np.concatenate([keys, more_keys])
     # rows are numbered in `order` now: hashed texts first, then the others
     texts = [norms[i] for i in order.tolist()]
+    n = len(texts)
     n_chars = f._char_keys.size
-    logits = f.char_block(rows, keys, len(texts)) @ model.weights[:n_chars] + model.bias
+    # two labels: P(in scope) = logistic of the difference of their scores; the
+    # char block's tf-idf times that difference, summed per text, without
+    # building the block (text.py `_tfidf_rows`: sublinear tf x idf, the norm
+    # counting the n-grams outside the vocabulary)
+    diff = (
+        model.weights[:, model.labels.index(IN_SCOPE)]
+        - model.weights[:, 1 - model.labels.index(IN_SCOPE)]
+    )
+    bias = model.bias[model.labels.index(IN_SCOPE)] - model.bias[1 - model.labels.index(IN_SCOPE)]
+    pos = f._char_table().lookup(keys)
+    known = pos >= 0
+    r, col, count = grouped_counts(rows[known], pos[known], n_chars)
+    v = (1.0 + np.log(count)) * f._char_idf[col]
+    unknown = np.bincount(rows[~known], minlength=n)
+    norm = np.sqrt(np.bincount(r, weights=v * v, minlength=n) + unknown * f._unknown_idf() ** 2)
+    norm[norm == 0] = 1.0
+    logit = np.bincount(r, weights=v / norm[r] * diff[col], minlength=n) + bias
     if f.word_ngrams[1] > 0:
-        logits = logits + f.word_block(texts) @ model.weights[n_chars:]
-    z = logits / model.temperature
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p = p[:, model.labels.index(IN_SCOPE)] / p.sum(axis=1)
+        logit = logit + f.word_block(texts) @ diff[n_chars:]
+    p = 1.0 / (1.0 + np.exp(-logit / model.temperature))
     out = np.empty(len(norms))
     out[order] = p
     return out

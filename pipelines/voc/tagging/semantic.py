@@ -56,7 +56,14 @@ import scipy.sparse as sp
 
 from voc.catalog import Catalog, load_catalog
 from voc.tagging.base import Tag, TagContext
-from voc.tagging.text import Featuriser, KeyTable, char_ngram_keys, normalise, string_keys
+from voc.tagging.text import (
+    Featuriser,
+    KeyTable,
+    char_ngram_keys,
+    grouped_counts,
+    normalise,
+    string_keys,
+)
 from voc.tagging.transcript import customer_text
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
@@ -578,12 +585,6 @@ class _ConceptBlock:
         return np.concatenate([form_rows, r]), np.concatenate([form_cols.astype(np.int64), c])
 
 
-def _grouped(rows: np.ndarray, cols: np.ndarray, width: int):
-    """(row, col, count) of each distinct (row, col) pair, in (row, col) order."""
-    key, count = np.unique(rows.astype(np.int64) * width + cols, return_counts=True)
-    return key // width, key % width, count.astype(np.float32)
-
-
 def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
@@ -754,15 +755,19 @@ class SemanticTagger:
         width = (chars_f._char_keys.size, len(self._words.index), len(self._concepts.vocab.index))
         # each block: (rows, cols, counts) in (row, col) order, then its weights
         blocks = []
-        r, col, cnt = _grouped(char_rows[known], char_pos[known], width[0])
+        r, col, cnt = grouped_counts(char_rows[known], char_pos[known], width[0])
         unknown = np.bincount(char_rows[~known], minlength=n).astype(np.float32)
         v = (1 + np.log(cnt)) * chars_f._char_idf[col]
         # the char block's norm counts the n-grams the catalog never uses (text.py)
         extra = unknown * np.float32(chars_f._unknown_idf() ** 2)
         blocks.append((r, col, v, extra, c.char_weight))
-        r, col, cnt = _grouped(*self._words.pairs(norms, *strings.hits("words", found)), width[1])
+        r, col, cnt = grouped_counts(
+            *self._words.pairs(norms, *strings.hits("words", found)), width[1]
+        )
         blocks.append((r, col, (1 + np.log(cnt)) * self._words.idf[col], 0.0, c.word_weight))
-        r, col, _ = _grouped(*self._concepts.pairs(norms, *strings.hits("forms", found)), width[2])
+        r, col, _ = grouped_counts(
+            *self._concepts.pairs(norms, *strings.hits("forms", found)), width[2]
+        )
         # a concept counts once per text
         blocks.append((r, col, self._concepts.vocab.idf[col], 0.0, c.concept_weight))
         all_rows, all_cols, all_vals = [], [], []

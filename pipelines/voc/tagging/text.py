@@ -112,6 +112,13 @@ def string_keys(strings: Sequence[str]) -> np.ndarray:
     return out
 
 
+def grouped_counts(rows: np.ndarray, cols: np.ndarray, width: int):
+    """(row, col, count) of each distinct (row, col) pair, in (row, col) order:
+    the nonzeros of a count matrix, without building one."""
+    key, count = np.unique(rows.astype(np.int64) * width + cols, return_counts=True)
+    return key // width, key % width, count.astype(np.float32)
+
+
 def word_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
     words = _WORD_RE.findall(text)
     grams: list[str] = []
