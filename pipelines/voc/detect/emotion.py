@@ -15,9 +15,8 @@ NFKC).
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from voc.tagging.transcript import customer_text
+from voc.tagging.transcript import customer_words
 
 _ZH = (
     r"12315",
@@ -74,8 +73,10 @@ THREAT = re.compile(
 
 def escalation_cue(text: str | None) -> str | None:
     """The threat found in `text`, or None."""
-    said = customer_text(text)  # an agent's words are not the customer's threat
-    if not said:
-        return None
-    m = THREAT.search(unicodedata.normalize("NFKC", said))
+    return threat_in(customer_words(text))  # an agent's words are not the customer's threat
+
+
+def threat_in(said: str) -> str | None:
+    """The threat in `said` (a text's `customer_words`), or None."""
+    m = THREAT.search(said) if said else None
     return m.group(0) if m else None

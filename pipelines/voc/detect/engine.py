@@ -25,9 +25,10 @@ from typing import Any
 from voc.contracts.validate import to_micros
 from voc.detect.alerts import ANY, Alert
 from voc.detect.cohort import CohortDetector, CohortParams
-from voc.detect.emotion import escalation_cue
+from voc.detect.emotion import threat_in
 from voc.detect.rate import RateDetector, RateParams
 from voc.detect.repeat import RepeatDetector, RepeatParams
+from voc.tagging.transcript import customer_words
 
 ALL_TRAFFIC = "all"
 NEGATIVE_SENTIMENT = -0.4  # a social post at or below this is negative
@@ -217,10 +218,13 @@ class BreakpointEngine:
         alerts = []
         # The words, not the tag: the tagger reads "我要投诉！" as a threat scenario
         # often enough that a tag alone would page someone for a plain complaint.
-        cue = escalation_cue(row.get("text"))
+        # The customer's words, split from the agent's and normalised once for
+        # every cue (threat, return, stated count).
+        said = customer_words(row.get("text"))
+        cue = threat_in(said)
         if cue:
             alerts.append(self._escalation(t_s, end_s, row, cue))
-        loop = self.repeats.observe(row, t_s)
+        loop = self.repeats.observe(row, t_s, said)
         if loop is not None:
             alerts.append(self._repeat(end_s, row, loop))
         return alerts

@@ -39,12 +39,11 @@ loops is a second alert).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from voc.tagging.transcript import customer_text
+from voc.tagging.transcript import customer_words
 
 # A customer saying this contact is not their first about the problem. Generic
 # ways people say it in Chinese and English; the simulator's lines are not read.
@@ -115,15 +114,9 @@ _BEFORE_EN = re.compile(
 )
 
 
-def _said(text: str | None) -> str:
-    """The customer's own words, NFKC-normalised: what both cues read."""
-    said = customer_text(text)
-    return unicodedata.normalize("NFKC", said) if said else ""
-
-
 def stated_count(text: str | None) -> int | None:
     """Which contact about the problem the customer says this one is, or None."""
-    return _count_in(_said(text))
+    return _count_in(customer_words(text))
 
 
 def _count_in(said: str) -> int | None:
@@ -136,7 +129,7 @@ def _count_in(said: str) -> int | None:
 
 def return_cue(text: str | None) -> str | None:
     """What in the customer's words says they came back about the problem, or None."""
-    return _cue_in(_said(text))
+    return _cue_in(customer_words(text))
 
 
 def _cue_in(said: str) -> str | None:
@@ -181,7 +174,8 @@ class RepeatDetector:
     seen: dict[str, deque] = field(default_factory=dict)  # case key -> _Seen, oldest first
     spent: dict[str, set] = field(default_factory=dict)  # case key -> returns that opened a loop
 
-    def observe(self, contact: dict, t_s: int) -> RepeatVerdict | None:
+    def observe(self, contact: dict, t_s: int, said: str | None = None) -> RepeatVerdict | None:
+        """`said`: the contact's `customer_words`, when the caller has it already."""
         customer = contact.get("customer_id")
         if not customer:
             return None  # a post nobody can tie to a customer joins no loop
@@ -191,7 +185,8 @@ class RepeatDetector:
         cid = contact["contact_id"]
         if any(s.contact_id == cid for s in q):
             return None  # the same contact replayed
-        said = _said(contact.get("text"))  # split and normalised once for both cues
+        if said is None:
+            said = customer_words(contact.get("text"))  # split and normalised once for both cues
         cue = _cue_in(said)
         count = _count_in(said) if cue is not None else None
         q.append(_Seen(t_s, cid, contact.get("channel", ""), cue, count))

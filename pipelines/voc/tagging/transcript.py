@@ -10,6 +10,7 @@ text when it has no speaker labels (a post, a ticket, a review)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Labels that open an agent's turn and a customer's turn. A label counts at the
 # start of the text, a line, or after sentence punctuation / a space.
@@ -104,3 +105,10 @@ def customer_text(text: str | None) -> str:
     if not any(who == "agent" for who, _ in turns):
         return text
     return "\n".join(words for who, words in turns if who != "agent")
+
+
+def customer_words(text: str | None) -> str:
+    """`customer_text`, NFKC-normalised (full-width digits and letters folded):
+    what the detector's cues (threat, return, stated count) read."""
+    said = customer_text(text)
+    return unicodedata.normalize("NFKC", said) if said else ""
