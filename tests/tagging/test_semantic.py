@@ -131,3 +131,27 @@ def test_hashed_lookups_find_what_the_automaton_and_segmenter_find(tagger):
     for i, norm in enumerate(norms):
         found = {w for w, j in tagger._words.index.items() if counts[i, j] > 0}
         assert {w for w in words(norm) if w in tagger._words.index} <= found
+
+
+def test_keyword_candidates_never_hide_a_keyword_from_the_rules(tagger):
+    # GIVEN texts that hold catalog keywords (Chinese, English, in mixed text,
+    # past the semantic cut of a long text), texts that hold none, and the
+    # rules that read the same catalog
+    from voc.tagging.rules import RuleTagger, catalog_keywords
+
+    keywords = sorted(catalog_keywords(tagger.catalog))
+    zh = [k for k in keywords if not k.isascii()][::40]
+    en = [k for k in keywords if k.isascii()][::40]
+    filler = "东西收到了，" * 80  # longer than max_chars
+    texts = [f"说实话{k}，真的" for k in zh] + [f"well, {k}!" for k in en]
+    texts += [f"订单 {k} 呢" for k in en[:20]] + [filler + k for k in zh[:20]]
+    texts += ["今天天气不错", "苹果很甜", "", "ok thanks"]
+    rules = RuleTagger(tagger.catalog)
+    ctx = [TagContext(domain=None, channel="")] * len(texts)
+    # WHEN the automaton runs only on the keyword candidates
+    scan = tagger.keyword_candidates(tagger.read(texts))
+    # THEN the rules tag exactly as when they read every text
+    assert rules.tag_batch(texts, ctx, scan=scan.tolist()) == rules.tag_batch(texts, ctx)
+    # AND Chinese texts without any keyword's first characters are skipped
+    assert not scan[-4:-2].any()
+    assert sum(t is not None for t in rules.tag_batch(texts, ctx)) > len(zh) // 2

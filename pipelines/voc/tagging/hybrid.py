@@ -50,12 +50,18 @@ class HybridTagger:
     def tag_batch(self, texts: Sequence[str], contexts: Sequence[TagContext]) -> list[Tag | None]:
         # the customer's turns only: an agent's script and guesses are not evidence
         texts = [customer_text(t or "") for t in texts]
-        tags = self.rules.tag_batch(texts, contexts)
-        if self.semantic is not None:
+        if self.semantic is None:
+            tags = self.rules.tag_batch(texts, contexts)
+        else:
+            # one read of the batch serves both: the rules' automaton runs only on
+            # texts that may hold a keyword, the semantic tagger on what they leave
+            read = self.semantic.read(texts)
+            scan = self.semantic.keyword_candidates(read).tolist()
+            tags = self.rules.tag_batch(texts, contexts, scan=scan)
             todo = [i for i, t in enumerate(tags) if t is None]
             if todo:
                 found = self.semantic.tag_batch(
-                    [texts[i] for i in todo], [contexts[i] for i in todo]
+                    [texts[i] for i in todo], [contexts[i] for i in todo], read=read.take(todo)
                 )
                 for i, tag in zip(todo, found, strict=True):
                     tags[i] = tag

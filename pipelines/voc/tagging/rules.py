@@ -35,30 +35,37 @@ class RuleTagger:
         self.catalog = catalog
         self._by_category: dict[str, str] = {}
         self._by_app_event: dict[str, list[str]] = defaultdict(list)
-        keyword_owners: dict[str, set[str]] = defaultdict(set)
         for s in catalog.scenarios:
             for code in s.ticket_category_signals:
                 self._by_category.setdefault(code, s.id)
             for name in s.app_event_signals:
                 self._by_app_event[name].append(s.id)
-            for kw in (*s.keywords_zh, *s.keywords_en):
-                keyword_owners[normalise(kw).strip()].add(s.id)
+        keyword_owners = catalog_keywords(catalog)
         self._automaton = ahocorasick.Automaton()
         for kw, owners in keyword_owners.items():
             if kw:
                 self._automaton.add_word(kw, (kw, tuple(sorted(owners))))
         self._automaton.make_automaton()
 
-    def tag_batch(self, texts: Sequence[str], contexts: Sequence[TagContext]) -> list[Tag | None]:
-        return [self.tag_one(t, c) for t, c in zip(texts, contexts, strict=True)]
+    def tag_batch(
+        self,
+        texts: Sequence[str],
+        contexts: Sequence[TagContext],
+        scan: Sequence[bool] | None = None,
+    ) -> list[Tag | None]:
+        """`scan[i]` False: text i holds no keyword (its caller knows, e.g. from
+        `SemanticTagger.keyword_candidates`), so the automaton is not run on it."""
+        if scan is None:
+            return [self.tag_one(t, c) for t, c in zip(texts, contexts, strict=True)]
+        return [self.tag_one(t, c, s) for t, c, s in zip(texts, contexts, scan, strict=True)]
 
-    def tag_one(self, text: str, ctx: TagContext) -> Tag | None:
+    def tag_one(self, text: str, ctx: TagContext, scan: bool = True) -> Tag | None:
         if ctx.category_code and ctx.category_code in self._by_category:
             sid = self._by_category[ctx.category_code]
             return Tag(
                 sid, CONFIDENCE["category"], "signal", f"ticket category {ctx.category_code}"
             )
-        hits = self.keyword_hits(text, ctx.domain)
+        hits = self.keyword_hits(text, ctx.domain) if scan else {}
         signalled = self._signalled(ctx)
         if signalled:
             sid, event = signalled
@@ -99,6 +106,17 @@ class RuleTagger:
                 if not ctx.domain or sid.split(".", 1)[0] in (ctx.domain, "common"):
                     return sid, event
         return None
+
+
+def catalog_keywords(catalog: Catalog) -> dict[str, set[str]]:
+    """Every keyword of the catalog as the automaton matches it (normalised)
+    -> the scenarios that list it."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for s in catalog.scenarios:
+        for kw in (*s.keywords_zh, *s.keywords_en):
+            owners[normalise(kw).strip()].add(s.id)
+    owners.pop("", None)
+    return owners
 
 
 def _best(hits: dict[str, set[str]]) -> str | None:

@@ -383,6 +383,8 @@ class _Vocab:
         return _l2(m)
 
 
+# a keyword is looked for by its first characters (the n-grams hashed)
+KEYWORD_PREFIX = 4
 # Strings up to this many characters are found by their hash among a text's
 # n-gram keys; the few longer ones (a dozen words and lexicon forms of 5-6
 # characters) by a substring search, so a text is hashed into 2-4-grams only.
@@ -400,6 +402,35 @@ class _Found:
     ns: np.ndarray
     entries: np.ndarray
     long_hits: dict[str, tuple[np.ndarray, np.ndarray]]
+
+    def take(self, which: np.ndarray, n: int) -> _Found:
+        """What was found in texts `which` of the `n`, renumbered 0..len(which)-1."""
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[which] = np.arange(which.size)
+        keep = pos[self.rows] >= 0
+        long_hits = {}
+        for name, (rows, cols) in self.long_hits.items():
+            k = pos[rows] >= 0
+            long_hits[name] = (pos[rows[k]], cols[k])
+        return _Found(
+            pos[self.rows[keep]], self.keys[keep], self.ns[keep], self.entries[keep], long_hits
+        )
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A batch of texts read once (`SemanticTagger.read`): each text's
+    normalised customer words, whole, and what `_Strings.find` found in them
+    cut to `max_chars` (1-grams hashed too, for the relevance model)."""
+
+    norms: list[str]
+    found: _Found
+
+    def take(self, which: Sequence[int]) -> _Read:
+        which = np.asarray(which, dtype=np.int64)
+        return _Read(
+            [self.norms[i] for i in which.tolist()], self.found.take(which, len(self.norms))
+        )
 
 
 class _Strings:
@@ -675,9 +706,17 @@ class SemanticTagger:
         self._concepts = _ConceptBlock(
             self.lexicon, _Vocab([sorted(self.lexicon.concepts_in(doc)) for doc in docs])
         )
+        # the rules' keywords, by their first KEYWORD_PREFIX characters: a text
+        # none of whose n-grams is one of them holds no keyword, and the rules'
+        # automaton need not read it (`keyword_candidates`)
+        from voc.tagging.rules import catalog_keywords
+
+        keywords = sorted(catalog_keywords(catalog))
+        self._scan_all = any(len(k) < 2 or k != " ".join(k.split()) for k in keywords)
+        prefixes = sorted({k[:KEYWORD_PREFIX] for k in keywords})
         self._strings = _Strings(
             self._chars._char_keys,
-            {"words": self._words.chinese, "forms": self._concepts.forms},
+            {"words": self._words.chinese, "forms": self._concepts.forms, "keywords": prefixes},
         )
         found = self._strings.find(docs)
         self._words.fit(self._words.counts(docs, *self._strings.hits("words", found)))
@@ -742,9 +781,12 @@ class SemanticTagger:
     def _features_found(self, norms: Sequence[str], unigrams: bool = False):
         """(`_features`, what `_Strings.find` found): with `unigrams`, the 1-grams
         are hashed too, so the relevance model can read the 1-3-gram keys."""
+        found = self._strings.find(norms, unigrams=unigrams)
+        return self._features_of(norms, found), found
+
+    def _features_of(self, norms: Sequence[str], found: _Found) -> sp.csr_matrix:
         c = self.config
         strings = self._strings
-        found = strings.find(norms, unigrams=unigrams)
         rows, ns, entries = found.rows, found.ns, found.entries
         chars = (ns >= 2) & (ns <= 3)
         char_pos = np.where(entries[chars] >= 0, strings.char_col[entries[chars]], -1)
@@ -786,8 +828,31 @@ class SemanticTagger:
         norm[norm == 0] = 1.0
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
-        x = sp.csr_matrix(((v / norm[r]).astype(np.float32), col, indptr), shape=(n, offset))
-        return x, found
+        return sp.csr_matrix(((v / norm[r]).astype(np.float32), col, indptr), shape=(n, offset))
+
+    def read(self, texts: Sequence[str]) -> _Read:
+        """Normalise and hash a batch once; `tag_batch(..., read=)` and
+        `keyword_candidates` use it."""
+        full = [normalise(customer_text(t)) for t in texts]
+        cut = self.config.max_chars
+        return _Read(full, self._strings.find([t[:cut] for t in full], unigrams=True))
+
+    def keyword_candidates(self, read: _Read) -> np.ndarray:
+        """Per text: may it hold one of the rules' keywords? False only when none
+        of the keywords' first characters occur in it (all-ASCII texts, texts
+        longer than `max_chars`, hashed in part, are always candidates)."""
+        n = len(read.norms)
+        if self._scan_all:
+            return np.ones(n, dtype=bool)
+        found = read.found
+        col = self._strings.col["keywords"]
+        hit = found.entries >= 0
+        hit[hit] = col[found.entries[hit]] >= 0
+        out = np.zeros(n, dtype=bool)
+        out[found.rows[hit]] = True
+        cut = self.config.max_chars
+        out |= np.fromiter((t.isascii() or len(t) > cut for t in read.norms), bool, count=n)
+        return out
 
     # -- scoring ----------------------------------------------------------------
 
@@ -815,12 +880,17 @@ class SemanticTagger:
     def _raw(self, texts, view: _View, exclude_docs: np.ndarray | None = None) -> np.ndarray:
         return self._raw_found(texts, view, exclude_docs)[0]
 
-    def _raw_found(self, texts, view: _View, exclude_docs=None, unigrams: bool = False):
+    def _raw_found(self, texts, view: _View, exclude_docs=None, unigrams: bool = False, read=None):
         """(`_raw`, the texts' normalised customer words uncut, what
-        `_Strings.find` found in them cut to `max_chars`)."""
-        full = [normalise(customer_text(t)) for t in texts]
+        `_Strings.find` found in them cut to `max_chars`); `read`: the texts
+        read already (`read`)."""
         cut = self.config.max_chars
-        x, found = self._features_found([t[:cut] for t in full], unigrams)
+        if read is None:
+            full = [normalise(customer_text(t)) for t in texts]
+            x, found = self._features_found([t[:cut] for t in full], unigrams)
+        else:
+            full, found = read.norms, read.found
+            x = self._features_of([t[:cut] for t in full], found)
         cent = (x @ view.centroids_t).toarray()
         best = cent.copy()  # without examples, the best document is the centroid
         if view.example_rows.size:
@@ -851,13 +921,13 @@ class SemanticTagger:
         full[:, view.cols] = s
         return full
 
-    def _scores(self, texts, contexts, unigrams: bool = False, **kw):
+    def _scores(self, texts, contexts, unigrams: bool = False, read=None, **kw):
         """(scores over the view's scenarios, each text's best raw similarity,
         the view, (normalised texts, what was found in them): `_raw_found`).
         No state is kept on self but the views (built once per set of domains):
         one tagger serves every thread of a worker."""
         view = self._view(frozenset(c.domain for c in contexts))
-        raw, full, found = self._raw_found(texts, view, unigrams=unigrams, **kw)
+        raw, full, found = self._raw_found(texts, view, unigrams=unigrams, read=read, **kw)
         raw_top = raw.max(axis=1) if raw.size else np.zeros(len(texts))
         s = raw + view.prior
         # contexts repeat (a batch holds a few domains and stages): one boost row each
@@ -952,10 +1022,16 @@ class SemanticTagger:
         top_u, margin_u = top / scale, (top - second) / scale
         return order[:, 0], self.confidence(top_u, margin_u), top_u, margin_u
 
-    def tag_batch(self, texts: Sequence[str], contexts: Sequence[TagContext]) -> list[Tag | None]:
+    def tag_batch(
+        self, texts: Sequence[str], contexts: Sequence[TagContext], read: _Read | None = None
+    ) -> list[Tag | None]:
+        """`read`: the texts read already (`read`), e.g. by a caller that used
+        it for `keyword_candidates` first."""
         if not texts:
             return []
-        scores, similarity, view, (norms, found) = self._scores(texts, contexts, unigrams=True)
+        scores, similarity, view, (norms, found) = self._scores(
+            texts, contexts, unigrams=True, read=read
+        )
         best, conf, top, _ = self.decide(scores)
         best = view.cols[best]
         # the relevance gate is asked only about texts that would be tagged
