@@ -32,6 +32,15 @@ BRANDS: dict[str, tuple[str, str, str]] = {
     "express": ("迅达快递", "XunDa Express", "XunDaExpress"),
     "ecommerce": ("优品商城", "YouPin Mall", "YouPinMall"),
 }
+# How returning customers say so (the simulator's own model of people, not
+# the detector's cues): a third say nothing about coming back, a third only
+# that they did ("same thing as before"), a third how many times, and of those
+# three in ten get the count wrong. A few first contacts mention having tried
+# someone else first (the courier, the seller).
+REPEAT_SILENT_SHARE = 0.3
+REPEAT_VAGUE_SHARE = 0.35
+REPEAT_COUNT_WRONG_SHARE = 0.3
+TRIED_ELSEWHERE_SHARE = 0.03
 _DEFAULT_BRAND = ("平台", "the platform", "ThePlatform")
 
 EMOTIONS = ("calm", "anxious", "angry")
@@ -224,12 +233,26 @@ _ZH_IMPACT = (
     "这都影响我下一单了，",
     "我请了半天假在家等，",
 )
-# A returning customer; when they say how many times, it is true ({n}: this
-# contact's number about the problem, {before}: how many came before it).
-_ZH_REPEAT = (
+# A returning customer ({n}: the contact's number about the problem as they
+# state it, {before}: how many they say came before it). How often they say so
+# at all, and how often the count is right: REPEAT_* below.
+_ZH_REPEAT_COUNTED = (
     "这是我第{n}次联系你们了，",
-    "上次说好给我回复的，到现在也没消息，",
     "我前面已经反映过{before}次了，",
+)
+_ZH_REPEAT_VAGUE = (
+    "上次说好给我回复的，到现在也没消息，",
+    "还是上回那个事，",
+    "这事拖了好几天了，",
+    "我都不记得打了多少回了，",
+)
+# A first contact about the problem that mentions trying someone else first
+# (the courier, the seller, the app): not a return to us.
+_ZH_TRIED_ELSEWHERE = (
+    "我已经跟司机说过了，",
+    "之前问过商家，",
+    "在App里催过了，",
+    "快递员那边我也问过，",
 )
 _ZH_NUMBERS = "零一两三四五六七八九"
 _ZH_ORDINALS = "零一二三四五六七八九"
@@ -408,10 +431,21 @@ _EN_IMPACT = (
     "It's holding up my next job. ",
     "My parents are waiting at home. ",
 )
-_EN_REPEAT = (
+_EN_REPEAT_COUNTED = (
     "This is my {n} time contacting you. ",
-    "You promised to call me back and never did. ",
     "I already reported this {before}. ",
+)
+_EN_REPEAT_VAGUE = (
+    "You promised to call me back and never did. ",
+    "It's the same thing as before. ",
+    "This has been dragging on for days. ",
+    "I've lost count of how many times I've called. ",
+)
+_EN_TRIED_ELSEWHERE = (
+    "I already told the driver. ",
+    "I asked the seller before. ",
+    "I chased it in the app already. ",
+    "The courier said he'd check. ",
 )
 _EN_ORDINALS = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 _EN_TIMES = ("", "once", "twice", "three times", "four times", "five times", "six times")
@@ -697,9 +731,19 @@ def _typo(rng: random.Random, text: str, language: str) -> str:
 
 
 def _repeat_line(rng: random.Random, zh: bool, times: int) -> str:
-    """A returning customer's words; a count they state is the true one."""
-    n = max(2, min(times, 7))
-    line = rng.choice(_ZH_REPEAT if zh else _EN_REPEAT)
+    """A returning customer's words, or none: many just restate the problem; a
+    vague line says they came back; a stated count is often wrong (most who
+    are wrong say more times than it was, some fewer)."""
+    r = rng.random()
+    if r < REPEAT_SILENT_SHARE:
+        return ""
+    if r < REPEAT_SILENT_SHARE + REPEAT_VAGUE_SHARE:
+        return rng.choice(_ZH_REPEAT_VAGUE if zh else _EN_REPEAT_VAGUE)
+    n = times
+    if rng.random() < REPEAT_COUNT_WRONG_SHARE:
+        n = times + rng.choice((1, 1, 2)) if rng.random() < 0.75 else times - 1
+    n = max(2, min(n, 7))
+    line = rng.choice(_ZH_REPEAT_COUNTED if zh else _EN_REPEAT_COUNTED)
     if zh:
         return line.format(n=_ZH_ORDINALS[n], before=_ZH_NUMBERS[n - 1])
     return line.format(n=_EN_ORDINALS[n], before=_EN_TIMES[n - 1])
@@ -732,6 +776,8 @@ def customer_text(
             parts.append(rng.choice(phrasing().asides[ctx.language]))
     if ctx.is_repeat:
         parts.append(_repeat_line(rng, zh, ctx.times))
+    elif rng.random() < TRIED_ELSEWHERE_SHARE:
+        parts.append(rng.choice(_ZH_TRIED_ELSEWHERE if zh else _EN_TRIED_ELSEWHERE))
     context_bank = (_ZH_CONTEXT if zh else _EN_CONTEXT).get(ctx.domain, ())
     any_bank = _ZH_CONTEXT_ANY if zh else _EN_CONTEXT_ANY
     n_context = rng.choice((0, 1, 1, 2)) if not short else rng.choice((0, 0, 1))
