@@ -11,7 +11,8 @@ the world did.
 Magnitude is the factor by which the broken thing moved at the level where it
 is measured: contacts about the stage (contact_spike), the stage's failure
 events (step_failure), the share of journeys that do not move on
-(funnel_drop: 1 / (1 - drop)), the step's duration (stuck_journeys), the
+(funnel_drop: 1 / (1 - drop)), the throughput of the operation that moves
+journeys on from the step, which falls to 1 / magnitude (stuck_journeys), the
 business's negative posts (social_surge); for case kinds (repeat_loop,
 emotion_escalation) it is the number of contacts (1 for a threat).
 """

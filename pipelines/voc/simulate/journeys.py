@@ -132,8 +132,8 @@ def build_world(
         for cid in ids:
             language[cid] = "zh" if rng.random() < 0.65 else "en"
     world = World(domains, customers, language)
-    # Journey breaks: a stuck step slows the journeys that reach it, a funnel
-    # drop makes customers leave after one step.
+    # Journey breaks: a stuck step holds the journeys due to move on from it
+    # (an operation stopped), a funnel drop makes customers leave after one step.
     breaking = [i for i in incidents if i.kind in ("stuck_journeys", "funnel_drop")]
     warmup_s = timeline.start_s - WARMUP_DAYS * 86400
     span_h = (timeline.days + WARMUP_DAYS) * 24
@@ -182,23 +182,22 @@ def _walk(
         optional = OPTIONAL_STAGES.get(stage.id)
         if optional is not None and rng.random() > optional:
             continue
-        here = [i for i in breaking if i.domain == domain and i.stage == stage.id and i.active(t)]
-        stuck = next((i for i in here if i.kind == "stuck_journeys"), None)
-        drop = next((i for i in here if i.kind == "funnel_drop"), None)
+        here = [i for i in breaking if i.domain == domain and i.stage == stage.id]
+        drop = next((i for i in here if i.kind == "funnel_drop" and i.active(t)), None)
         # Browsing customers often leave before ordering; later, few drop out.
         keep = 0.55 if index == 0 and domain == "ecommerce" else 0.97
         dwell = _dwell_s(rng, stage, False)
-        if stuck is not None:
-            dwell = int(dwell * stuck.magnitude)
         names = _stage_events(stage)
         session = world.new_session(seed)
         n = len(names)
+        hold = _held_s(rng, here, t + dwell // max(1, n - 1)) if n > 1 else 0
         abandoned = False
         for k, name in enumerate(names):
             if index == 0 and k == n - 1 and rng.random() > keep:
                 abandoned = True  # left before finishing the first stage
                 break
             et = t + (dwell * k // max(1, n - 1) if n > 1 else 0) + rng.randrange(30)
+            et += hold if k > 0 else 0
             if timeline.start_s <= et < timeline.end_s:
                 props: dict[str, object] | None = {"platform": platform}
                 if name.startswith("payment") or name in ("freight_settled", "refund_issued"):
@@ -232,6 +231,7 @@ def _walk(
                         {"platform": platform, "page": rng.choice(("detail", "list", "faq"))},
                     )
                 )
+        dwell += hold
         _index_presence(world, timeline, domain, stage.id, customer, order_id, t, t + dwell)
         if abandoned or t + dwell >= timeline.end_s:
             return
@@ -239,6 +239,20 @@ def _walk(
         t += dwell + rng.randrange(300)
         if index > 0 and rng.random() > keep:
             return
+
+
+def _held_s(rng: random.Random, here: list[Incident], move_s: int) -> int:
+    """How long an operation that stopped holds this journey's first move out of
+    the stage's first step (0: not held). A stuck step is an operation running
+    at 1 / magnitude of its throughput during the incident (a depot that stops
+    picking up waybills, an installer team that stops visiting): a journey due
+    to move then is held with probability 1 - 1 / magnitude, whenever it
+    entered, and released when the operation restarts, as the backlog clears
+    over the next hour."""
+    stuck = next((i for i in here if i.kind == "stuck_journeys" and i.active(move_s)), None)
+    if stuck is None or rng.random() >= 1 - 1 / stuck.magnitude:
+        return 0
+    return stuck.end_s + rng.randrange(3600) - move_s
 
 
 def _index_presence(
