@@ -317,19 +317,15 @@ def _background_cases(
     """Case breaks nobody planted but the simulated customers produced anyway:
     a customer's third contact about one scenario within 72 h, across channels
     (a social post counts when its record names the customer, `named`: most
-    do not say who wrote them), and every contact whose true
-    scenario is an escalation threat or whose customer threatened to take the
-    problem outside (the truth row's `threat`: the words are in the text)."""
+    do not say who wrote them), and every contact whose customer threatened to
+    take the problem outside (the truth row's `threat`: the words are in the
+    text; a contact about a threat scenario carries a threat line)."""
     from voc.contracts.validate import to_micros
 
     rows: list[dict[str, Any]] = []
-    from voc.simulate.incidents import THREAT_SCENARIOS
-
-    threats = THREAT_SCENARIOS
     by_case: dict[tuple[str, str], list[dict]] = {}
     for t in sorted(truth, key=lambda r: r["event_time"]):
-        threatened = t["scenario_id"] in threats or t["threat"]
-        if threatened and t["incident_kind"] != "emotion_escalation":
+        if t["threat"] and t["incident_kind"] != "emotion_escalation":
             rows.append(
                 {
                     "kind": "emotion_escalation",

@@ -21,7 +21,13 @@ from typing import Any
 from voc import sla
 from voc.catalog import Catalog, Scenario
 from voc.simulate import text as texts
-from voc.simulate.incidents import Decoy, Incident, noise_factor, threat_line
+from voc.simulate.incidents import (
+    THREAT_SCENARIOS,
+    Decoy,
+    Incident,
+    noise_factor,
+    threat_line,
+)
 from voc.simulate.journeys import COMMON_DOMAIN, DOMAIN_SHARE, AppEvent, World
 from voc.simulate.pii import add_personal_data
 from voc.simulate.timeline import Timeline, arrivals
@@ -424,7 +430,11 @@ class ContactGenerator:
         also = self._also(contact)
         signal = self._signal_before(contact)
         ticket_code = None
-        self._threat = threat_line(rng, language) if contact.threat else None
+        # A contact about a threat scenario is one where the customer threatened
+        # to take the problem outside: the threat is in their words, as the
+        # truth says (DECISIONLOG "Breakpoints", emotion_escalation truth).
+        threat = contact.threat or (scenario is not None and scenario.id in THREAT_SCENARIOS)
+        self._threat = threat_line(rng, language) if threat else None
         self._opened_ticket = None
         if channel == "call":
             contact_id, said, unresolved = self._call(contact, ctx, emotion, key, also)
@@ -439,7 +449,7 @@ class ContactGenerator:
         # A threat is in what the customer said: a planted threat line, or the
         # family line of a scenario about taking the problem outside (its
         # phrasing says 12315 or the press), whichever scenario it came with.
-        threatened = contact.threat or texts.says_external(said, language)
+        threatened = threat or texts.says_external(said, language)
         if contact.incident is not None:
             key = contact.incident.incident_id
             self.out.extra_by_incident[key] = self.out.extra_by_incident.get(key, 0) + 1

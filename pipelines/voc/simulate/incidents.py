@@ -61,6 +61,10 @@ THREATS_ZH = (
     "我会找电视台的记者来评评理",
     "明天我就去市场监管局反映",
     "不给说法我们法院见",
+    "我要去消费者协会告你们",
+    "这事我会发到小红书上让大家都看看",
+    "我已经打了市长热线",
+    "再拖下去我就走法律程序",
 )
 THREATS_EN = (
     "If this is not fixed today I will talk to my lawyer.",
@@ -68,6 +72,10 @@ THREATS_EN = (
     "I will take this to the press and go public.",
     "Expect to hear from my attorney.",
     "I'll sue if I have to.",
+    "I'm filing a complaint with the ombudsman.",
+    "I'll post this everywhere until someone fixes it.",
+    "My solicitor will be in touch.",
+    "I'm taking you to small claims court.",
 )
 
 
