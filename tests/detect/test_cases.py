@@ -127,6 +127,10 @@ def test_a_replayed_contact_counts_once():
         "You promised to call me back.",
         "Still waiting for a refund",
         "Customer: I'm calling you again about the fridge",
+        "还是上回那个退款的事",
+        "我都打了好几次了",
+        "Same problem as last time.",
+        "I have called you so many times",
     ],
 )
 def test_a_return_is_read_in_both_languages(text):
@@ -140,6 +144,8 @@ def test_a_return_is_read_in_both_languages(text):
         "客服：请您稍后再次查询。\n客户：好的，冰箱不制冷。",
         "Agent: please check again later.\nCustomer: OK, the fridge is warm.",
         "我买的冰箱不制冷",
+        "等了好几天了还没到",  # waiting long is not coming back
+        "It failed several times this morning",
         "",
         None,
     ],

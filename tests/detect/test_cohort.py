@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 
 from voc.detect.cohort import CohortDetector, CohortParams
 
-P = CohortParams(warmup_steps=100, max_age_s=4 * 3600)
+P = CohortParams(warmup_steps=100, max_age_s=4 * 3600, exit_max_age_s=10 * 3600)
 
 
 def run(det: CohortDetector, hours: float, broken_from_h: float | None, seed=1, delay_x=6.0):
@@ -24,7 +25,7 @@ def run(det: CohortDetector, hours: float, broken_from_h: float | None, seed=1, 
     return feed(det, events, hours)
 
 
-def feed(det: CohortDetector, events: list, hours: float) -> list:
+def feed(det: CohortDetector, events: list, hours: float, watch_exits=False) -> list:
     """(t, step name, journey) events to the detector in time order, a
     5-minute step at a time; the verdicts it opened."""
     events.sort()
@@ -33,7 +34,7 @@ def feed(det: CohortDetector, events: list, hours: float) -> list:
         end = (step + 1) * 300
         while i < len(events) and events[i][0] < end:
             t, name, j = events[i]
-            det.observe(f"x|s|{name}", t, (j,))
+            det.observe(f"x|s|{name}", t, (j,), watch_exits=watch_exits)
             i += 1
         opened += det.close_step(step)
     return opened
@@ -75,3 +76,35 @@ def test_journeys_that_move_in_batches_teach_the_step_its_noise():
     # THEN the step learns a wider spread than coin flips and raises fewer false alarms
     assert max(learned.steps["x|s|A"].dispersion.values()) > 1.5
     assert len(opened) < len(flips)
+
+
+def _depot(hours: float, stop: tuple[float, float] | None, seed=1) -> list:
+    """Twenty orders an hour wait at step A about 3 h (lognormal) before they
+    move on to B; during `stop` (hours) the operation that moves them stops,
+    and what was due then moves when it restarts, over the next hour."""
+    rng = random.Random(seed)
+    events = []
+    for j in range(int(hours * 20)):
+        t = int(j * 180 + rng.randrange(180))
+        moved = t + int(3 * 3600 * math.exp(rng.gauss(0, 0.5)))
+        if stop is not None and stop[0] * 3600 <= moved < stop[1] * 3600:
+            moved = int(stop[1] * 3600) + rng.randrange(3600)
+        events.append((t, "A", f"o{j}"))
+        events.append((moved, "B", f"o{j}"))
+    return events
+
+
+def test_a_stopped_operation_is_seen_as_its_missing_moves_within_the_hour():
+    # GIVEN orders waiting at a step where they wait on us, the operation
+    # that moves them on stopped from hour 40 to hour 42
+    opened = feed(CohortDetector(P), _depot(48, (40, 42)), 48, watch_exits=True)
+    # THEN one alert on step A (keyed by where its journeys came from), within
+    # an hour of the stop, with the moves well short of what the ages expect
+    assert [v.key for v in opened] == ["x|s|A<-"]
+    assert 40 * 3600 < opened[0].step_end_s <= 41 * 3600
+    assert opened[0].moved <= opened[0].expected_moved / 2
+
+
+def test_a_steady_waiting_step_raises_nothing():
+    for seed in (1, 2, 3):
+        assert feed(CohortDetector(P), _depot(48, None, seed), 48, watch_exits=True) == []

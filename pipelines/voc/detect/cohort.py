@@ -28,7 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from scipy.special import betainc
+from scipy.special import betainc, gammaincc
 
 from voc.detect.alerts import Episode
 
@@ -48,6 +48,18 @@ class CohortParams:
     z_clear: float = 2.0
     rearm_steps: int = 12
     warmup_steps: int = 288
+    # The pile-up test of steps where orders wait on us (`watch_exits`): the
+    # journeys in flight at the step, each at its age, should have moved on at
+    # the rate the learned durations say; a break when, over a window, the
+    # moves fall to <= exit_max_ratio of that with -log10 P <= exit_z.
+    exit_windows: tuple[int, ...] = (6, 24)  # steps: 30 min, 2 h
+    # Orders wait on us for days at some steps (a parcel's first hub, an
+    # installation): their durations are learned, and their journeys watched,
+    # up to this age (the funnel's cohorts: `max_age_s`).
+    exit_max_age_s: int = 24 * 3600
+    exit_z: float = 5.0
+    exit_max_ratio: float = 0.5
+    exit_min_expected: float = 4.0
 
 
 class CohortVerdict(NamedTuple):
@@ -65,6 +77,8 @@ class CohortVerdict(NamedTuple):
 class _Entry:
     t_s: int
     moved_s: int | None = None
+    name: str = ""  # the step's event name: the state a journey's next event leaves
+    waits_at: _Step | None = None  # a step whose durations are learned as journeys move
 
 
 @dataclass
@@ -76,6 +90,10 @@ class _Step:
     sorted_outcomes: list = field(default_factory=list)
     episode: Episode = field(default_factory=Episode)
     dispersion: dict = field(default_factory=dict)  # quantile -> learned overdispersion
+    watch_exits: bool = False  # a step where orders wait on us: test its pile-up
+    waiting: list = field(default_factory=list)  # its entries not moved before the windows
+    first_s: int | None = None  # when the step was first seen
+    exit_dispersion: dict = field(default_factory=dict)  # window steps -> overdispersion
 
 
 @dataclass
@@ -86,23 +104,45 @@ class CohortDetector:
     latest_seen: deque = field(default_factory=deque)  # (t_s, journey) for pruning
     steps_seen: int = 0
 
-    def observe(self, key: str, t_s: int, journeys: tuple[str, ...]) -> None:
+    def observe(
+        self, key: str, t_s: int, journeys: tuple[str, ...], watch_exits: bool = False
+    ) -> None:
         """An event of step `key` at `t_s` for the given journeys (order, session);
-        the first journey is the one that waits after it. Feed in time order."""
+        the first journey is the one that waits after it. Feed in time order.
+        `watch_exits`: the step is one where orders wait on us, whose pile-up is
+        tested as well (`_exits`)."""
+        came_from = self.latest.get(journeys[0]) if journeys else None
         for j in journeys:
             prev = self.latest.get(j)
             if prev is not None and prev.moved_s is None and t_s >= prev.t_s:
                 prev.moved_s = t_s
+                if prev.waits_at is not None and t_s - prev.t_s <= self.params.exit_max_age_s:
+                    # Where orders wait, a duration is learned when the journey
+                    # moves, not a horizon later: a 90-minute step knows its
+                    # durations within hours of the detector starting.
+                    self._learn(prev.waits_at, t_s - prev.t_s)
         if not journeys or not key:
             return
-        entry = _Entry(t_s)
+        name = key.rsplit("|", 1)[-1]
+        if watch_exits:
+            # A step where orders wait is keyed by the step it came from too:
+            # a parcel arriving at its first hub waits hours, one arriving at
+            # its last moves on within minutes; one key for both would make a
+            # burst of first arrivals (a backlog released) look like a stall.
+            key = f"{key}<{came_from.name if came_from is not None else '-'}"
+        entry = _Entry(t_s, name=name)
         step = self.steps.get(key)
         if step is None:
-            step = self.steps[key] = _Step()
+            step = self.steps[key] = _Step(watch_exits=watch_exits)
         if step.times and t_s < step.times[-1]:
             t_s = entry.t_s = step.times[-1]  # a little disorder: keep the list sorted
         step.entries.append(entry)
         step.times.append(t_s)
+        if step.watch_exits:
+            step.waiting.append(entry)
+            entry.waits_at = step
+            if step.first_s is None:
+                step.first_s = t_s
         for j in journeys:
             self.latest[j] = entry
             self.latest_seen.append((t_s, j))
@@ -116,7 +156,7 @@ class CohortDetector:
             verdict = self._judge(key, st, now)
             if verdict is not None:
                 opened.append(verdict)
-        horizon = now - p.max_age_s
+        horizon = now - max(p.max_age_s, p.exit_max_age_s)
         while self.latest_seen and self.latest_seen[0][0] < horizon:
             _, j = self.latest_seen.popleft()
             e = self.latest.get(j)
@@ -127,19 +167,27 @@ class CohortDetector:
 
     def _mature(self, st: _Step, now: int) -> None:
         p = self.params
-        while st.head < len(st.entries) and st.times[st.head] <= now - p.max_age_s:
+        max_age = p.exit_max_age_s if st.watch_exits else p.max_age_s
+        while st.head < len(st.entries) and st.times[st.head] <= now - max_age:
             e = st.entries[st.head]
             st.head += 1
-            delay = math.inf if e.moved_s is None else e.moved_s - e.t_s
-            st.outcomes.append(delay)
-            bisect.insort(st.sorted_outcomes, delay)
-            if len(st.outcomes) > p.sample:
-                old = st.outcomes.popleft()
-                del st.sorted_outcomes[bisect.bisect_left(st.sorted_outcomes, old)]
+            if e.waits_at is not None:
+                e.waits_at = None  # out of view: no longer refers back to its step
+                if e.moved_s is None or e.moved_s - e.t_s > max_age:
+                    self._learn(st, math.inf)  # moved ones were learned as they moved
+                continue
+            self._learn(st, math.inf if e.moved_s is None else e.moved_s - e.t_s)
         if st.head > 512:
             del st.entries[: st.head]
             del st.times[: st.head]
             st.head = 0
+
+    def _learn(self, st: _Step, delay: float) -> None:
+        st.outcomes.append(delay)
+        bisect.insort(st.sorted_outcomes, delay)
+        if len(st.outcomes) > self.params.sample:
+            old = st.outcomes.popleft()
+            del st.sorted_outcomes[bisect.bisect_left(st.sorted_outcomes, old)]
 
     def _judge(self, key: str, st: _Step, now: int) -> CohortVerdict | None:
         p = self.params
@@ -153,7 +201,10 @@ class CohortDetector:
         # Cohorts a whole window apart do not overlap: the noise is learned from those.
         learn = (now // p.step_s) % p.cohort_steps == 0
         verdicts = []
-        for q in p.quantiles:
+        # Where orders wait on us the pile-up test sees a stopped operation as
+        # soon as its moves are missing; the cohorts' ages (one usual duration,
+        # days at some steps) would see it only after the break has ended.
+        for q in () if st.watch_exits else p.quantiles:
             age = outcomes[min(n_all - 1, int(q * n_all))]
             if math.isinf(age):
                 continue  # most journeys take longer than we watch: not judged here
@@ -190,8 +241,11 @@ class CohortDetector:
                 # test is quasi-binomial (moved and entered scaled down by it).
                 resid = (moved - n * f) ** 2 / (n * f * (1 - f))
                 st.dispersion[q] = 0.95 * st.dispersion.get(q, 1.0) + 0.05 * min(resid, 4.0)
+        exits = self._exits(key, st, now) if st.watch_exits else []
         if st.episode.firing:
-            breaking = any(v.score >= p.z_clear and v.moved < v.expected_moved for v in verdicts)
+            breaking = any(
+                v.score >= p.z_clear and v.moved < v.expected_moved for v in verdicts + exits
+            )
             st.episode.update(breaking, now, p.rearm_steps)
             return None
         hits = [
@@ -201,10 +255,97 @@ class CohortDetector:
             and v.moved <= (1 - p.min_drop) * v.expected_moved
             and v.score >= p.z
         ]
+        # Durations learned as journeys move are the short ones first: until a
+        # horizon and a half after the step was first seen (the long ones
+        # learned too), its pile-up is not judged.
+        seasoned = st.first_s is not None and now - st.first_s >= 1.5 * p.exit_max_age_s
+        hits += [
+            v
+            for v in exits
+            if seasoned
+            and v.expected_moved >= p.exit_min_expected
+            and v.moved <= p.exit_max_ratio * v.expected_moved
+            and v.score >= p.exit_z
+        ]
         breaking = bool(hits) and self.steps_seen >= p.warmup_steps
         if st.episode.update(breaking, now, p.rearm_steps):
             return max(hits, key=lambda v: v.score)
         return None
+
+    def _exits(self, key: str, st: _Step, now: int) -> list[CohortVerdict]:
+        """The pile-up at a step, counted in event time against its learned
+        durations: over each window, the moves on of the journeys in flight
+        (entered within `exit_max_age_s`, not moved before the window) against what
+        their ages say, sum over journeys of P(moves in the window | waited
+        until its start) = (F(age at end) - F(age at start)) / (1 - F(age at
+        start)). An operation that stops (a depot, an installer team) shows as
+        soon as the moves it should have made are missing, whatever the
+        journeys' entry times: minutes on a busy step, not one usual duration
+        later. Quasi-Poisson: the spread is learned from windows a window apart
+        that are not a break in the making."""
+        p = self.params
+        outcomes = st.sorted_outcomes
+        n_all = len(outcomes)
+        widest = max(p.exit_windows) * p.step_s
+        oldest, before = now - p.exit_max_age_s, now - widest
+        st.waiting = [
+            e for e in st.waiting if e.t_s >= oldest and (e.moved_s is None or e.moved_s >= before)
+        ]
+        expected = dict.fromkeys(p.exit_windows, 0.0)
+        moved = dict.fromkeys(p.exit_windows, 0)
+        in_flight = dict.fromkeys(p.exit_windows, 0)
+        cdf: dict[int, float] = {}
+
+        def f(age: int) -> float:
+            v = cdf.get(age)
+            if v is None:
+                v = cdf[age] = bisect.bisect_right(outcomes, age) / n_all
+            return v
+
+        for e in st.waiting:
+            age1 = now - e.t_s
+            f1 = f(age1)
+            for w in p.exit_windows:
+                start = now - w * p.step_s
+                if e.moved_s is not None and e.moved_s < start:
+                    continue
+                f0 = f(max(0, start - e.t_s))
+                if f0 >= 1.0:
+                    continue
+                in_flight[w] += 1
+                expected[w] += (f1 - f0) / (1 - f0)
+                if e.moved_s is not None:
+                    moved[w] += 1
+        out = []
+        for w in p.exit_windows:
+            e_w, m_w = expected[w], moved[w]
+            if e_w <= 0:
+                continue
+            phi = min(max(1.0, st.exit_dispersion.get(w, 1.0)), p.max_dispersion)
+            score = _poisson_low_log10(m_w / phi, e_w / phi)
+            window_s = w * p.step_s
+            out.append(
+                CohortVerdict(key, now, now - window_s, in_flight[w], m_w, e_w, window_s, score)
+            )
+            if (
+                not st.episode.firing
+                and (now // p.step_s) % w == 0
+                and e_w >= 1.0
+                and score < p.exit_z / 2
+            ):
+                resid = (m_w - e_w) ** 2 / e_w
+                st.exit_dispersion[w] = 0.95 * st.exit_dispersion.get(w, 1.0) + 0.05 * min(
+                    resid, 4.0
+                )
+        return out
+
+
+def _poisson_low_log10(count: float, expected: float) -> float:
+    """-log10 P(X <= count) for X ~ Poisson(expected), real count (quasi-Poisson)."""
+    if count >= expected:
+        return 0.0
+    p = float(gammaincc(count + 1, expected))
+    return -math.log10(max(p, 1e-300))
 
 
 def _binomial_low_log10(moved: float, n: float, f: float) -> float:

@@ -194,7 +194,12 @@ class BreakpointEngine:
             )
             if j
         )
-        self.cohorts.observe(f"{domain}|{stage}|{name}", t_s, journeys)
+        self.cohorts.observe(
+            f"{domain}|{stage}|{name}",
+            t_s,
+            journeys,
+            watch_exits=(domain, stage) not in self.catalog.funnel_stages,
+        )
 
     def _social_post(self, r: dict) -> None:
         sentiment = r.get("sentiment")

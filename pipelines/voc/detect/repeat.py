@@ -61,6 +61,8 @@ _RETURN_ZH = (
     r"已经.{0,6}(?:打|联系|反映|投诉|找|问)过",
     r"还是没(?:有)?(?:解决|处理|回复|消息|人管|结果|到)",
     r"(?:一直|到现在|至今)(?:都)?没(?:有)?(?:人)?(?:回复|处理|解决|消息|答复|跟进)",
+    r"还是(?:上次|上回|上一回|之前|前面|前几天)(?:那个|的)",
+    r"(?:打|联系|找|问|反映|投诉|催)了(?:多少|好几|好多|无数|几十)(?:次|回|遍)",
 )
 _RETURN_EN = (
     r"\b(?:second|third|fourth|fifth|2nd|3rd|4th|nth) time\b",
@@ -76,6 +78,10 @@ _RETURN_EN = (
     r"not (?:fixed|resolved|sorted|solved|heard)|haven'?t heard|nothing)",
     r"\b(?:called|contacted|wrote to|emailed) (?:you )?(?:before|earlier|yesterday|last week)\b",
     r"\bfollow(?:ing)?[- ]up on\b",
+    r"\bsame (?:thing|issue|problem) (?:as|like) (?:before|last time)\b",
+    r"\b(?:called|contacted|written|wrote|emailed|messaged|complained|asked)(?: you)?"
+    r" (?:so many|several|multiple|many|countless) times\b",
+    r"\blost count of how many times\b",
 )
 RETURN = re.compile("|".join(_RETURN_ZH + _RETURN_EN), re.IGNORECASE)
 
