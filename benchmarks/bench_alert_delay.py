@@ -18,9 +18,11 @@ With `--trace`, also "stages": where the delay goes, as seconds after the
 completing event was sent (p50, p95 over the alerts): `stored` (the first
 range file holding a record past the step's end + the disorder allowance
 lands in the store), `stitched` (the last contact of the step lands in the
-store's contacts), `inputs_frontier` / `contacts_frontier` / `judged` (the
-end of the first loader round that saw every partition / every contact past
-the step, and that judged it: the job's log of rounds) and `received`.
+store's contacts), `inputs_frontier` / `frontier` / `judged` (the end of the
+first loader round that saw every partition stored past the step; that and
+every contact of the step stitched too; and that judged it: the job's log of
+rounds) and `received`; and the rounds' length, the wall gap between them and
+the largest partition backlog they saw (offsets not stored).
 
     python benchmarks/bench_alert_delay.py [--days 2] [--speed 720] [--seed 5] [--trace]
 """
@@ -146,18 +148,29 @@ def stages(store: Path, job_log: Path, sent, measured, disorder_s: float, step_s
         add("stored", min(past, default=None), done)
         step = [m for lo, hi, m in contacts if lo < end and hi >= end - step_s]
         add("stitched", max(step, default=None), done)
-        for name, key in (
-            ("inputs_frontier", "inputs_until"),
-            ("contacts_frontier", "contacts_until"),
-            ("judged", "judged_until"),
+        for name, upto in (
+            ("inputs_frontier", lambda r: _at(r["inputs_until"])),
+            ("frontier", lambda r: min(_at(r["inputs_until"]), _at(r["contacts_until"]))),
+            ("judged", lambda r: _at(r["judged_until"])),
         ):
-            first = next((r["end"] for r in rounds if r[key] is None or r[key] >= end), None)
-            add(name, first, done)
+            add(name, next((r["end"] for r in rounds if upto(r) >= end), None), done)
         out.setdefault("received", []).append(delay)
     report = {name: _q(sorted(v)) for name, v in out.items()}
     lengths = sorted(r["end"] - r["start"] for r in rounds)
-    report["rounds"] = {"count": len(rounds), **_q(lengths)}
+    gaps = sorted(b["start"] - a["end"] for a, b in zip(rounds, rounds[1:], strict=False))
+    backlog = sorted(r["backlog"] for r in rounds if r.get("backlog") is not None)
+    report["rounds"] = {
+        "count": len(rounds),
+        "seconds": _q(lengths),
+        "gap_s": _q(gaps),
+        "backlog": _q(backlog),
+    }
     return report
+
+
+def _at(value) -> float:
+    """A logged event time: None (nothing yet) is -inf; "inf" is inf."""
+    return float("-inf") if value is None else float(value)
 
 
 def main() -> int:
@@ -166,6 +179,7 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=720.0, help="event s per wall s")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--trace", action="store_true", help="where the delay goes (stages)")
+    parser.add_argument("--job-log", type=Path, help="keep the job's log (stderr) here")
     args = parser.parse_args()
     voc = Path(sys.executable).with_name("voc")
     disorder_s = KafkaReadConfig("", "", ()).max_out_of_order_s
@@ -196,7 +210,7 @@ def main() -> int:
                 sent.append((future, r.topic, last_ms, now))
                 warm += 1
             producer.flush()
-            job_log = tmp / "job.log"
+            job_log = args.job_log or tmp / "job.log"
             command = [sys.executable, "-c", _TRACED_VOC] if args.trace else [str(voc)]
             job = subprocess.Popen(
                 [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -13,13 +14,18 @@ from voc.kafka.consume import BatchConsumer, commit, end_offsets, raw_consume, r
 pytestmark = pytest.mark.kafka
 
 
+def new_topic(bootstrap: str, partitions: int) -> str:
+    topic = f"voc.test.{uuid.uuid4().hex[:8]}"
+    with admin_client(bootstrap) as admin:
+        admin.create_topics({topic: {"num_partitions": partitions, "replication_factor": 1}})
+        admin.wait_for_topics([topic])
+    return topic
+
+
 @pytest.fixture
 def filled_topic(kafka_broker):
     """A fresh 2-partition topic with 30 records (keys k0..k4)."""
-    topic = f"voc.test.{uuid.uuid4().hex[:8]}"
-    with admin_client(kafka_broker.bootstrap) as admin:
-        admin.create_topics({topic: {"num_partitions": 2, "replication_factor": 1}})
-        admin.wait_for_topics([topic])
+    topic = new_topic(kafka_broker.bootstrap, 2)
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
     for i in range(30):
         producer.send(
@@ -101,3 +107,42 @@ def test_raw_consume_reads_the_whole_topic(kafka_broker, filled_topic):
 def test_missing_topic_is_a_clear_error(kafka_broker):
     with pytest.raises(ValueError, match="does not exist"):
         BatchConsumer(kafka_broker.bootstrap, ["voc.nope"], "g", timeout_s=1)
+
+
+def test_a_reader_is_live_only_once_a_poll_reaches_the_partition_end(kafka_broker):
+    # GIVEN a partition holding 50 records, read at most 20 a poll
+    from voc.pipeline.kafka_source import KafkaPartitionReader, KafkaReadConfig
+
+    topic = new_topic(kafka_broker.bootstrap, 1)
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
+    for i in range(50):
+        producer.send(topic, value=b"{}", timestamp_ms=1000 + i)
+    producer.flush()
+    config = KafkaReadConfig(
+        kafka_broker.bootstrap, f"g-{uuid.uuid4().hex[:6]}", ("calls",), max_records=20
+    )
+    reader = KafkaPartitionReader(config, topic, 0, start=0)
+    try:
+        # WHEN it reads poll by poll
+        live = []
+        deadline = time.monotonic() + 30
+        while not live or live[-1][0] < 49:
+            assert time.monotonic() < deadline
+            if reader.advance():
+                live.append((reader.get_current().positions[-1], reader.live))
+        # THEN it is behind (a backlog: long bundles) until the poll that
+        # reaches the end, then live (short bundles)
+        assert live[-1] == (49, True)
+        assert all(not is_live for _, is_live in live[:-1]) and len(live) >= 3
+        # AND a record produced later is read live
+        producer.send(topic, value=b"{}", timestamp_ms=2000)
+        producer.flush()
+        deadline = time.monotonic() + 30
+        while not reader.advance():
+            assert time.monotonic() < deadline
+        assert reader.get_current().positions == [50] and reader.live
+    finally:
+        reader.close()
+        producer.close()
+        with admin_client(kafka_broker.bootstrap) as admin:
+            admin.delete_topics([topic])

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
@@ -25,7 +26,7 @@ from tests.kafka.conftest import _free_port
 from voc.contracts.streams import INPUT_STREAMS
 from voc.kafka import broker
 from voc.kafka.produce import produce_path
-from voc.kafka.topics import DEAD_LETTERS, INPUT_TOPICS, ensure_topics, stream_of_topic
+from voc.kafka.topics import ALERTS, DEAD_LETTERS, INPUT_TOPICS, ensure_topics, stream_of_topic
 from voc.simulate import simulate
 from voc.warehouse.store import RawStore, kafka_source, store_path
 
@@ -202,6 +203,28 @@ def wait_until_stored(warehouse: Path, ends: dict, proc, fraction: float, timeou
     raise AssertionError("the pipeline stored nothing in time")
 
 
+def produce_all(bootstrap: str, streams: Path) -> dict[tuple[str, int], int]:
+    """Produce the streams; the end offsets then."""
+    for stream in INPUT_STREAMS:
+        assert produce_path(bootstrap, streams / f"{stream}.jsonl").failed == 0
+    return end_offsets_by_partition(bootstrap)
+
+
+def alert_ids(warehouse: Path) -> set[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {r[0] for r in con.execute("SELECT alert_id FROM raw.alerts").fetchall()}
+
+
+def assert_as_uninterrupted(warehouse: Path, clean: Path, streams: Path) -> None:
+    """The warehouse holds exactly what the uninterrupted run's holds."""
+    assert_exactly_once(warehouse, expected(streams))
+    # (dead-letter ids name the topic offset, which differs on another broker:
+    # assert_exactly_once has counted them)
+    assert {t: sorted(ids) for t, ids in table_ids(warehouse).items() if t != "dead_letters"} == {
+        t: sorted(ids) for t, ids in table_ids(clean).items() if t != "dead_letters"
+    }
+
+
 def assert_exactly_once(warehouse: Path, exp: dict) -> None:
     ids = table_ids(warehouse)
     for stream, valid in exp["valid"].items():
@@ -248,9 +271,7 @@ def test_kill_9_with_fusion_broken_before_the_sinks_loses_and_duplicates_nothing
     own_kafka, streams, clean_run, tmp_path
 ):
     bootstrap = own_kafka
-    for stream in INPUT_STREAMS:
-        assert produce_path(bootstrap, streams / f"{stream}.jsonl").failed == 0
-    ends = end_offsets_by_partition(bootstrap)
+    ends = produce_all(bootstrap, streams)
     warehouse = tmp_path / "killed.duckdb"
     # GIVEN a run with a Reshuffle between the reader and the raw-store sinks
     # (the runner may finalise a read before its records are stored), killed
@@ -276,22 +297,78 @@ def test_kill_9_with_fusion_broken_before_the_sinks_loses_and_duplicates_nothing
     # WHEN the pipeline is started again (fusion still broken) and drains
     voc_run(bootstrap, warehouse, "g-kill", "--bounded", "--no-publish", reshuffle=True)
     # THEN the warehouse holds exactly what an uninterrupted run holds
-    assert_exactly_once(warehouse, expected(streams))
-    clean = table_ids(clean_run[0])
-    # (dead-letter ids name the topic offset, which differs on this broker:
-    # assert_exactly_once has counted them)
-    assert {t: sorted(ids) for t, ids in table_ids(warehouse).items() if t != "dead_letters"} == {
-        t: sorted(ids) for t, ids in clean.items() if t != "dead_letters"
-    }
+    assert_as_uninterrupted(warehouse, clean_run[0], streams)
     # AND the group's offsets end where the store is durable: everything
     assert committed(bootstrap, "g-kill") == total_records(bootstrap)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        alerts = {r[0] for r in con.execute("SELECT alert_id FROM raw.alerts").fetchall()}
-    with duckdb.connect(str(clean_run[0]), read_only=True) as con:
-        clean_alerts = {r[0] for r in con.execute("SELECT alert_id FROM raw.alerts").fetchall()}
+    alerts, clean_alerts = alert_ids(warehouse), alert_ids(clean_run[0])
     assert clean_alerts, "the simulation has incidents: an empty alert set proves nothing"
     # AND the alerts are an uninterrupted run's, id for id: the detector
     # resumed from its saved state and judged what the clean run judged
     assert alerts == clean_alerts, (
         f"{len(alerts - clean_alerts)} extra, {len(clean_alerts - alerts)} missing"
     )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_ctrl_c_mid_stream_drains_exits_0_and_a_restart_loses_and_duplicates_nothing(
+    own_kafka, streams, clean_run, tmp_path
+):
+    bootstrap = own_kafka
+    ends = produce_all(bootstrap, streams)
+    warehouse = tmp_path / "interrupted.duckdb"
+    # GIVEN `voc run --source kafka` left to run until it is told to stop
+    # (no --bounded, no --until-idle), publishing on
+    proc = voc_run(bootstrap, warehouse, "g-sigint", background=True)
+    # WHEN Ctrl-C is pressed mid-stream: a terminal sends SIGINT to the whole
+    # foreground process group, the job and the Prism runner it started
+    wait_until_stored(warehouse, ends, proc, random.Random(11).uniform(0.05, 0.2))
+    calls = [tp for tp in ends if stream_of_topic(tp[0]) == "calls"]
+    while not any(durable_offsets(warehouse, ends)[tp] for tp in calls):
+        wait_until_stored(warehouse, ends, proc, 0)  # (calls stored too: contacts to drain)
+        time.sleep(0.05)
+    group = psutil.Process(proc.pid).children(recursive=True)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=600)
+    # THEN the job drains and exits 0 with its summary
+    assert proc.returncode == 0, err.decode()[-3000:]
+    assert "draining" in err.decode()
+    summary = json.loads(out.decode().strip().splitlines()[-1])
+    assert summary["reconciled_contacts"] == 0, "the drain left contacts unstitched"
+    # AND it stopped mid-stream, its group's offsets where its store is durable
+    durable = durable_offsets(warehouse, ends)
+    assert 0 < sum(durable.values()) < sum(ends.values()), durable
+    assert committed(bootstrap, "g-sigint") == sum(durable.values())
+    # AND nothing it started outlives it (the runner, its workers)
+    time.sleep(1)
+    assert not [p.pid for p in group if _alive(p.pid) and p.status() != psutil.STATUS_ZOMBIE]
+    # AND every contact it stored was stitched and tagged before it exited
+    # (a restart has nothing to recover)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        first_contacts = con.execute("SELECT count(*) FROM raw.contacts").fetchall()[0][0]
+    assert first_contacts > 0
+    # WHEN it is started again and reads to the end
+    again = voc_run(bootstrap, warehouse, "g-sigint", "--bounded")
+    assert again["recovered_records"] == 0
+    # THEN the warehouse holds exactly what an uninterrupted run holds
+    assert_as_uninterrupted(warehouse, clean_run[0], streams)
+    assert committed(bootstrap, "g-sigint") == total_records(bootstrap)
+    # AND the same alerts, each on the topic (once after deduplication by key)
+    alerts = alert_ids(warehouse)
+    assert alerts and alerts == alert_ids(clean_run[0])
+    c = KafkaConsumer(
+        ALERTS,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+        bootstrap_timeout_ms=5000,
+    )
+    keys = [m.key.decode() for m in c]
+    c.close()
+    assert set(keys) == alerts

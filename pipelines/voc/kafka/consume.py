@@ -14,6 +14,7 @@ same group id (a checkpoint may be finalised by another worker).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -129,6 +130,11 @@ class BatchConsumer:
         ends = self._consumer.end_offsets(self._tps)
         return {(tp.topic, tp.partition): off for tp, off in ends.items()}
 
+    def highwater(self, tp: TP) -> int | None:
+        """The partition's end offset as the last fetch saw it (no request),
+        None before any fetch."""
+        return self._consumer.highwater(TopicPartition(*tp))
+
     def positions(self) -> dict[TP, int]:
         """The offset of the next record each partition will return."""
         return {(tp.topic, tp.partition): self._consumer.position(tp) for tp in self._tps}
@@ -233,27 +239,43 @@ def read_batches(
         yield from consumer.read_batches(until=until, idle_timeout_s=idle_timeout_s)
 
 
+# One committing client per (bootstrap, group) in a process, reused: a
+# checkpoint is finalised per reading bundle and partition (about ten a second
+# for a live job), and a new client per commit costs a connection, metadata and
+# a coordinator lookup each time.
+_COMMITTERS: dict[tuple[str, str], KafkaConsumer] = {}
+_COMMIT_LOCK = threading.Lock()
+
+
 def commit(
     bootstrap: str, group_id: str, offsets: Mapping[TP, int], *, timeout_s: float = 10
 ) -> None:
-    """Commit `{(topic, partition): next_offset}` for `group_id` from a short-lived
-    client (e.g. when a checkpoint is finalised away from the reader)."""
+    """Commit `{(topic, partition): next_offset}` for `group_id` from a client
+    of its own (e.g. when a checkpoint is finalised away from the reader); a
+    client that failed is closed and the next commit opens another."""
     if not offsets:
         return
-    try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            client_id=CLIENT_ID,
-            group_id=group_id,
-            enable_auto_commit=False,
-            **short_timeouts(timeout_s),
-        )
-    except (kafka.errors.KafkaTimeoutError, kafka.errors.KafkaConnectionError) as exc:
-        raise BrokerUnavailable(f"no Kafka broker answered at {bootstrap}: {exc}") from None
-    try:
-        consumer.commit(_to_kafka_offsets(offsets))
-    finally:
-        consumer.close(autocommit=False)
+    key = (bootstrap, group_id)
+    with _COMMIT_LOCK:
+        consumer = _COMMITTERS.get(key)
+        if consumer is None:
+            try:
+                consumer = KafkaConsumer(
+                    bootstrap_servers=bootstrap,
+                    client_id=CLIENT_ID,
+                    group_id=group_id,
+                    enable_auto_commit=False,
+                    **short_timeouts(timeout_s),
+                )
+            except (kafka.errors.KafkaTimeoutError, kafka.errors.KafkaConnectionError) as exc:
+                raise BrokerUnavailable(f"no Kafka broker answered at {bootstrap}: {exc}") from None
+            _COMMITTERS[key] = consumer
+        try:
+            consumer.commit(_to_kafka_offsets(offsets))
+        except BaseException:
+            del _COMMITTERS[key]
+            consumer.close(autocommit=False)
+            raise
 
 
 def end_offsets(bootstrap: str, topics: Iterable[str], *, timeout_s: float = 10) -> dict[TP, int]:

@@ -268,6 +268,8 @@ def run_streaming(
         publish_to,
         after_load=after_load,
         detector=detector,
+        # one poll's worth behind the end: the job keeps up (rounds follow files)
+        live_backlog=kafka.max_records,
     )
     with bound_listeners(opts):
         p = beam.Pipeline(options=opts)
@@ -303,16 +305,24 @@ def _keep_drain_handler() -> Iterator[None]:
     """Keep the SIGINT handler `voc run` installed (drain: readers stop, the
     rest flushes and commits). Beam's job-server wrapper (StopOnExitJobServer)
     installs its own when the job starts, which stops Prism before calling
-    ours, so Ctrl-C killed the runner under a draining job."""
+    ours, so Ctrl-C killed the runner under a draining job.
+
+    While the job starts, SIGINT is ignored, so the Prism process started
+    meanwhile inherits it ignored: a terminal's Ctrl-C goes to the whole
+    process group, and Prism (a Go program with no handler of its own) died
+    of it under the draining job. (A Ctrl-C during those seconds is lost.)"""
     import signal
     import threading
 
     main = threading.current_thread() is threading.main_thread()
     before = signal.getsignal(signal.SIGINT) if main else None
+    keep = callable(before) and before is not signal.default_int_handler
+    if keep:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:
-        if callable(before) and before is not signal.default_int_handler:
+        if keep:
             signal.signal(signal.SIGINT, before)
 
 

@@ -42,7 +42,8 @@ from apache_beam.io.unbounded_source import (
     UnboundedSource,
 )
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
-from apache_beam.utils.timestamp import MAX_TIMESTAMP, Timestamp
+from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 from kafka.errors import KafkaError
 
 from voc.kafka.clients import BrokerUnavailable
@@ -71,13 +72,19 @@ class KafkaReadConfig:
     bounded: bool = False
     until_idle_s: float | None = None
     max_out_of_order_s: float = 600.0
-    idle_s: float = 5.0
+    # Caught up (nothing read, at the end offset) this long: the partition's
+    # watermark follows the job's newest (one idle poll; it was 5 s, which
+    # held every live stage back that long behind a quiet partition).
+    idle_s: float = 1.0
     max_records: int = 2000
     poll_timeout_ms: int = 200
     # A reading bundle ends after this long (Beam's default: 10 s). What it
     # read and the watermark it moved reach the stages after the reader only
     # when it ends, so this bounds how long a live record waits to be stitched.
     bundle_s: float = 10.0
+    # ... and after this long when the reader is live (its last poll reached
+    # the partition's end): a live stream gets latency, a backlog throughput.
+    live_bundle_s: float = 1.0
     # A partition with nothing to read is polled again after this long.
     idle_poll_s: float = 1.0
     # The raw store the job writes: where a restarted reader resumes from.
@@ -143,6 +150,8 @@ class KafkaPartitionReader(UnboundedReader):
         self._end: int | None = None
         self._finished = False
         self._caught_up = False
+        # The last poll read up to the partition's end (no backlog behind it).
+        self.live = False
         self._consumer: BatchConsumer | None = None
 
     def start(self) -> bool:
@@ -228,6 +237,9 @@ class KafkaPartitionReader(UnboundedReader):
             if self._end is not None:
                 records = [r for r in records if r.offset < self._end]
             self._buffer.extend(records)
+        end = self._consumer.highwater((self.topic, self.partition))
+        upto = self._buffer[-1].offset + 1 if self._buffer else self._next_offset
+        self.live = end is not None and upto >= end
         if self._buffer:
             self._caught_up = False
             return
@@ -384,7 +396,16 @@ _PROVIDER = _FractionProgressProvider()
 
 
 class _ReadUnboundedFn(beam_unbounded._ReadFromUnboundedSourceDoFn):
-    """Beam's reading DoFn, with the tracker above."""
+    """Beam's reading DoFn, with the tracker above, and a bundle length that
+    adapts: `live_s` after its first record when the reader reports `live`
+    (caught up with its partition), else Beam's `max_read_time_seconds`. A
+    bundle's records and watermark reach the next stages when it ends, so a
+    live stream wants short bundles; a backlog wants long ones (each bundle
+    end is a checkpoint, a finalisation and a runner round trip)."""
+
+    def __init__(self, poll_interval, max_records_per_bundle, max_read_time_seconds, live_s):
+        super().__init__(poll_interval, max_records_per_bundle, max_read_time_seconds)
+        self._live_s = live_s
 
     @beam.DoFn.unbounded_per_element()
     def process(
@@ -396,12 +417,58 @@ class _ReadUnboundedFn(beam_unbounded._ReadFromUnboundedSourceDoFn):
             ManualWatermarkEstimator.default_provider()
         ),
     ):
-        yield from super().process(element, bundle_finalizer, tracker, watermark_estimator)
+        # Beam's loop (_ReadFromUnboundedSourceDoFn.process), with the bundle's
+        # end decided after every record.
+        inner = beam_unbounded._unwrap_tracker(tracker)
+        if inner is not None and self._reader_cache is not None:
+            inner._reader_cache = self._reader_cache
+        initial = tracker.current_restriction()
+        now = self._now or time.monotonic
+        emitted, first_at = 0, None
+        try:
+            while True:
+                holder = [None]
+                if not tracker.try_claim(holder):
+                    beam_unbounded._set_watermark_if_greater(
+                        watermark_estimator, tracker.current_restriction().watermark
+                    )
+                    break
+                record = holder[0]
+                if record is beam_unbounded._NO_DATA:
+                    beam_unbounded._set_watermark_if_greater(
+                        watermark_estimator, tracker.current_restriction().watermark
+                    )
+                    tracker.defer_remainder(Duration(seconds=self._poll_interval))
+                    break
+                value, timestamp, watermark = record
+                yield TimestampedValue(value, timestamp)
+                beam_unbounded._set_watermark_if_greater(watermark_estimator, watermark)
+                emitted += 1
+                first_at = first_at if first_at is not None else now()
+                live = inner is not None and getattr(inner._reader, "live", False)
+                limit = self._live_s if live else self._max_read_time_seconds
+                if emitted >= self._max_records_per_bundle or now() - first_at >= limit:
+                    tracker.defer_remainder()
+                    break
+        finally:
+            current = tracker.current_restriction()
+            try:
+                mark = current.finalization_checkpoint_mark
+                if current is not initial and mark is not None:
+                    bundle_finalizer.register(beam_unbounded._FinalizeCheckpointOnce(mark))
+            finally:
+                if inner is not None:
+                    inner._close_reader_if_open()
 
 
 class ReadUnbounded(ReadFromUnboundedSource):
     """`ReadFromUnboundedSource` whose split requests cannot fail on NaN
-    progress (`_FractionProgressTracker`)."""
+    progress (`_FractionProgressTracker`) and whose reading bundles end
+    after `live_read_time_seconds` while the reader is live."""
+
+    def __init__(self, source, *, live_read_time_seconds: float | None = None, **kwargs):
+        super().__init__(source, **kwargs)
+        self._live_s = live_read_time_seconds or self._max_read_time_seconds
 
     def expand(self, pbegin):
         return (
@@ -410,7 +477,10 @@ class ReadUnbounded(ReadFromUnboundedSource):
             | "ReadUnbounded"
             >> beam.ParDo(
                 _ReadUnboundedFn(
-                    self._poll_interval, self._max_records_per_bundle, self._max_read_time_seconds
+                    self._poll_interval,
+                    self._max_records_per_bundle,
+                    self._max_read_time_seconds,
+                    self._live_s,
                 )
             )
         )
@@ -430,4 +500,5 @@ class ReadFromKafka(beam.PTransform):
             KafkaTopicsSource(cfg),
             poll_interval=cfg.idle_poll_s,
             max_read_time_seconds=cfg.bundle_s,
+            live_read_time_seconds=cfg.live_bundle_s,
         )

@@ -100,6 +100,8 @@ class DetectRound:
     # event time (epoch s) up to which every input partition / every contact is stored
     inputs_until_s: float | None = None
     contacts_until_s: float | None = None
+    # the most offsets any input partition has beyond what is stored (None: unknown)
+    backlog: int | None = None
 
 
 @dataclass
@@ -160,6 +162,10 @@ class StoredDetector:
     max_out_of_order_s: float = 600.0
     name: str = "breakpoints"
     _state: _State | None = None
+    # Per partition, the newest event time of all partitions when it was last
+    # seen stored to its end: its mark does not fall back below that when a
+    # new record of it is on its way (see _inputs_frontier).
+    _idle_marks: dict[tuple[str, int], float] = field(default_factory=dict)
 
     # ------------------------------------------------------------ the state
 
@@ -207,8 +213,9 @@ class StoredDetector:
 
     # -------------------------------------------------------- the frontier
 
-    def _inputs_frontier(self, con, bounds: Bounds, *, final: bool) -> tuple[float, str]:
-        """The event time up to which every input partition is stored."""
+    def _inputs_frontier(self, con, bounds: Bounds, *, final: bool) -> tuple[float, str, int]:
+        """The event time up to which every input partition is stored, what
+        holds it, and the largest backlog (offsets not stored) of a partition."""
         from voc.kafka.topics import stream_of_topic
         from voc.warehouse.store import kafka_source
 
@@ -223,6 +230,7 @@ class StoredDetector:
                 files.setdefault((table, r.source), []).append((r.first, r.last, newest))
         newest_of: dict[tuple[str, int], float | None] = {}
         complete: dict[tuple[str, int], bool] = {}
+        backlog = 0
         for (topic, partition), (start, end) in bounds.items():
             source = (str(stream_of_topic(topic)), kafka_source(topic, partition))
             ranges = sorted(files.get(source, ()))
@@ -231,19 +239,32 @@ class StoredDetector:
                 (t for _, last, t in ranges if last < pos and t is not None), default=None
             )
             complete[(topic, partition)] = pos >= end
+            backlog = max(backlog, end - pos)
         if not bounds:
-            return float("-inf"), "the input topics"
+            return float("-inf"), "the input topics", backlog
         if final and all(complete.values()):
-            return float("inf"), ""
+            return float("inf"), "", backlog
         known = [t for t in newest_of.values() if t is not None]
         overall = max(known, default=None)
         frontier, waiting = float("inf"), ""
         for tp, newest in newest_of.items():
+            # A sparse partition stored to its end follows the others (the idle
+            # rule); when its next record is produced but not stored yet, its
+            # mark stays where the idle rule had put it, not back at its own
+            # newest record (hours old for a quiet partition): a record of it
+            # older than that is late either way (the steps before were
+            # judged). Only the live path takes this: in a backfill a partition
+            # is stored to its end once, when it is read whole.
+            if complete[tp] and overall is not None:
+                self._idle_marks[tp] = max(self._idle_marks.get(tp, overall), overall)
             mark = overall if complete[tp] else newest
+            floor = self._idle_marks.get(tp)
+            if floor is not None and (mark is None or mark < floor):
+                mark = floor
             t = float("-inf") if mark is None else mark - self.max_out_of_order_s
             if t < frontier:
                 frontier, waiting = t, f"partition {tp[0]}/{tp[1]}"
-        return frontier, waiting
+        return frontier, waiting, backlog
 
     def _contacts_frontier(self, con, since_s: int | None) -> tuple[float, str]:
         """The event time of the oldest contact record not stitched yet."""
@@ -288,7 +309,7 @@ class StoredDetector:
         if bounds is None:
             out.waiting_for = "the broker (partition end offsets)"
             return out
-        f_in, w_in = self._inputs_frontier(con, bounds, final=final)
+        f_in, w_in, out.backlog = self._inputs_frontier(con, bounds, final=final)
         f_c, w_c = self._contacts_frontier(con, state.fed_until_s)
         frontier, out.waiting_for = (f_in, w_in) if f_in <= f_c else (f_c, w_c)
         out.inputs_until_s, out.contacts_until_s = f_in, f_c

@@ -227,8 +227,8 @@ def _trace(started: float, judged) -> str:
     """One round as a JSON line (benchmarks/bench_alert_delay.py --trace):
     wall start and end, how far in event time inputs, contacts and judgement are."""
 
-    def finite(x):
-        return x if x is None or abs(x) != float("inf") else None
+    def finite(x):  # JSON has no infinity
+        return x if x is None or abs(x) != float("inf") else str(x)
 
     return orjson.dumps(
         {
@@ -239,6 +239,7 @@ def _trace(started: float, judged) -> str:
             "judged_until": judged.judged_until_s,
             "alerts": judged.alerts,
             "waiting_for": judged.waiting_for,
+            "backlog": judged.backlog,
         }
     ).decode()
 
@@ -256,11 +257,16 @@ class StoreLoader:
     leaves no loader holding the file), and a stop lets it finish its round.
 
     A round runs as soon as a file lands in the store (checked every
-    `poll_s`: the folders' modification times), but no sooner after the last
-    round than `min_gap_s` and four times that round's length (at most
-    `interval_s`), so rounds take at most a fifth of the time however fast
-    files come; and at least every `interval_s` (the detector's bounds and
-    waits move with the broker and the clock, not only with files)."""
+    `poll_s`: the folders' modification times), but, while the input has a
+    backlog, no sooner after the last round than `min_gap_s` and four times
+    that round's length (at most `interval_s`), so rounds take at most a
+    fifth of the time while the job catches up; and at least every
+    `interval_s` (the detector's bounds move with the broker, not only with
+    files). When the detector's last round found every input partition
+    stored to within `live_backlog` offsets of its end (live: the job keeps
+    up with the producers), the next round may start one round's length
+    after the last: alerts trail the stored records by about a round, not
+    by `min_gap_s`."""
 
     def __init__(
         self,
@@ -272,6 +278,7 @@ class StoreLoader:
         detector=None,
         poll_s: float = 0.25,
         min_gap_s: float = 5.0,
+        live_backlog: int = 2000,
     ) -> None:
         """`after_load(con)`, if given, runs after each round on the loader's own
         connection (the dashboard's snapshots: no other process can open the
@@ -283,6 +290,7 @@ class StoreLoader:
         self.warehouse, self.store, self.interval_s = str(warehouse), store, interval_s
         self.poll_s = min(poll_s, interval_s)
         self.min_gap_s = min(min_gap_s, interval_s)
+        self.live_backlog = live_backlog
         self.publish_to = publish_to
         self.detector = detector
         self.after_load = after_load
@@ -370,7 +378,12 @@ class StoreLoader:
                     self.error = exc
                     return
                 last_round = time.monotonic()
-                gap = min(self.interval_s, max(self.min_gap_s, 4 * (last_round - now)))
+                took = last_round - now
+                live = judged is not None and judged.backlog is not None
+                if live and judged.backlog <= self.live_backlog:
+                    gap = min(self.interval_s, took)
+                else:
+                    gap = min(self.interval_s, max(self.min_gap_s, 4 * took))
         finally:
             con.close()
             if producer is not None:
@@ -412,9 +425,14 @@ def _loader_main() -> None:
     """The loader's process: settings from stdin, rounds until the launcher
     says stop (or dies), then (error, after_load) pickled on stdout."""
     import pickle
+    import signal
     import sys
 
     _die_with(int(sys.argv[1]))
+    # The launcher stops it (stdin), after the job's drain: a terminal's
+    # Ctrl-C reaches the whole process group, and the loader must not die of it
+    # under the draining job (DECISIONLOG "Kafka delivery", "Ctrl-C drains").
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, not into the result
     stdin = sys.stdin.buffer
