@@ -222,3 +222,19 @@ def test_operating_points_trade_coverage_for_out_of_scope_recall(csvs):
     assert default["threshold"] == report["abstain_threshold"]
     for key in ("accuracy", "coverage", "oos_recall"):
         assert default[key] == report[key]
+
+
+def test_eval_tagging_target_oos_recall_reports_the_validation_estimate(csvs):
+    # GIVEN the CLI asked for an out-of-scope recall instead of a coverage
+    train, test = csvs
+    result = CliRunner().invoke(
+        main,
+        ["eval", "tagging", "--train", str(train), "--test", str(test)]
+        + ["--target-oos-recall", "0.6", "--json"],
+    )
+    # THEN the summary carries the estimate made on the validation split
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert 0.0 <= summary["validation"]["oos_recall"] <= 1.0
+    assert summary["validation"]["oos_n"] > 0
+    assert "out-of-scope recall, validation estimate" in result.output

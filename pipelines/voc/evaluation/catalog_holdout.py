@@ -7,7 +7,8 @@ them, train the text model on the training part only and tag the hold-out part
 with (a) the text model alone, (b) the rule tagger alone, (c) the hybrid tagger
 (rules first, the model for what the rules leave untagged).
 
-Definitions (DECISIONLOG "Tagging evaluation"; the same as voc.evaluation.tagging):
+Definitions (DECISIONLOG "Learned tagger and tagging evaluation"; the same as
+voc.evaluation.tagging):
 
 - in scope: a contact whose true scenario is a catalog scenario; off-topic
   contacts (scenario null in the ground truth) are out of scope and the right

@@ -1,6 +1,6 @@
 """How well the learned text model tags contacts it has never seen, and how fast.
 
-Definitions (DECISIONLOG "Tagging evaluation"):
+Definitions (DECISIONLOG "Learned tagger and tagging evaluation"):
 
 - in scope: a test label the model could have learned, i.e. one present in the
   training data (and in the catalog's scenario ids when a catalog is given);

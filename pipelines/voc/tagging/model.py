@@ -1,23 +1,26 @@
 """The learned text model: contact text -> root-cause label with a calibrated
 confidence, or None (abstain). Pure Python (numpy, scipy, scikit-learn), no Beam.
 
-How it decides (see DECISIONLOG "Learned tagger"):
+How it decides (see DECISIONLOG "Learned tagger and tagging evaluation"):
 
 1. Text is normalised alike for Chinese and English (NFKC, lower case) and turned
    into character 1-3-gram and word 1-2-gram TF-IDF features (`voc.tagging.text`).
 2. A linear SVM (one-vs-rest, squared hinge) scores every label. Prediction is one
-   sparse-times-dense product after a numpy featuriser: 10,000-30,000 texts/s on one
-   core (benchmarks/bench_tagging.py).
+   sparse-times-dense product after a numpy featuriser (benchmarks/bench_tagging.py
+   prints texts/s).
 3. Scores become probabilities through a softmax whose temperature is fitted (by
    log-loss) on a validation split carved from the training data; the model is then
    refitted on all of the training data. The confidence is the top probability.
 4. Below `abstain_threshold` the model abstains. By default the threshold is the
-   highest one that still answers `target_coverage` (95%) of the validation texts:
-   out-of-scope texts (labels the model never saw) mostly score low everywhere, so
-   they fall under it. N-grams the model does not know still count in a text's
-   length normalisation, so a text that shares one character with the training
-   data is not mistaken for a confident match; a text with no known n-gram at all
-   gets confidence 0.
+   highest one that still answers `target_coverage` (95%) of the validation texts.
+   With `target_oos_recall` set, it is chosen for out-of-scope recall instead:
+   labels are held out of training in turn, their validation texts stand for
+   out-of-scope text, and the threshold is the highest-coverage one that abstains
+   on that share of them. Thresholds for 99/95/90/85 % validation coverage are kept
+   in `validation` (the operating points `voc eval tagging` prints). N-grams the
+   model does not know still count in a text's length normalisation, so a text
+   that shares one character with the training data is not mistaken for a
+   confident match; a text with no known n-gram at all gets confidence 0.
 
 Saved models are one `.npz` file (arrays plus a JSON header, loaded with
 allow_pickle=False, so loading a model cannot run code) with a format number that
