@@ -443,18 +443,40 @@ def _alive(pid: int, home: Path) -> bool:
     return marker in cmdline and _MAIN_CLASS.encode() in cmdline
 
 
+def _exists(pid: int) -> bool:
+    """True while `pid` is a process that has not finished exiting (not a
+    zombie, not gone). A process mid-exit has already dropped its memory, so
+    its cmdline reads empty and `_alive` calls it dead while it still holds
+    its ports and files (a load-dependent flake of test_broker's restart
+    test): `_terminate` waits for this instead."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X"):
+            return True
+        # a zombie leader whose other threads (the JVM's) still run is exiting
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+
+
 def _terminate(pid: int, home: Path, *, timeout_s: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout_s`; return once the process has
+    finished exiting. `pid` was checked to be this home's broker (`_alive`)
+    just before, under the home's lock."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not _alive(pid, home):
+        if not _exists(pid):
             return
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while _alive(pid, home) and time.monotonic() < deadline:
+    while _exists(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _alive(pid, home):
+    if _exists(pid):
         raise BrokerError(f"the Kafka broker (pid {pid}) survived SIGKILL")
