@@ -9,6 +9,8 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import phonenumbers
+
 from voc.simulate import SimulationSummary
 from voc.simulate.pii import SECOND_MOBILE_SHARE, SECOND_MOBILE_USE, person, personal_data_for
 
@@ -55,6 +57,11 @@ def test_a_minority_keep_a_second_mobile_and_give_it_now_and_then() -> None:
     mobiles = [m for p in people for m in p.mobiles]
     assert len(set(mobiles)) == len(mobiles)
     assert len({p.email for p in people}) == len(people)
+    # AND every office line is a number that exists (no local 800..., the
+    # toll-free range), so a masker that checks numbers against the plan masks it
+    assert all(
+        phonenumbers.is_valid_number(phonenumbers.parse(p.office_line, "CN")) for p in people
+    )
 
 
 def test_records_of_one_customer_repeat_their_numbers(

@@ -57,7 +57,10 @@ def mobile(rng: random.Random, number: str | None = None) -> str:
 
 def landline(rng: random.Random) -> str:
     area = rng.choice(_AREA)
-    return f"{area}-{rng.choice('2345678')}{_digits(rng, 7)}"  # 8-digit local numbers
+    local = "800"
+    while local.startswith("800"):  # 800 is the toll-free range: nobody's office line
+        local = rng.choice("2345678") + _digits(rng, 7)  # 8-digit local numbers
+    return f"{area}-{local}"
 
 
 def id_card(rng: random.Random) -> str:
