@@ -29,7 +29,7 @@ from voc.simulate.incidents import (
     threat_line,
 )
 from voc.simulate.journeys import COMMON_DOMAIN, DOMAIN_SHARE, AppEvent, World
-from voc.simulate.pii import add_personal_data
+from voc.simulate.pii import add_personal_data, person
 from voc.simulate.timeline import Timeline, arrivals
 
 SCHEMA_VERSION = "1"
@@ -50,6 +50,15 @@ PENDING_SHARE = 0.2  # tickets that wait on the customer once (SLA clock paused)
 COMPENSATION_SHARE = 0.5  # tickets on guarantee scenarios with a 先行赔付 claim
 DIRECT_HQ_SHARE = 0.4  # escalated urgent tickets that go straight to HQ (L4)
 AT_STAGE_SHARE = 0.85  # contacts from a customer who is in the scenario's stage
+# Social care (DECISIONLOG "Simulated identity"): the social team answers this
+# share of the public posts about a problem, asking an author it cannot match
+# for an order number or phone in a private message; this share of those
+# authors answer it. A post that is answered and identified becomes a ticket
+# naming the post and the customer; the rest stay anonymous.
+SOCIAL_ANSWERED_SHARE = 0.8
+SOCIAL_DM_REPLY_SHARE = 0.75
+SOCIAL_ANSWER_MEDIAN_S = 3600  # post -> the team's public reply
+SOCIAL_DM_MEDIAN_S = 1800  # reply -> the author's private message
 # Most customers raise one problem about an order, not a dozen: a contact at a
 # stage goes to a present customer with no other contact about that order
 # within 72 h, found in this many draws, else to a customer of the business
@@ -171,6 +180,8 @@ class ContactGenerator:
         self._life = random.Random(f"ticket-life:{seed}")
         # NPS answers draw from their own stream too (every other record unchanged).
         self._nps = random.Random(f"nps:{seed}")
+        # Social care and the tickets it opens: one stream of their own.
+        self._care = random.Random(f"social-care:{seed}")
         self._windows = sla.load_windows()
         self._opened_ticket: str | None = None
         self._handles: dict[tuple[str, str], str] = {}
@@ -498,9 +509,11 @@ class ContactGenerator:
         )
         return self.rng.choice(keys) if keys else None
 
-    def _ticket_code(self, scenario: Scenario | None) -> str | None:
+    def _ticket_code(
+        self, scenario: Scenario | None, rng: random.Random | None = None
+    ) -> str | None:
         """The category an agent picks from the ticket form's menu."""
-        rng = self.rng
+        rng = rng or self.rng
         if scenario is None or rng.random() < TICKET_CODE_NONE:
             return None
         roll = rng.random()
@@ -733,7 +746,7 @@ class ContactGenerator:
             handle = f"{rng.choice(_HANDLE_EN)}_{rng.randint(10, 9999)}"
         # A person keeps one handle per platform: the marts link posts by it.
         handle = self._handles.setdefault((contact.customer_id, platform), handle)
-        known = rng.random() < 0.35
+        known = rng.random() < 0.35  # the listening tool matched the author to a customer
         said = self._with_threat(texts.social_text(rng, key, ctx, also=also))
         if contact.scenario is None:
             sentiment: float | None = round(rng.uniform(-0.1, 0.6), 3)
@@ -756,16 +769,46 @@ class ContactGenerator:
             "sentiment": sentiment,
         }
         self.out.social.append((contact.time_s, record))
-        if known and contact.scenario is not None and rng.random() < 0.3:
-            # The social team opens a ticket for a post they could match to a customer.
-            created = contact.time_s + rng.randint(600, 7200)
-            self._ticket(contact, ctx, created, "social", said, post_id, emotion)
+        if contact.scenario is not None:
+            self._social_care(contact, ctx, said, post_id, emotion, known)
         return post_id, said, True
+
+    def _social_care(
+        self,
+        contact: Contact,
+        ctx: texts.TextContext,
+        said: str,
+        post_id: str,
+        emotion: str,
+        known: bool,
+    ) -> None:
+        """The social team answers a post about a problem (or not). It cannot help
+        an author it cannot match to a customer before it knows who they are, so it
+        asks for an order number or a phone number in a private message; when it
+        has the customer, it opens a ticket that names the post. A post nobody
+        answers, or whose author never writes back, stays anonymous."""
+        care = self._care
+        if care.random() >= SOCIAL_ANSWERED_SHARE:
+            return
+        at = contact.time_s + int(math.exp(care.gauss(math.log(SOCIAL_ANSWER_MEDIAN_S), 1.0)))
+        order = phone = None
+        if not known:
+            if care.random() >= SOCIAL_DM_REPLY_SHARE:
+                return
+            at += int(math.exp(care.gauss(math.log(SOCIAL_DM_MEDIAN_S), 1.0)))
+            order = contact.order_id
+            phone = None if order else person(contact.customer_id).mobile(care)
+        if at >= self.timeline.end_s:
+            return  # the exchange ends after the data does: no ticket in it
+        note = texts.social_care_note(care, ctx, said, order, phone)
+        self._ticket(contact, ctx, at, "social", note, post_id, emotion, rng=care, life=care)
 
     # --------------------------------------------------------------- tickets
 
-    def _priority(self, scenario: Scenario | None, emotion: str) -> str:
-        rng = self.rng
+    def _priority(
+        self, scenario: Scenario | None, emotion: str, rng: random.Random | None = None
+    ) -> str:
+        rng = rng or self.rng
         if scenario is None:
             return "low"
         options = _SEVERITY_PRIORITY.get(scenario.severity, _SEVERITY_PRIORITY["medium"])
@@ -784,17 +827,22 @@ class ContactGenerator:
         source_contact_id: str | None,
         emotion: str,
         priority: str | None = None,
+        *,
+        rng: random.Random | None = None,
+        life: random.Random | None = None,
     ) -> tuple[str, str, str | None]:
         """Emit one ticket's lifecycle; return (ticket_id, id of its created event,
-        its category code)."""
-        rng = self.rng
+        its category code). `rng` and `life` replace the simulator's streams for a
+        ticket that has its own (social care)."""
+        rng = rng or self.rng
+        life = life or self._life
         scenario = contact.scenario
         self._n_ticket += 1
         ticket_id = f"tkt-{self.seed}-{self._n_ticket:06d}"
-        priority = priority or self._priority(scenario, emotion)
+        priority = priority or self._priority(scenario, emotion, rng)
         sla_h = scenario.sla_hours.get(priority, _DEFAULT_SLA_H) if scenario else _DEFAULT_SLA_H
         sla_s = int(sla_h * 3600)
-        category = self._ticket_code(scenario)
+        category = self._ticket_code(scenario, rng)
         department = scenario.owner if scenario else "customer_service"
         # The ticketing system stamps the due date on the department's business
         # clock: the target counts working hours (DECISIONLOG "SLA clocks").
@@ -848,7 +896,6 @@ class ContactGenerator:
         escalate_p += 0.1 if scenario and scenario.severity in ("high", "critical") else 0.0
         respond_at = t + int(resolve_s * rng.uniform(0.08, 0.35))
         emit(respond_at, "responded")
-        life = self._life
         pauses: list[tuple[int, int]] = []
         first_resolution = max(created + resolve_s, respond_at + 60)
         if life.random() < PENDING_SHARE and first_resolution - respond_at > 1800:
@@ -861,13 +908,13 @@ class ContactGenerator:
                 pauses.append((pend_at, reply_at))
         compensation = None
         if scenario is not None and scenario.is_guarantee and life.random() < COMPENSATION_SHARE:
-            compensation = self._compensate(ticket_id, created, scenario, emit)
+            compensation = self._compensate(ticket_id, created, scenario, emit, life)
         escalations: list[tuple[int, str]] = []
         if rng.random() < escalate_p:
             tiers = ["L2"]
             while len(tiers) < 3 and rng.random() < 0.3:
                 tiers.append(f"L{len(tiers) + 2}")
-            if priority == "urgent" and self._life.random() < DIRECT_HQ_SHARE:
+            if priority == "urgent" and life.random() < DIRECT_HQ_SHARE:
                 tiers = ["L4"]  # urgent, high-value, disputed: straight to HQ
             for k, tier in enumerate(tiers):
                 at = respond_at + max(60, created + resolve_s - respond_at) * (k + 1) // (
@@ -928,9 +975,10 @@ class ContactGenerator:
         spans = [(_utc(a), _utc(min(b, stop))) for a, b in pauses if a < stop]
         return sla.business_seconds(window, _utc(created), _utc(stop), spans)
 
-    def _compensate(self, ticket_id: str, created: int, scenario: Scenario, emit) -> dict:
+    def _compensate(
+        self, ticket_id: str, created: int, scenario: Scenario, emit, life: random.Random
+    ) -> dict:
         """先行赔付: a guarantee claim paid before the dispute is settled (target 2 h)."""
-        life = self._life
         requested = created + life.randint(120, 1800)
         approved = requested + int(math.exp(life.gauss(math.log(2400), 0.6)))
         paid = approved + int(math.exp(life.gauss(math.log(1500), 0.7)))

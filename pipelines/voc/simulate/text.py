@@ -983,6 +983,41 @@ def call_summary(rng: random.Random, ctx: TextContext, customer_says: str, depar
     return rng.choice(_EN_SUMMARY).format(said=said, emotion=ctx.emotion, dept=department)
 
 
+_ZH_CARE = (
+    "【社媒工单】用户公开发帖：{post}",
+    "舆情转工单。原帖：{post}",
+    "社媒监测到用户发帖：{post}已私信联系用户。",
+)
+_EN_CARE = (
+    "[Social ticket] Public post: {post}",
+    "From social listening. Post: {post}",
+    "Customer posted publicly: {post} We reached out by DM.",
+)
+
+
+def social_care_note(
+    rng: random.Random,
+    ctx: TextContext,
+    post: str,
+    order_id: str | None = None,
+    phone: str | None = None,
+) -> str:
+    """The text of a ticket the social team opened from a public post: the post,
+    and what the author gave in a private message when asked who they are (an
+    order number or a phone number; neither: the team knew the author already)."""
+    zh = ctx.language == "zh"
+    end = ("。", "！", "？", "!", "?") if zh else (".", "!", "?")
+    post = post if post.endswith(end) else post + ("。" if zh else ".")
+    text = rng.choice(_ZH_CARE if zh else _EN_CARE).format(post=post)
+    if order_id:
+        return text + (
+            f"用户私信提供订单号{order_id}。" if zh else f" In a DM they gave order {order_id}."
+        )
+    if phone:
+        return text + (f"用户私信留了手机号{phone}。" if zh else f" They DM'd their phone {phone}.")
+    return text
+
+
 _ZH_SOCIAL_TAIL = (
     "#避雷#",
     "#吐槽#",
