@@ -2,11 +2,13 @@
 -- the same person contacted us again within var voc_repeat_window_hours
 -- (DECISIONLOG "Repeat contacts"): same person, any channel, any stated reason,
 -- unless the two contacts name different orders (two orders, two problems).
--- The person is the contact's customer id, else the customer its social handle,
--- an order id written in its text, or a phone/email key in its text resolves to
--- (int_customer_identity), else its social handle itself (an anonymous account
--- is still one person). An order written in an anonymous post is also the
--- post's order for the different-orders rule. The
+-- The person is the contact's customer id, else the customer of the ticket the
+-- social team opened from the post (once the author said who they are), else
+-- the customer its social handle, an order id written in its text, or a
+-- phone/email key in its text resolves to (int_customer_identity), else its
+-- social handle itself (an anonymous account is still one person). The order of
+-- that ticket, else an order written in an anonymous post, is also the post's
+-- order for the different-orders rule. The
 -- tagged scenario is not used: on real text it is too often wrong to say that
 -- two contacts are about the same problem, while the order and the person are
 -- recorded facts. The window is censored at the edges of the data: a contact
@@ -49,6 +51,29 @@ data_span as (
         ) as data_as_of_at
 
     from contacts
+
+),
+
+-- the customer (and order) that the tickets opened from an anonymous post name
+-- (one customer, or none)
+post_ticket_customers as (
+
+    select
+        ticket_events.source_contact_id as social_post_id,
+        min(ticket_events.customer_id) as customer_id,
+        case
+            when count(distinct ticket_events.order_id) = 1 then min(ticket_events.order_id)
+        end as order_id
+
+    from ticket_events
+    inner join social_posts
+        on ticket_events.source_contact_id = social_posts.social_post_id
+    where
+        ticket_events.event_type = 'created'
+        and ticket_events.customer_id is not null
+        and social_posts.customer_id is null
+    group by ticket_events.source_contact_id
+    having count(distinct ticket_events.customer_id) = 1
 
 ),
 
@@ -114,22 +139,27 @@ resolved as (
 
     select
         contacts.contact_id,
-        coalesce(contacts.order_id, post_order_customers.order_id) as order_id,
+        coalesce(
+            contacts.order_id, post_ticket_customers.order_id, post_order_customers.order_id
+        ) as order_id,
         contacts.contacted_at,
         coalesce(
             contacts.customer_id,
+            post_ticket_customers.customer_id,
             handle_identity.customer_id,
             post_order_customers.customer_id,
             post_key_customers.customer_id
         ) as resolved_customer_id,
         case
             when contacts.customer_id is not null then 'customer_id'
+            when post_ticket_customers.customer_id is not null then 'post_ticket'
             when handle_identity.customer_id is not null then 'social_handle'
             when post_order_customers.customer_id is not null then 'order_mention'
             when post_key_customers.customer_id is not null then 'pii_key'
         end as identity_source,
         coalesce(
             contacts.customer_id,
+            post_ticket_customers.customer_id,
             handle_identity.customer_id,
             post_order_customers.customer_id,
             post_key_customers.customer_id,
@@ -146,6 +176,8 @@ resolved as (
             handle_identity.key_type = 'social_handle'
             and social_posts.platform || ':' || social_posts.author_handle
             = handle_identity.identity_key
+    left join post_ticket_customers
+        on contacts.contact_id = post_ticket_customers.social_post_id
     left join post_order_customers
         on contacts.contact_id = post_order_customers.social_post_id
     left join post_key_customers

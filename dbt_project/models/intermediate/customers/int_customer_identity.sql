@@ -2,8 +2,10 @@
 -- the customer id itself, each social handle (platform:handle), each keyed
 -- phone or email hash (pii_keys: 'phone:<hex>', 'email:<hex>', DECISIONLOG
 -- "Privacy") and each order id that was seen on a record carrying a customer
--- id. A key seen with two different customers is ambiguous and links to none
--- (a wrong link would invent a repeat).
+-- id. A handle is also seen with the customer of a ticket opened from one of
+-- its posts (the social team found out who the author is). A key seen with two
+-- different customers is ambiguous and links to none (a wrong link would
+-- invent a repeat).
 
 with
 
@@ -49,6 +51,25 @@ customer_keys as (
 
 ),
 
+-- A ticket the social team opened from a public post names the post's author:
+-- it is opened once the author has said who they are (an order number or a
+-- phone in a private message), or was matched by the listening tool.
+post_tickets as (
+
+    select
+        social_posts.platform,
+        social_posts.author_handle,
+        ticket_events.customer_id
+
+    from ticket_events
+    inner join social_posts
+        on ticket_events.source_contact_id = social_posts.social_post_id
+    where
+        ticket_events.event_type = 'created'
+        and ticket_events.customer_id is not null
+
+),
+
 -- every phone/email key on a record that names its customer
 pii_sightings as (
 
@@ -85,6 +106,14 @@ sightings as (
 
     from social_posts
     where author_handle is not null and customer_id is not null
+    union all
+    select
+        'social_handle' as key_type,
+        platform || ':' || author_handle as identity_key,
+        customer_id
+
+    from post_tickets
+    where author_handle is not null
     union all
     select
         split_part(pii_key, ':', 1) as key_type,
