@@ -81,7 +81,9 @@ def test_a_clock_mismatch_is_a_target_or_elapsed_time_apart_or_a_missing_clock()
 def test_a_post_is_visible_by_its_handle_a_written_order_or_as_its_own_account(tmp_path: Path):
     # GIVEN stream files: c1's order o-1001 (app event), a known post by c1 as
     # "deer", and anonymous posts: by "deer" again, one writing O-1001 in its
-    # text, one writing o-10011 (no known order), and one malformed line
+    # text, one writing o-10011 (no known order), and one malformed line; c3's
+    # call reading out a mobile that an anonymous post writes too; a ticket the
+    # social team opened from an anonymous post by "bee", naming c4
     def write(stream: str, rows: list) -> None:
         text = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows)
         (tmp_path / f"{stream}.jsonl").write_text(text + "\n", encoding="utf-8")
@@ -97,8 +99,26 @@ def test_a_post_is_visible_by_its_handle_a_written_order_or_as_its_own_account(t
         }
 
     write("app_events", [{"event_id": "a1", "customer_id": "c1", "order_id": "o-1001"}])
-    write("calls", [{"event_id": "k1", "customer_id": "c2", "order_id": None}])
-    write("ticket_events", [])
+    write(
+        "calls",
+        [
+            {"event_id": "k1", "customer_id": "c2", "order_id": None},
+            {"event_id": "k2", "customer_id": "c3", "transcript": "我的手机号是13800138000"},
+        ],
+    )
+    write(
+        "ticket_events",
+        [
+            {
+                "event_id": "t1",
+                "event_type": "created",
+                "customer_id": "c4",
+                "source_contact_id": "p6",
+                "text": "舆情转工单",
+            },
+            {"event_id": "t2", "event_type": "resolved", "customer_id": "c5"},
+        ],
+    )
     write(
         "social_posts",
         [
@@ -108,6 +128,9 @@ def test_a_post_is_visible_by_its_handle_a_written_order_or_as_its_own_account(t
             post("p5", "cat", None, "Where is o-1001."),
             post("p4", "owl", None, "order o-10011?"),
             "{not json",
+            post("p6", "bee", None, "又丢件"),
+            post("p7", "bee", None, "还没人管"),
+            post("p8", "ant", None, "call me on 138 0013 8000"),
         ],
     )
     # WHEN each contact's visible person is read, skipping the planted line
@@ -120,4 +143,9 @@ def test_a_post_is_visible_by_its_handle_a_written_order_or_as_its_own_account(t
         "p3": "c1",  # the order it writes is c1's
         "p5": "c1",  # also at the end of a sentence
         "p4": ("handle", "weibo", "owl"),  # nothing links it: the account is the person
+        "k2": "c3",
+        "t1": "c4",  # a ticket opened from a post is not a contact, but names its customer
+        "p6": "c4",  # the ticket opened from it names its author
+        "p7": "c4",  # so does its handle's other post
+        "p8": "c3",  # the mobile it writes was read out on c3's call
     }

@@ -19,13 +19,17 @@ what identity resolution, tagging, censoring and the SQL clock maths lose.
   a perfect tagger would allow).
 - repeats_linkable / repeat_recall_linkable (diagnostic): the true repeats the
   records themselves can show, and recall over them. A contact's visible
-  person is its record's customer id; for a post without one, the customer
-  its handle is seen with on posts that name one, else the customer of a
-  known order id written in its text, else the handle itself. A true repeat
-  is linkable when one of its pairs has the same visible person on both
-  sides. The rest are repeats no identity resolution can find from the data
-  (an anonymous account that never posted as a known customer and names no
-  order); this reads the stream files, not the warehouse or the marts' SQL.
+  person is its record's customer id; for a post without one, the customer of
+  the ticket opened from it (source_contact_id), else the customer its handle
+  is seen with (on posts that name one, or through such a ticket), else the
+  customer of a known order id written in its text, else of a phone/email in
+  its text seen on records that name one, else the handle itself. A true
+  repeat is linkable when one of its pairs has the same visible person on
+  both sides. The rest are repeats no identity resolution can find from the
+  data (an anonymous account nobody answered, that never posted as a known
+  customer and names no order or known phone); this reads the stream files
+  (phones and emails found by the pipeline's masker), not the warehouse or the
+  marts' SQL.
 - fcr_abs_error: |FCR(marts) - FCR(truth)| over calls and tickets whose window
   is complete.
 - sla_breach_abs_error: resolution SLA applied at creation, completed clocks.
@@ -54,6 +58,7 @@ from typing import Any
 import duckdb
 
 from voc.contracts.validate import parse_time
+from voc.privacy.mask import Masker
 
 ASSISTED_CHANNELS = ("call", "web", "app_chat", "email")  # simulator channel names
 CSAT_MIN_SCORE = 4
@@ -160,10 +165,19 @@ def _records(sim_dir: Path, stream: str, malformed: set[int]) -> Iterator[dict[s
 _ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")  # the schemas' id alphabet
 
 
+def _pii_keys(text: str | None, masker: Masker) -> set[str]:
+    """The phone/email keys the pipeline would give a record's text."""
+    return set(masker.mask(text).keys) if text else set()
+
+
 def _visible_people(sim_dir: Path, malformed: dict[str, set[int]]) -> dict[str, Any]:
     """contact id -> who its record shows made it (see the module docstring)."""
+    masker = Masker(b"voc-eval-marts")  # any key: only equality of keys matters here
     order_owners: dict[str, set[str]] = defaultdict(set)
     handle_owners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    key_owners: dict[str, set[str]] = defaultdict(set)
+    post_ticket_owners: dict[str, set[str]] = defaultdict(set)
+    handle_of: dict[str, tuple[str, str]] = {}
     people: dict[str, Any] = {}
     anonymous: list[dict[str, Any]] = []
     for stream in ("app_events", "calls", "ticket_events", "social_posts"):
@@ -171,18 +185,32 @@ def _visible_people(sim_dir: Path, malformed: dict[str, set[int]]) -> dict[str, 
             customer = r.get("customer_id")
             if customer and r.get("order_id"):
                 order_owners[r["order_id"].lower()].add(customer)
-            if stream == "app_events" or (
-                stream == "ticket_events" and r["event_type"] != "created"
-            ):
+            if stream == "app_events":
                 continue
+            if customer:
+                for key in _pii_keys(r.get("transcript") or r.get("text"), masker):
+                    key_owners[key].add(customer)
+            if stream == "ticket_events":
+                if r["event_type"] != "created":
+                    continue
+                if r.get("source_contact_id") and customer:
+                    post_ticket_owners[r["source_contact_id"]].add(customer)
+            if stream == "social_posts":
+                handle_of[r["event_id"]] = (r["platform"], r["author_handle"])
             if customer:
                 people[r["event_id"]] = customer
                 if stream == "social_posts":
-                    handle_owners[(r["platform"], r["author_handle"])].add(customer)
+                    handle_owners[handle_of[r["event_id"]]].add(customer)
             else:
                 anonymous.append(r)
+    # a ticket opened from a post names its author: the handle is theirs too
+    for post, owners in post_ticket_owners.items():
+        if post in handle_of:
+            handle_owners[handle_of[post]] |= owners
     for post in anonymous:
-        owners = handle_owners.get((post["platform"], post["author_handle"]), set())
+        owners = post_ticket_owners.get(post["event_id"], set())
+        if len(owners) != 1:
+            owners = handle_owners.get(handle_of[post["event_id"]], set())
         if len(owners) != 1:
             owners = {
                 c
@@ -190,10 +218,10 @@ def _visible_people(sim_dir: Path, malformed: dict[str, set[int]]) -> dict[str, 
                 # an id at the end of a sentence: "... ord-1234." names ord-1234
                 for c in order_owners.get(t.rstrip("._:-").lower(), ())
             }
+        if len(owners) != 1:
+            owners = {c for k in _pii_keys(post["text"], masker) for c in key_owners.get(k, ())}
         people[post["event_id"]] = (
-            next(iter(owners))
-            if len(owners) == 1
-            else ("handle", post["platform"], post["author_handle"])
+            next(iter(owners)) if len(owners) == 1 else ("handle",) + handle_of[post["event_id"]]
         )
     return people
 
