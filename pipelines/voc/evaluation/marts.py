@@ -30,6 +30,11 @@ what identity resolution, tagging, censoring and the SQL clock maths lose.
   customer and names no order or known phone); this reads the stream files
   (phones and emails found by the pipeline's masker), not the warehouse or the
   marts' SQL.
+- truth.repeats_unlinkable_share: the true repeats that are not linkable, over
+  all true repeats (what no identity resolution could recover).
+- truth.people / contacts_per_person / repeat_share: distinct true customers
+  with a contact, contacts per such customer, and true repeats over contacts
+  (how dense the simulation is; DECISIONLOG "Simulator density").
 - fcr_abs_error: |FCR(marts) - FCR(truth)| over calls and tickets whose window
   is complete.
 - sla_breach_abs_error: resolution SLA applied at creation, completed clocks.
@@ -86,6 +91,8 @@ class TruthFigures(MartFigures):
     same_scenario_repeats: frozenset[str] = frozenset()
     # true repeats that some pair shows by what the records carry
     linkable_repeats: frozenset[str] = frozenset()
+    # distinct true customers who made a contact (the simulator's density)
+    people: int = 0
 
 
 @dataclass(frozen=True)
@@ -302,6 +309,7 @@ def truth_figures(sim_dir: Path, window_hours: int) -> TruthFigures:
         },
         same_scenario_repeats=frozenset(same_scenario),
         linkable_repeats=frozenset(linkable),
+        people=len({c["customer_id"] for c in contacts}),
     )
 
 
@@ -398,7 +406,12 @@ def compare(truth: TruthFigures, marts: MartFigures) -> MartsEvaluation:
             "repeats": len(true_rep),
             "same_scenario_repeats": len(same_scenario),
             "repeats_linkable": len(linkable),
+            # true repeats no record can link to the person (anonymous, unanswered)
+            "repeats_unlinkable_share": _round(_share(len(true_rep - linkable), len(true_rep))),
             "contacts": len(truth.contacts),
+            "people": truth.people,
+            "contacts_per_person": _round(_share(len(truth.contacts), truth.people)),
+            "repeat_share": _round(_share(len(true_rep), len(both))),
         },
         marts={
             "fcr": _round(marts.fcr),
