@@ -111,7 +111,7 @@ def test_ticket_lifecycles_carry_owner_sla_and_source(
         tickets.setdefault(event["ticket_id"], []).append(event)
     calls = {c["event_id"]: c for c in valid_records(out, Stream.CALLS)}
     truth = {row["contact_id"]: row for row in read_jsonl(out / "ground_truth" / "contacts.jsonl")}
-    checked = breached = resolved = coarse = right = 0
+    checked = coarse = right = 0
     for ticket_id, events in tickets.items():
         by_type = {e["event_type"]: e for e in events}
         created = by_type.get("created")
@@ -148,17 +148,20 @@ def test_ticket_lifecycles_carry_owner_sla_and_source(
             ), code
             coarse += "/" in code
             right += code == f"{scenario.domain}/{scenario.category}"
-        if "resolved" in by_type:
-            resolved += 1
-            first = min(e["event_time"] for e in events if e["event_type"] == "resolved")
-            breached += first > created["sla_due_at"]
         checked += 1
-    # THEN a realistic share of tickets breach their SLA
     assert checked > 300
     # THEN agents mostly pick a coarse category, and mostly the right one
     assert coarse > 0.5 * checked
     assert 0.6 < right / coarse < 0.95
-    assert 0.05 < breached / resolved < 0.4
+    # THEN a realistic share of the completed resolution clocks breach, counted
+    # as the SLA is defined (the department's business clock, waits on the
+    # customer paused, up to the final resolution; DECISIONLOG "SLA clocks on
+    # the business calendar"), not first resolution against the due stamp on
+    # the wall clock, which ignores pauses and reopens
+    clocks = [t["is_breached"] for t in read_jsonl(out / "ground_truth" / "tickets.jsonl")]
+    completed = [b for b in clocks if b is not None]
+    assert len(completed) > 300
+    assert 0.05 < sum(completed) / len(completed) < 0.4
 
 
 def test_signal_events_precede_their_contacts(simulated: tuple[Path, SimulationSummary]) -> None:
