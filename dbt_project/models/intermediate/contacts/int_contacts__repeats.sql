@@ -42,6 +42,12 @@ ticket_events as (
 
 ),
 
+care_tickets as (
+
+    select * from {{ ref('int_social_posts__care_tickets') }}
+
+),
+
 data_span as (
 
     select
@@ -59,21 +65,14 @@ data_span as (
 post_ticket_customers as (
 
     select
-        ticket_events.source_contact_id as social_post_id,
-        min(ticket_events.customer_id) as customer_id,
-        case
-            when count(distinct ticket_events.order_id) = 1 then min(ticket_events.order_id)
-        end as order_id
+        social_post_id,
+        min(customer_id) as customer_id,
+        case when count(distinct order_id) = 1 then min(order_id) end as order_id
 
-    from ticket_events
-    inner join social_posts
-        on ticket_events.source_contact_id = social_posts.social_post_id
-    where
-        ticket_events.event_type = 'created'
-        and ticket_events.customer_id is not null
-        and social_posts.customer_id is null
-    group by ticket_events.source_contact_id
-    having count(distinct ticket_events.customer_id) = 1
+    from care_tickets
+    where post_customer_id is null
+    group by social_post_id
+    having count(distinct customer_id) = 1
 
 ),
 

@@ -27,6 +27,13 @@ ticket_events as (
 
 ),
 
+-- A ticket the social team opened from a public post names the post's author.
+care_tickets as (
+
+    select * from {{ ref('int_social_posts__care_tickets') }}
+
+),
+
 contacts as (
 
     select * from {{ ref('stg_voc__contacts') }}
@@ -48,25 +55,6 @@ customer_keys as (
 
     from contacts
     where customer_id is not null
-
-),
-
--- A ticket the social team opened from a public post names the post's author:
--- it is opened once the author has said who they are (an order number or a
--- phone in a private message), or was matched by the listening tool.
-post_tickets as (
-
-    select
-        social_posts.platform,
-        social_posts.author_handle,
-        ticket_events.customer_id
-
-    from ticket_events
-    inner join social_posts
-        on ticket_events.source_contact_id = social_posts.social_post_id
-    where
-        ticket_events.event_type = 'created'
-        and ticket_events.customer_id is not null
 
 ),
 
@@ -112,7 +100,7 @@ sightings as (
         platform || ':' || author_handle as identity_key,
         customer_id
 
-    from post_tickets
+    from care_tickets
     where author_handle is not null
     union all
     select
