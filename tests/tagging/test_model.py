@@ -211,6 +211,52 @@ def test_normalise_folds_width_case_and_space():
     assert normalise(float("nan")) == ""
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(min_codepoint=0xFF00, max_codepoint=0xFFEF),  # full-width forms
+            st.sampled_from("\u3000，。！？：；（）ａＺ１ｶﾞ\u0301\u0308ﬁ①㎏Å"),
+            st.characters(codec="utf-8"),
+        ),
+        max_size=40,
+    )
+)
+def test_the_fast_fold_is_nfkc_and_lower_case(text):
+    # the full-width shortcuts (one text, a batch) must give exactly NFKC +
+    # lower case, whatever follows a full-width form (combining marks, other
+    # compatibility forms), and whitespace runs fold as the regex \s+ does
+    import re
+    import unicodedata
+
+    from voc.tagging.base import normalise as fold
+    from voc.tagging.base import normalise_many as fold_many
+    from voc.tagging.text import normalise_many
+
+    expected = unicodedata.normalize("NFKC", text).lower()
+    assert fold(text) == expected
+    assert fold_many([text, "ＡＢ，", text]) == [expected, "ab,", expected]
+    spaced = re.sub(r"\s+", " ", expected).strip()
+    assert normalise(text) == spaced
+    assert normalise_many(["", text]) == ["", spaced]
+
+
+def test_the_word_block_of_a_batch_is_each_texts_own():
+    # GIVEN a featuriser with a word vocabulary and a batch where most texts
+    # hold no word (Chinese), some do, at the start, the end or alone
+    texts = ["my card was declined", "快递太慢了", "", "退款 refund 还没到", "top up", "好"]
+    f = Featuriser(char_ngrams=(0, 0), word_ngrams=(1, 2), min_df=1).fit(
+        [normalise(t) for t in texts]
+    )
+    batch = [normalise(t) for t in ["没有", *texts, "card 没到", "收到了"]]
+    # WHEN the word block is built for the batch at once
+    block = f.word_block(batch).toarray()
+    # THEN each row equals the block of that text alone
+    for i, t in enumerate(batch):
+        np.testing.assert_array_equal(block[i], f.word_block([t]).toarray()[0])
+    assert block[0].sum() == 0 and block[1].sum() > 0 and block[-2].sum() > 0
+
+
 def test_char_features_match_scikit_learn_tfidf():
     # GIVEN the same texts, padded the way the featuriser pads them
     from sklearn.feature_extraction.text import TfidfVectorizer

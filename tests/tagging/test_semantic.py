@@ -155,3 +155,36 @@ def test_keyword_candidates_never_hide_a_keyword_from_the_rules(tagger):
     # AND Chinese texts without any keyword's first characters are skipped
     assert not scan[-4:-2].any()
     assert sum(t is not None for t in rules.tag_batch(texts, ctx)) > len(zh) // 2
+
+
+def test_the_relevance_gate_comes_first_and_only_what_passes_is_scored(tagger, monkeypatch):
+    # GIVEN a batch of real-looking reviews: praise, a hotel, product opinions
+    # and service problems
+    texts = [
+        "东西等了一个多星期还没送到，物流太慢了",
+        "酒店位置不错，房间干净，早餐种类也多，下次还来住",
+        "很好很好，孩子很喜欢，推荐购买",
+        "客服态度很差，问了三遍都不回",
+        "收到的苹果烂了四个，包装也破了",
+        "书的内容一般，没有想象中好看",
+    ]
+    ctx = [TagContext(domain="ecommerce", channel="social")] * len(texts)
+    relevance = tagger._relevance(texts)
+    passed = relevance >= tagger.min_relevance
+    assert passed.any() and not passed.all()
+    scored = []
+    original = tagger._scores
+
+    def spy(batch, contexts, **kw):
+        scored.extend(batch)
+        return original(batch, contexts, **kw)
+
+    monkeypatch.setattr(tagger, "_scores", spy)
+    # WHEN the batch is tagged
+    tags = tagger.tag_batch(texts, ctx)
+    # THEN only the texts over the gate were scored, the others abstained
+    assert scored == [t for t, p in zip(texts, passed, strict=True) if p]
+    assert all(tag is None for tag, p in zip(tags, passed, strict=True) if not p)
+    # AND each text is tagged as it is alone
+    monkeypatch.undo()
+    assert tags == [tagger.tag_batch([t], ctx[:1])[0] for t in texts]

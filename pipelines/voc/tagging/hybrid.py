@@ -61,7 +61,7 @@ class HybridTagger:
             todo = [i for i, t in enumerate(tags) if t is None]
             if todo:
                 found = self.semantic.tag_batch(
-                    [texts[i] for i in todo], [contexts[i] for i in todo], read=read.take(todo)
+                    [texts[i] for i in todo], [contexts[i] for i in todo], read=read, rows=todo
                 )
                 for i, tag in zip(todo, found, strict=True):
                     tags[i] = tag

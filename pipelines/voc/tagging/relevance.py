@@ -164,12 +164,26 @@ def in_scope_probability(texts: list[str]):
     return probs[:, model.labels.index(IN_SCOPE)]
 
 
-def in_scope_probability_hashed(norms: list[str], hashed, rows, keys):
+def hashed_vocabulary():
+    """The shipped model's character 1-3-gram keys, in column order, when
+    `in_scope_probability_hashed` can read its columns from a caller's own
+    probe (`cols`); None otherwise."""
+    model = relevance_model()
+    if model is None or model.featuriser.char_ngrams != (1, 3) or len(model.labels) != 2:
+        return None
+    return model.featuriser._char_keys
+
+
+def in_scope_probability_hashed(norms: list[str], hashed, rows, keys, cols=None, lookup=None):
     """`in_scope_probability` of normalised texts, `hashed[i]` when text i's
     character 1-3-gram keys (`voc.tagging.text.char_ngram_keys`, the whole text)
     are given already, as (`rows`, `keys`) with rows numbered among those texts:
     the semantic tagger's own hashing pass serves the model; the others are
-    hashed here. The same probabilities, without hashing a text twice."""
+    hashed here. The same probabilities, without hashing a text twice. `cols`:
+    the model's column of each of the given keys (-1: none), when the caller
+    looked them up already in a table that holds `hashed_vocabulary()` (then
+    `keys` may be None); `lookup`: keys -> those columns, that table's probe
+    for the texts hashed here (the model's own table by default)."""
     import numpy as np
 
     from voc.tagging.text import char_ngram_keys, grouped_counts
@@ -183,12 +197,14 @@ def in_scope_probability_hashed(norms: list[str], hashed, rows, keys):
     hashed = np.asarray(hashed, dtype=bool)
     order = np.concatenate([np.flatnonzero(hashed), np.flatnonzero(~hashed)])
     n_hashed = int(hashed.sum())
+    lookup = lookup or f._char_table().lookup
+    pos = lookup(keys) if cols is None else np.asarray(cols, dtype=np.int64)
     if n_hashed < len(norms):
         more_rows, more_keys = char_ngram_keys(
             [norms[i] for i in order[n_hashed:].tolist()], 1, 3, f.max_chars
         )
         rows = np.concatenate([rows, more_rows + n_hashed])
-        keys = np.concatenate([keys, more_keys])
+        pos = np.concatenate([pos, lookup(more_keys)])
     # rows are numbered in `order` now: hashed texts first, then the others
     texts = [norms[i] for i in order.tolist()]
     n = len(texts)
@@ -202,7 +218,6 @@ def in_scope_probability_hashed(norms: list[str], hashed, rows, keys):
         - model.weights[:, 1 - model.labels.index(IN_SCOPE)]
     )
     bias = model.bias[model.labels.index(IN_SCOPE)] - model.bias[1 - model.labels.index(IN_SCOPE)]
-    pos = f._char_table().lookup(keys)
     known = pos >= 0
     r, col, count = grouped_counts(rows[known], pos[known], n_chars)
     v = (1.0 + np.log(count)) * f._char_idf[col]

@@ -62,6 +62,7 @@ from voc.tagging.text import (
     char_ngram_keys,
     grouped_counts,
     normalise,
+    normalise_many,
     string_keys,
 )
 from voc.tagging.transcript import customer_text
@@ -395,7 +396,7 @@ MAX_HASHED_CHARS = 4
 class _Found:
     """What `_Strings.find` found in a batch of texts: every hashed n-gram
     (row, key, n, table entry, -1 when not in the table; 1-grams only when asked
-    for, never looked up) and the longer strings found by substring search."""
+    for) and the longer strings found by substring search."""
 
     rows: np.ndarray
     keys: np.ndarray
@@ -440,9 +441,16 @@ class _Strings:
     char block's vocabulary, entries 0..n-1 in its order) and every other string
     looked for; `col[group]` maps an entry to that group's string number (-1:
     not one of the group's). Strings longer than `MAX_HASHED_CHARS` are not
-    hashed: `find` looks for them with `in` (there are a few)."""
+    hashed: `find` looks for them with `in` (there are a few). `keyed` groups
+    are given as n-gram keys already (the relevance model's vocabulary): their
+    number is the key's position, so one probe serves that model too."""
 
-    def __init__(self, char_keys: np.ndarray, groups: dict[str, Sequence[str]]) -> None:
+    def __init__(
+        self,
+        char_keys: np.ndarray,
+        groups: dict[str, Sequence[str]],
+        keyed: dict[str, np.ndarray] | None = None,
+    ) -> None:
         n_chars = char_keys.size
         entry_of = {int(k): i for i, k in enumerate(char_keys.tolist())}
         extra: list[int] = []
@@ -452,48 +460,64 @@ class _Strings:
             strings = list(strings)
             short = [j for j, x in enumerate(strings) if len(x) <= MAX_HASHED_CHARS]
             self.long[name] = [(x, j) for j, x in enumerate(strings) if len(x) > MAX_HASHED_CHARS]
-            keys = string_keys([strings[j] for j in short]).tolist()
-            ids = []
-            for k in keys:
-                if k not in entry_of:
-                    entry_of[k] = n_chars + len(extra)
-                    extra.append(k)
-                ids.append(entry_of[k])
-            group_entries[name] = (np.asarray(ids, dtype=np.int64), np.asarray(short, np.int64))
+            group_entries[name] = (
+                self._entries(string_keys([strings[j] for j in short]), entry_of, n_chars, extra),
+                np.asarray(short, np.int64),
+            )
+        for name, keys in (keyed or {}).items():
+            self.long[name] = []
+            group_entries[name] = (
+                self._entries(np.asarray(keys, np.uint64), entry_of, n_chars, extra),
+                np.arange(len(keys), dtype=np.int64),
+            )
         self.table = KeyTable(np.concatenate([char_keys, np.asarray(extra, dtype=np.uint64)]))
         n_entries = n_chars + len(extra)
-        self.char_col = np.full(n_entries, -1, dtype=np.int64)
+        # one more slot, -1: `col[entries]` reads "none" for entry -1 (not found)
+        self.char_col = np.full(n_entries + 1, -1, dtype=np.int64)
         self.char_col[:n_chars] = np.arange(n_chars)
         self.col = {}
         for name, (ids, numbers) in group_entries.items():
-            col = np.full(n_entries, -1, dtype=np.int64)
+            col = np.full(n_entries + 1, -1, dtype=np.int64)
             col[ids] = numbers
             self.col[name] = col
         lengths = [len(x) for strings in groups.values() for x in strings]
         self.max_n = max(3, min(max(lengths, default=3), MAX_HASHED_CHARS))
 
+    @staticmethod
+    def _entries(keys: np.ndarray, entry_of: dict[int, int], n_chars: int, extra: list[int]):
+        """The table entry of each key, new keys appended to `extra`."""
+        ids = []
+        for k in keys.tolist():
+            if k not in entry_of:
+                entry_of[k] = n_chars + len(extra)
+                extra.append(k)
+            ids.append(entry_of[k])
+        return np.asarray(ids, dtype=np.int64)
+
     def find(self, norms: Sequence[str], *, unigrams: bool = False) -> _Found:
-        """Every 2..max_n-gram of the texts (1..max_n with `unigrams`), of every
-        2-3-gram only for an all-ASCII text, which holds none of the (non-ASCII)
-        strings looked for beyond the character block; looked up once."""
+        """Every 2..max_n-gram of the texts (1..max_n with `unigrams`, for the
+        relevance model, which reads Chinese text only), of every 2-3-gram only
+        for an all-ASCII text, which holds none of the (non-ASCII) strings looked
+        for beyond the character block; looked up once."""
         n_min = 1 if unigrams else 2
         plain = np.fromiter((t.isascii() for t in norms), dtype=bool, count=len(norms))
         parts = []
-        for group, n_max in ((np.flatnonzero(plain), 3), (np.flatnonzero(~plain), self.max_n)):
+        for group, n_lo, n_max in (
+            (np.flatnonzero(plain), 2, 3),
+            (np.flatnonzero(~plain), n_min, self.max_n),
+        ):
             if group.size == len(norms):
-                parts = [char_ngram_keys(norms, n_min, n_max, 10**9, with_n=True)]
+                parts = [char_ngram_keys(norms, n_lo, n_max, 10**9, with_n=True)]
                 break
             if group.size:
                 rows, keys, ns = char_ngram_keys(
-                    [norms[i] for i in group], n_min, n_max, 10**9, with_n=True
+                    [norms[i] for i in group], n_lo, n_max, 10**9, with_n=True
                 )
                 parts.append((group[rows], keys, ns))
         if not parts:
             parts = [char_ngram_keys(norms, n_min, 3, 10**9, with_n=True)]
         rows, keys, ns = (np.concatenate(x) for x in zip(*parts, strict=True))
-        entries = np.full(keys.size, -1, dtype=np.int64)
-        probe = ns >= 2 if unigrams else slice(None)
-        entries[probe] = self.table.lookup(keys[probe])
+        entries = self.table.lookup(keys)
         long_hits = {}
         for name, strings in self.long.items():
             hit_rows, hit_cols = [], []
@@ -510,7 +534,7 @@ class _Strings:
     def hits(self, group: str, found: _Found):
         """(rows, string numbers) of the group's strings found."""
         cols = self.col[group][found.entries]
-        hit = (found.entries >= 0) & (cols >= 0)
+        hit = cols >= 0
         long_rows, long_cols = found.long_hits[group]
         if not long_rows.size:
             return found.rows[hit], cols[hit]
@@ -714,9 +738,19 @@ class SemanticTagger:
         keywords = sorted(catalog_keywords(catalog))
         self._scan_all = any(len(k) < 2 or k != " ".join(k.split()) for k in keywords)
         prefixes = sorted({k[:KEYWORD_PREFIX] for k in keywords})
+        # the relevance model's 1-3-grams share the table: one probe of a text's
+        # n-grams serves the features, the rules' pre-filter and the gate
+        keyed = {}
+        if self.config.use_relevance:
+            from voc.tagging.relevance import hashed_vocabulary
+
+            vocabulary = hashed_vocabulary()
+            if vocabulary is not None:
+                keyed["relevance"] = vocabulary
         self._strings = _Strings(
             self._chars._char_keys,
             {"words": self._words.chinese, "forms": self._concepts.forms, "keywords": prefixes},
+            keyed,
         )
         found = self._strings.find(docs)
         self._words.fit(self._words.counts(docs, *self._strings.hits("words", found)))
@@ -778,10 +812,9 @@ class SemanticTagger:
         the catalog words found in each text."""
         return self._features_found(norms)[0]
 
-    def _features_found(self, norms: Sequence[str], unigrams: bool = False):
-        """(`_features`, what `_Strings.find` found): with `unigrams`, the 1-grams
-        are hashed too, so the relevance model can read the 1-3-gram keys."""
-        found = self._strings.find(norms, unigrams=unigrams)
+    def _features_found(self, norms: Sequence[str]):
+        """(`_features`, what `_Strings.find` found)."""
+        found = self._strings.find(norms)
         return self._features_of(norms, found), found
 
     def _features_of(self, norms: Sequence[str], found: _Found) -> sp.csr_matrix:
@@ -789,7 +822,7 @@ class SemanticTagger:
         strings = self._strings
         rows, ns, entries = found.rows, found.ns, found.entries
         chars = (ns >= 2) & (ns <= 3)
-        char_pos = np.where(entries[chars] >= 0, strings.char_col[entries[chars]], -1)
+        char_pos = strings.char_col[entries[chars]]
         n = len(norms)
         char_rows = rows[chars]
         known = char_pos >= 0
@@ -833,7 +866,7 @@ class SemanticTagger:
     def read(self, texts: Sequence[str]) -> _Read:
         """Normalise and hash a batch once; `tag_batch(..., read=)` and
         `keyword_candidates` use it."""
-        full = [normalise(customer_text(t)) for t in texts]
+        full = normalise_many([customer_text(t) for t in texts])
         cut = self.config.max_chars
         return _Read(full, self._strings.find([t[:cut] for t in full], unigrams=True))
 
@@ -845,9 +878,7 @@ class SemanticTagger:
         if self._scan_all:
             return np.ones(n, dtype=bool)
         found = read.found
-        col = self._strings.col["keywords"]
-        hit = found.entries >= 0
-        hit[hit] = col[found.entries[hit]] >= 0
+        hit = self._strings.col["keywords"][found.entries] >= 0
         out = np.zeros(n, dtype=bool)
         out[found.rows[hit]] = True
         cut = self.config.max_chars
@@ -880,14 +911,14 @@ class SemanticTagger:
     def _raw(self, texts, view: _View, exclude_docs: np.ndarray | None = None) -> np.ndarray:
         return self._raw_found(texts, view, exclude_docs)[0]
 
-    def _raw_found(self, texts, view: _View, exclude_docs=None, unigrams: bool = False, read=None):
+    def _raw_found(self, texts, view: _View, exclude_docs=None, read=None):
         """(`_raw`, the texts' normalised customer words uncut, what
         `_Strings.find` found in them cut to `max_chars`); `read`: the texts
         read already (`read`)."""
         cut = self.config.max_chars
         if read is None:
             full = [normalise(customer_text(t)) for t in texts]
-            x, found = self._features_found([t[:cut] for t in full], unigrams)
+            x, found = self._features_found([t[:cut] for t in full])
         else:
             full, found = read.norms, read.found
             x = self._features_of([t[:cut] for t in full], found)
@@ -921,13 +952,13 @@ class SemanticTagger:
         full[:, view.cols] = s
         return full
 
-    def _scores(self, texts, contexts, unigrams: bool = False, read=None, **kw):
+    def _scores(self, texts, contexts, read=None, **kw):
         """(scores over the view's scenarios, each text's best raw similarity,
         the view, (normalised texts, what was found in them): `_raw_found`).
         No state is kept on self but the views (built once per set of domains):
         one tagger serves every thread of a worker."""
         view = self._view(frozenset(c.domain for c in contexts))
-        raw, full, found = self._raw_found(texts, view, unigrams=unigrams, read=read, **kw)
+        raw, full, found = self._raw_found(texts, view, read=read, **kw)
         raw_top = raw.max(axis=1) if raw.size else np.zeros(len(texts))
         s = raw + view.prior
         # contexts repeat (a batch holds a few domains and stages): one boost row each
@@ -1023,40 +1054,53 @@ class SemanticTagger:
         return order[:, 0], self.confidence(top_u, margin_u), top_u, margin_u
 
     def tag_batch(
-        self, texts: Sequence[str], contexts: Sequence[TagContext], read: _Read | None = None
+        self,
+        texts: Sequence[str],
+        contexts: Sequence[TagContext],
+        read: _Read | None = None,
+        rows: Sequence[int] | None = None,
     ) -> list[Tag | None]:
         """`read`: the texts read already (`read`), e.g. by a caller that used
-        it for `keyword_candidates` first."""
+        it for `keyword_candidates` first; `rows`: the positions of `texts` in
+        it (all of it by default)."""
         if not texts:
             return []
-        scores, similarity, view, (norms, found) = self._scores(
-            texts, contexts, unigrams=True, read=read
+        if read is None:
+            read = self.read(texts)
+        rows = np.arange(len(texts)) if rows is None else np.asarray(rows, dtype=np.int64)
+        # The relevance gate first: a text under it is abstained whatever it
+        # resembles, so only the texts that pass are scored (most reviews and
+        # posts are not about a service problem; scoring is the costly part).
+        relevance = self._relevance_found(read.norms, read.found, rows)
+        passed = np.flatnonzero(relevance >= self.min_relevance)
+        tags: list[Tag | None] = [None] * len(texts)
+        if not passed.size:
+            return tags
+        if passed.size < len(read.norms) or not np.array_equal(rows, np.arange(rows.size)):
+            read = read.take(rows[passed])
+        scores, similarity, view, _ = self._scores(
+            [texts[i] for i in passed.tolist()],
+            [contexts[i] for i in passed.tolist()],
+            read=read,
         )
         best, conf, top, _ = self.decide(scores)
         best = view.cols[best]
-        # the relevance gate is asked only about texts that would be tagged
-        candidates = np.flatnonzero(
-            (similarity >= self.config.min_similarity) & (conf >= self.config.min_confidence)
-        )
-        min_relevance = self.min_relevance
-        relevance = np.ones(len(texts))
-        relevance[candidates] = self._relevance_found(norms, found, candidates)
-        tags: list[Tag | None] = []
-        for i, (b, cf, tp) in enumerate(
-            zip(best.tolist(), conf.tolist(), top.tolist(), strict=True)
+        c = self.config
+        for i, b, cf, tp, sim in zip(
+            passed.tolist(),
+            best.tolist(),
+            conf.tolist(),
+            top.tolist(),
+            similarity.tolist(),
+            strict=True,
         ):
-            rel = relevance[i]
-            if (
-                similarity[i] < self.config.min_similarity
-                or cf < self.config.min_confidence
-                or rel < min_relevance
-            ):
-                tags.append(None)
+            if sim < c.min_similarity or cf < c.min_confidence:
                 continue
+            rel = float(relevance[i])
             why = f"text similarity {tp:.2f}"
             if rel < 1.0:
                 why += f", problem p={rel:.2f}"
-            tags.append(Tag(self.ids[b], float(cf * rel), METHOD, why))
+            tags[i] = Tag(self.ids[b], float(cf * rel), METHOD, why)
         return tags
 
     def _relevance_found(self, norms: list[str], found: _Found, which: np.ndarray) -> np.ndarray:
@@ -1078,11 +1122,21 @@ class SemanticTagger:
         pos = np.full(len(norms), -1, dtype=np.int64)
         pos[texts[whole]] = np.arange(int(whole.sum()))
         keep = (found.ns <= 3) & (pos[found.rows] >= 0)
+        cols = lookup = None
+        if "relevance" in self._strings.col:
+            col = self._strings.col["relevance"]
+            cols = col[found.entries[keep]]
+
+            def lookup(keys):
+                return col[self._strings.table.lookup(keys)]
+
         p = in_scope_probability_hashed(
             [norms[i] for i in texts.tolist()],
             whole,
             pos[found.rows[keep]],
-            found.keys[keep],
+            found.keys[keep] if cols is None else None,
+            cols,
+            lookup,
         )
         if p is not None:
             out[zh] = p

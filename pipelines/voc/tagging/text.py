@@ -20,14 +20,17 @@ n-grams are vanishingly rare) and looked up in a sorted vocabulary with
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from voc.tagging.base import normalise as fold  # memoised, shared with the rules
+from voc.tagging.base import normalise_many as fold_many
 
 # Letters and digits outside the CJK blocks: CJK ideographs, kana and hangul are
 # left to the character n-grams.
@@ -35,7 +38,6 @@ _WORD_RE = re.compile(
     r"[^\W_\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     r"\uac00-\ud7af\uf900-\ufaff]+"
 )
-_SPACES_RE = re.compile(r"\s+")
 
 _MIX_A = np.uint64(0x9E3779B97F4A7C15)
 _MIX_B = np.uint64(0xBF58476D1CE4E5B9)
@@ -49,7 +51,13 @@ def normalise(text: object) -> str:
     """
     if not isinstance(text, str):
         return ""
-    return _SPACES_RE.sub(" ", fold(text)).strip()
+    return " ".join(fold(text).split())  # str.split's whitespace is the regex's \s
+
+
+def normalise_many(texts: Sequence[str]) -> list[str]:
+    """`normalise` of each of a batch of strings (not memoised, one vectorised
+    width fold: `voc.tagging.base.normalise_many`)."""
+    return [" ".join(t.split()) for t in fold_many(texts)]
 
 
 def char_ngram_keys(
@@ -115,8 +123,30 @@ def string_keys(strings: Sequence[str]) -> np.ndarray:
 def grouped_counts(rows: np.ndarray, cols: np.ndarray, width: int):
     """(row, col, count) of each distinct (row, col) pair, in (row, col) order:
     the nonzeros of a count matrix, without building one."""
-    key, count = np.unique(rows.astype(np.int64) * width + cols, return_counts=True)
-    return key // width, key % width, count.astype(np.float32)
+    if not rows.size:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.float32)
+    # 32-bit pair keys sort faster; same pairs, same order
+    dtype = np.uint32 if (int(rows.max()) + 1) * width < 2**32 else np.int64
+    key, count = np.unique(
+        rows.astype(dtype) * dtype(width) + cols.astype(dtype), return_counts=True
+    )
+    return (key // width).astype(np.int64), (key % width).astype(np.int64), count.astype(np.float32)
+
+
+def _texts_with_words(texts: Sequence[str]):
+    """(i, text) of the texts that hold a word (`_WORD_RE`), found by searching
+    the batch joined by newlines (never part of a word) once per such text: most
+    Chinese texts hold none, and a regex call per text costs more than the rest
+    of them."""
+    joined = "\n".join(texts)
+    ends = list(accumulate(len(t) + 1 for t in texts))  # text i ends before ends[i]
+    search = _WORD_RE.search
+    pos = 0
+    while (m := search(joined, pos)) is not None:
+        i = bisect_right(ends, m.start())
+        yield i, texts[i]
+        pos = ends[i]
 
 
 def word_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
@@ -302,7 +332,7 @@ class Featuriser:
         w_rows: list[int] = []
         w_cols: list[int] = []
         unknown = np.zeros(n, dtype=np.float64)
-        for i, t in enumerate(texts):
+        for i, t in _texts_with_words(texts):
             grams = word_ngrams(t, *self.word_ngrams)
             before = len(w_cols)
             for g in grams:
