@@ -658,21 +658,24 @@ def compensation(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, list[R
 # -- Satisfaction -----------------------------------------------------------------------
 
 
-# The satisfaction measures over a group of contacts, as select-list items:
-# CSAT per channel (never blended), FCR and repeat rate over the contacts
-# eligible for them (not censored).
+# The satisfaction measures over a group of contacts, as select-list items, on
+# the marts' definitions (DECISIONLOG "Satisfaction, FCR, repeats"; the same as
+# fct_cx_daily's): call CSAT over call surveys and ticket CSAT over the rated
+# tickets these contacts opened (never blended); FCR over the calls and tickets
+# whose window after them is complete; repeat rate over the contacts whose
+# window before them is complete (censored contacts are in neither).
 SATISFACTION_MEASURES = """
     count(*) AS contacts,
-    round(count(*) FILTER (WHERE c.channel = 'call' AND c.is_satisfied)
-          / nullif(count(*) FILTER (WHERE c.channel = 'call' AND c.is_rated), 0), 4)
+    round(count(*) FILTER (WHERE c.is_call_satisfied)
+          / nullif(count(*) FILTER (WHERE c.is_call_surveyed), 0), 4)
         AS call_csat,
-    round(count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_satisfied)
-          / nullif(count(*) FILTER (WHERE c.channel = 'ticket' AND c.is_rated), 0), 4)
+    round(count(*) FILTER (WHERE c.is_ticket_satisfied)
+          / nullif(count(*) FILTER (WHERE c.is_ticket_rated), 0), 4)
         AS ticket_csat,
-    round(count(*) FILTER (WHERE c.is_one_time_resolved)
-          / nullif(count(*) FILTER (WHERE c.is_repeat_eligible), 0), 4) AS fcr,
-    round(count(*) FILTER (WHERE c.is_repeat_contact)
-          / nullif(count(*) FILTER (WHERE c.is_repeat_eligible), 0), 4) AS repeat_rate
+    round(count(*) FILTER (WHERE c.is_first_contact_resolved)
+          / nullif(count(c.is_first_contact_resolved), 0), 4) AS fcr,
+    round(count(*) FILTER (WHERE c.is_repeat_contact AND NOT c.is_repeat_censored)
+          / nullif(count(*) FILTER (WHERE NOT c.is_repeat_censored), 0), 4) AS repeat_rate
 """
 
 

@@ -9,7 +9,7 @@
 {% macro cx_rates(counts, orders) %}
     1000.0 * {{ counts }}.contacts / nullif({{ orders }}, 0) as contacts_per_1000_orders,
     {{ counts }}.fcr_resolved_contacts / nullif({{ counts }}.fcr_contacts, 0) as fcr_rate,
-    {{ counts }}.repeat_contacts / nullif({{ counts }}.contacts, 0) as repeat_rate,
+    {{ counts }}.repeat_contacts / nullif({{ counts }}.repeat_base_contacts, 0) as repeat_rate,
     {{ counts }}.call_satisfied / nullif({{ counts }}.call_surveys, 0) as call_csat,
     {{ counts }}.ticket_satisfied / nullif({{ counts }}.ticket_ratings, 0) as ticket_csat,
     -- NPS in points (-100..100): % promoters - % detractors of the answers

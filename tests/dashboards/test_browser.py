@@ -281,8 +281,9 @@ def _satisfaction_sql(wh, channel=None):
         "SELECT count(*), "
         "count(*) FILTER (WHERE channel = 'call' AND is_satisfied) / "
         "nullif(count(*) FILTER (WHERE channel = 'call' AND is_rated), 0), "
-        "count(*) FILTER (WHERE is_one_time_resolved) / "
-        "nullif(count(*) FILTER (WHERE is_repeat_eligible), 0) "
+        # FCR as the marts define it: over calls and tickets with a complete window
+        "count(*) FILTER (WHERE is_first_contact_resolved) / "
+        "nullif(count(is_first_contact_resolved), 0) "
         "FROM fct_contacts WHERE ?::VARCHAR IS NULL OR channel = ?",
         [channel, channel],
     )[0]

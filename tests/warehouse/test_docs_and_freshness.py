@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from voc.warehouse.dbt_runner import generate_docs, source_freshness
 
@@ -53,3 +56,28 @@ def test_voc_docs_serves_the_generated_site_on_localhost(built_warehouse):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.slow  # a whole `dbt build` of its own (~1 min)
+def test_voc_build_reports_freshness_and_generates_the_docs(built_warehouse, tmp_path):
+    # GIVEN a copy of the fixture warehouse
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse[0], warehouse)
+    # WHEN `voc build` runs on it
+    proc = subprocess.run(
+        [str(VOC), "build", "--warehouse", str(warehouse), "--skip-quality", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    # THEN it reported dbt source freshness for the streams, all fresh
+    assert {"voc.calls", "voc.ticket_events", "voc.contacts"} <= set(summary["freshness"])
+    assert summary["freshness"]["voc.calls"][0] == "pass"
+    assert (tmp_path / "dbt_target" / "sources.json").is_file()
+    # AND generated the docs site beside the warehouse, with the catalog of the marts
+    index = Path(summary["docs"])
+    assert index == tmp_path / "dbt_target" / "index.html" and index.is_file()
+    catalog = json.loads((tmp_path / "dbt_target" / "catalog.json").read_text())
+    assert "model.voc_loop.dim_business_calendar" in catalog["nodes"]

@@ -136,6 +136,11 @@ def test_contacts_are_tagged_owned_scored_and_fcr(marts):
         True,
     )
     assert rows["call-5"]["is_repeat_contact"] is False  # 9 days later
+    # (call-3's 72 h look-back runs past the first event: a repeat found, but censored)
+    assert (rows["call-3"]["is_repeat_censored"], rows["call-5"]["is_repeat_censored"]) == (
+        True,
+        False,
+    )
     # AND FCR: resolved on the call, no ticket, no repeat after; null when censored
     # (call-5's window runs past the data) or not an assisted contact (post-1)
     assert {c: r["is_first_contact_resolved"] for c, r in rows.items()} == {
@@ -164,7 +169,9 @@ def test_satisfaction_call_and_ticket_csat_and_fcr(marts):
         (r["scenario_id"], r["channel"]): r for r in query(marts, "SELECT * FROM fct_satisfaction")
     }
 
-    # THEN NDA calls: surveys 2, 4, 3 -> one of three satisfied; call-2 had a repeat;
+    # THEN NDA calls: surveys 2, 4, 3 -> one of three satisfied; call-3 is a repeat of
+    # call-2, but both are within 72 h of the data's first event, so whether they are
+    # repeats is censored: the repeat rate is over call-5 alone (0 of 1);
     # FCR over the two complete windows (call-5 censored) is 1 of 2
     nda_calls = rows[(NDA, "call")]
     assert nda_calls["department_id"] == "dispatch_ops"
@@ -174,7 +181,12 @@ def test_satisfaction_call_and_ticket_csat_and_fcr(marts):
         1,
     )
     assert nda_calls["call_csat"] == pytest.approx(1 / 3)
-    assert nda_calls["repeat_contacts"] == 1
+    assert (
+        nda_calls["repeat_base_contacts"],
+        nda_calls["repeat_contacts"],
+        nda_calls["repeat_censored_contacts"],
+    ) == (1, 0, 2)
+    assert nda_calls["repeat_contact_rate"] == 0.0
     assert (nda_calls["fcr_contacts"], nda_calls["fcr_censored_contacts"]) == (2, 1)
     assert nda_calls["fcr_rate"] == pytest.approx(1 / 2)
     # AND DEP tickets: one rated 1, one unrated -> ticket CSAT 0 over 1 rated

@@ -1,8 +1,10 @@
 """The weekly issue-closure report: HTML (jinja2) with charts (matplotlib,
 PNG files beside it), printed to PDF by headless Chromium.
 
-Figures come from the warehouse: the marts (`fct_contacts`, `fct_ticket_sla`,
-`fct_issues`) and the alert episodes (`raw.alert_episodes`). The week is an
+Figures come from the warehouse: the marts (`fct_contacts`, `fct_cx_weekly`,
+`fct_issues`, `dim_scenarios`), the raw contacts (`raw.contacts`, for the
+data's end and the hourly chart) and the alert episodes (`raw.alert_episodes`);
+the dbt exposure `weekly_issue_report` lists the same. The week is an
 ISO week in China time (UTC+8), the customers' clock: 2026-W47 = Monday
 2026-11-16 00:00 to Monday 2026-11-23 00:00 local = 2026-11-15 16:00 to
 2026-11-22 16:00 UTC (the warehouse stores UTC).
@@ -162,7 +164,7 @@ def gather(con: duckdb.DuckDBPyConnection, week: Week) -> dict[str, Any]:
         """
         SELECT sum(contacts) AS contacts,
                sum(fcr_resolved_contacts) / nullif(sum(fcr_contacts), 0) AS fcr_rate,
-               sum(repeat_contacts) / nullif(sum(contacts), 0) AS repeat_rate,
+               sum(repeat_contacts) / nullif(sum(repeat_base_contacts), 0) AS repeat_rate,
                sum(call_satisfied) / nullif(sum(call_surveys), 0) AS call_csat,
                sum(call_surveys) AS call_surveys,
                sum(ticket_satisfied) / nullif(sum(ticket_ratings), 0) AS ticket_csat,

@@ -40,7 +40,12 @@ contact_measures as (
         department_id,
         channel,
         count(*) as contacts,
-        count(case when is_repeat_contact then 1 end) as repeat_contacts,
+        -- repeats among the contacts whose look-back window is complete (the
+        -- repeat rate's base); the others are counted apart, like FCR's
+        count(case when not is_repeat_censored then 1 end) as repeat_base_contacts,
+        count(case when is_repeat_contact and not is_repeat_censored then 1 end)
+            as repeat_contacts,
+        count(case when is_repeat_censored then 1 end) as repeat_censored_contacts,
         count(case when is_first_contact_resolved is not null then 1 end) as fcr_contacts,
         count(case when is_first_contact_resolved then 1 end) as fcr_resolved_contacts,
         count(case when is_fcr_censored then 1 end) as fcr_censored_contacts,
@@ -185,7 +190,9 @@ final as (
         keys.department_id,
         keys.channel,
         coalesce(contact_measures.contacts, 0) as contacts,
+        coalesce(contact_measures.repeat_base_contacts, 0) as repeat_base_contacts,
         coalesce(contact_measures.repeat_contacts, 0) as repeat_contacts,
+        coalesce(contact_measures.repeat_censored_contacts, 0) as repeat_censored_contacts,
         coalesce(contact_measures.fcr_contacts, 0) as fcr_contacts,
         coalesce(contact_measures.fcr_resolved_contacts, 0) as fcr_resolved_contacts,
         coalesce(contact_measures.fcr_censored_contacts, 0) as fcr_censored_contacts,

@@ -1,8 +1,9 @@
 -- One row per local (Asia/Shanghai) date x domain x department x channel: the CX
 -- dashboard's daily figures, each on its own definition (DECISIONLOG): contacts,
 -- contacts per 1,000 orders (the domain's orders that day), FCR on complete
--- windows, repeat rate, call CSAT, ticket CSAT, resolution breach rate on
--- completed clocks, p50/p90 first reply in business minutes.
+-- windows, repeat rate on complete look-back windows, call CSAT, ticket CSAT,
+-- resolution breach rate on completed clocks, p50/p90 first reply in business
+-- minutes.
 
 with
 
@@ -37,7 +38,9 @@ final as (
         -- counts
         measures.contacts,
         measures.domain_orders,
+        measures.repeat_base_contacts,
         measures.repeat_contacts,
+        measures.repeat_censored_contacts,
         measures.fcr_contacts,
         measures.fcr_resolved_contacts,
         measures.fcr_censored_contacts,

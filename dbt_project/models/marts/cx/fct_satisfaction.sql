@@ -1,7 +1,7 @@
 -- One row per scenario, department and channel over the whole data: contacts,
 -- call CSAT and ticket CSAT (two surveys, kept apart), first-contact resolution
--- on complete windows, and repeat contacts. For figures by day or week use
--- fct_cx_daily / fct_cx_weekly.
+-- on complete windows, and repeat contacts on complete look-back windows. For
+-- figures by day or week use fct_cx_daily / fct_cx_weekly.
 
 with
 
@@ -29,7 +29,10 @@ aggregated as (
         count(case when is_call_satisfied then 1 end) as call_satisfied,
         count(case when is_ticket_rated then 1 end) as ticket_ratings,
         count(case when is_ticket_satisfied then 1 end) as ticket_satisfied,
-        count(case when is_repeat_contact then 1 end) as repeat_contacts,
+        count(case when not is_repeat_censored then 1 end) as repeat_base_contacts,
+        count(case when is_repeat_contact and not is_repeat_censored then 1 end)
+            as repeat_contacts,
+        count(case when is_repeat_censored then 1 end) as repeat_censored_contacts,
         count(case when is_first_contact_resolved is not null then 1 end) as fcr_contacts,
         count(case when is_first_contact_resolved then 1 end) as fcr_resolved_contacts,
         count(case when is_fcr_censored then 1 end) as fcr_censored_contacts
@@ -58,7 +61,9 @@ final as (
         aggregated.call_satisfied,
         aggregated.ticket_ratings,
         aggregated.ticket_satisfied,
+        aggregated.repeat_base_contacts,
         aggregated.repeat_contacts,
+        aggregated.repeat_censored_contacts,
         aggregated.fcr_contacts,
         aggregated.fcr_resolved_contacts,
         aggregated.fcr_censored_contacts,
@@ -67,7 +72,8 @@ final as (
         aggregated.call_satisfied / nullif(aggregated.call_surveys, 0) as call_csat,
         aggregated.ticket_satisfied / nullif(aggregated.ticket_ratings, 0) as ticket_csat,
         aggregated.fcr_resolved_contacts / nullif(aggregated.fcr_contacts, 0) as fcr_rate,
-        aggregated.repeat_contacts / nullif(aggregated.contacts, 0) as repeat_contact_rate
+        aggregated.repeat_contacts / nullif(aggregated.repeat_base_contacts, 0)
+            as repeat_contact_rate
 
     from aggregated
     left join scenarios

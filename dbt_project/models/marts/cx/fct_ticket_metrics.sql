@@ -31,9 +31,11 @@ creation_clocks as (
 
     select
         ticket_id,
-        max(case when metric = 'first_response' then business_minutes end)
+        -- a reply time exists once the agent replied: a running first-response
+        -- clock is elapsed time, not a reply time (it would pull p50/p90 down)
+        max(case when metric = 'first_response' and is_completed then business_minutes end)
             as first_reply_business_minutes,
-        max(case when metric = 'first_response' then calendar_minutes end)
+        max(case when metric = 'first_response' and is_completed then calendar_minutes end)
             as first_reply_calendar_minutes,
         max(case when metric = 'resolution' and is_completed then business_minutes end)
             as full_resolution_business_minutes,
