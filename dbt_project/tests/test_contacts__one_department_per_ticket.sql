@@ -1,6 +1,7 @@
 -- Assert that a contact that opened a ticket has the ticket's department in
--- fct_contacts, and that every SLA row of a ticket has that same department:
--- one department definition for a ticket, used everywhere.
+-- fct_contacts, and that every SLA row, tier stint and compensation claim of a
+-- ticket has that same department: one department definition for a ticket,
+-- used everywhere.
 
 with
 
@@ -19,6 +20,18 @@ tickets as (
 sla as (
 
     select * from {{ ref('fct_ticket_sla') }}
+
+),
+
+stints as (
+
+    select * from {{ ref('fct_ticket_escalations') }}
+
+),
+
+claims as (
+
+    select * from {{ ref('fct_compensations') }}
 
 ),
 
@@ -48,8 +61,40 @@ sla_mismatches as (
         on sla.ticket_id = tickets.ticket_id
     where sla.department_id != tickets.department_id
 
+),
+
+stint_mismatches as (
+
+    select
+        stints.ticket_tier_stint_id as id,
+        stints.department_id,
+        tickets.department_id as other
+
+    from stints
+    inner join tickets
+        on stints.ticket_id = tickets.ticket_id
+    where stints.department_id is distinct from tickets.department_id
+
+),
+
+claim_mismatches as (
+
+    select
+        claims.compensation_id as id,
+        claims.department_id,
+        tickets.department_id as other
+
+    from claims
+    inner join tickets
+        on claims.ticket_id = tickets.ticket_id
+    where claims.department_id is distinct from tickets.department_id
+
 )
 
 select * from contact_mismatches
 union all
 select * from sla_mismatches
+union all
+select * from stint_mismatches
+union all
+select * from claim_mismatches
