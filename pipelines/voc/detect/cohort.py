@@ -28,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
 from scipy.special import betainc, gammaincc
 
 from voc.detect.alerts import Episode
@@ -79,6 +80,8 @@ class _Entry:
     moved_s: int | None = None
     name: str = ""  # the step's event name: the state a journey's next event leaves
     waits_at: _Step | None = None  # a step whose durations are learned as journeys move
+    watched_at: _Step | None = None  # the step whose pile-up counts it while in flight
+    wait_no: int = -1  # its running number in that step's in-flight lists
 
 
 @dataclass
@@ -88,10 +91,18 @@ class _Step:
     head: int = 0
     outcomes: deque = field(default_factory=deque)  # matured delays s (inf: never moved)
     sorted_outcomes: list = field(default_factory=list)
+    outcomes_array: np.ndarray | None = None  # sorted_outcomes as an array, until it changes
     episode: Episode = field(default_factory=Episode)
     dispersion: dict = field(default_factory=dict)  # quantile -> learned overdispersion
     watch_exits: bool = False  # a step where orders wait on us: test its pile-up
-    waiting: list = field(default_factory=list)  # its entries not moved before the windows
+    # Its entries in flight (entered within `exit_max_age_s`), oldest first, as
+    # plain lists the pile-up test reads in one vectorised pass: the entry, its
+    # entry time and when it moved on (inf: not yet); `wait_base` is the running
+    # number of the first (entries leave from the front only).
+    waiting: list = field(default_factory=list)
+    wait_t: list = field(default_factory=list)
+    wait_moved: list = field(default_factory=list)
+    wait_base: int = 0
     first_s: int | None = None  # when the step was first seen
     exit_dispersion: dict = field(default_factory=dict)  # window steps -> overdispersion
 
@@ -116,6 +127,9 @@ class CohortDetector:
             prev = self.latest.get(j)
             if prev is not None and prev.moved_s is None and t_s >= prev.t_s:
                 prev.moved_s = t_s
+                if prev.watched_at is not None:
+                    w = prev.watched_at
+                    w.wait_moved[prev.wait_no - w.wait_base] = t_s
                 if prev.waits_at is not None and t_s - prev.t_s <= self.params.exit_max_age_s:
                     # Where orders wait, a duration is learned when the journey
                     # moves, not a horizon later: a 90-minute step knows its
@@ -139,8 +153,11 @@ class CohortDetector:
         step.entries.append(entry)
         step.times.append(t_s)
         if step.watch_exits:
+            entry.waits_at = entry.watched_at = step
+            entry.wait_no = step.wait_base + len(step.waiting)
             step.waiting.append(entry)
-            entry.waits_at = step
+            step.wait_t.append(t_s)
+            step.wait_moved.append(math.inf)
             if step.first_s is None:
                 step.first_s = t_s
         for j in journeys:
@@ -185,6 +202,7 @@ class CohortDetector:
     def _learn(self, st: _Step, delay: float) -> None:
         st.outcomes.append(delay)
         bisect.insort(st.sorted_outcomes, delay)
+        st.outcomes_array = None
         if len(st.outcomes) > self.params.sample:
             old = st.outcomes.popleft()
             del st.sorted_outcomes[bisect.bisect_left(st.sorted_outcomes, old)]
@@ -284,38 +302,49 @@ class CohortDetector:
         later. Quasi-Poisson: the spread is learned from windows a window apart
         that are not a break in the making."""
         p = self.params
-        outcomes = st.sorted_outcomes
-        n_all = len(outcomes)
+        n_all = len(st.sorted_outcomes)
+        gone = bisect.bisect_left(st.wait_t, now - p.exit_max_age_s)
+        if gone:
+            for e in st.waiting[:gone]:
+                e.watched_at = None
+            del st.waiting[:gone], st.wait_t[:gone], st.wait_moved[:gone]
+            st.wait_base += gone
         widest = max(p.exit_windows) * p.step_s
-        oldest, before = now - p.exit_max_age_s, now - widest
-        st.waiting = [
-            e for e in st.waiting if e.t_s >= oldest and (e.moved_s is None or e.moved_s >= before)
-        ]
         expected = dict.fromkeys(p.exit_windows, 0.0)
         moved = dict.fromkeys(p.exit_windows, 0)
         in_flight = dict.fromkeys(p.exit_windows, 0)
-        cdf: dict[int, float] = {}
-
-        def f(age: int) -> float:
-            v = cdf.get(age)
-            if v is None:
-                v = cdf[age] = bisect.bisect_right(outcomes, age) / n_all
-            return v
-
-        for e in st.waiting:
-            age1 = now - e.t_s
-            f1 = f(age1)
+        if st.waiting:
+            # One pass over the journeys in flight per window, in numpy: the
+            # terms are the same floats, summed in the same order (a cumulative
+            # sum is sequential), so the verdicts are those of a plain loop.
+            if st.outcomes_array is None:
+                st.outcomes_array = np.asarray(st.sorted_outcomes, dtype=np.float64)
+            outcomes = st.outcomes_array
+            t = np.asarray(st.wait_t, dtype=np.int64)
+            moved_s = np.asarray(st.wait_moved, dtype=np.float64)
+            live = moved_s >= now - widest
+            if len(st.waiting) > 64 and 2 * np.count_nonzero(live) < len(st.waiting):
+                # Most moved on before every window: drop them (renumbered).
+                idx = np.flatnonzero(live)
+                st.waiting = [st.waiting[i] for i in idx]
+                for n, e in enumerate(st.waiting):
+                    e.wait_no = n
+                st.wait_t = [st.wait_t[i] for i in idx]
+                st.wait_moved = [st.wait_moved[i] for i in idx]
+                st.wait_base = 0
+                t, moved_s = t[idx], moved_s[idx]
+            f1 = np.searchsorted(outcomes, now - t, side="right") / n_all
             for w in p.exit_windows:
                 start = now - w * p.step_s
-                if e.moved_s is not None and e.moved_s < start:
-                    continue
-                f0 = f(max(0, start - e.t_s))
-                if f0 >= 1.0:
-                    continue
-                in_flight[w] += 1
-                expected[w] += (f1 - f0) / (1 - f0)
-                if e.moved_s is not None:
-                    moved[w] += 1
+                # Journeys that moved before the window are not in flight in it.
+                f0 = np.searchsorted(outcomes, np.maximum(0, start - t), side="right") / n_all
+                keep = (moved_s >= start) & (f0 < 1.0)
+                k0 = f0[keep]
+                terms = (f1[keep] - k0) / (1 - k0)
+                if terms.size:
+                    expected[w] = float(np.cumsum(terms)[-1])
+                in_flight[w] = int(terms.size)
+                moved[w] = int(np.count_nonzero(moved_s[keep] != math.inf))
         out = []
         for w in p.exit_windows:
             e_w, m_w = expected[w], moved[w]
