@@ -92,3 +92,19 @@ def test_a_small_sustained_rise_is_found_by_the_cusum_and_a_stable_week_is_not()
     stable = rng.poisson([rare] * 2016)
     quiet = RateDetector(RateParams(warmup_steps=288, cusum_h=6.0, cusum_ratio=3.0))
     assert feed(quiet, stable, [20] * 2016) == []
+
+
+def test_a_rare_keys_break_in_the_making_is_not_learned_as_its_baseline():
+    # GIVEN a rare key (about one event in 4 hours) that gets an event every
+    # 15 minutes for two hours: never 4 in 30 minutes, 8 in the long window
+    rng = np.random.default_rng(11)
+    steps = 288 * 3
+    counts = list(rng.poisson(0.02, size=steps))
+    counts += [1 if i % 3 == 0 else 0 for i in range(24)] + [0] * 60
+    det = RateDetector(P)
+    opened = feed(det, counts, [20] * len(counts))
+    # THEN the long window opens one alert inside the rise: the events that
+    # made the rise surprising were not added to the key's expected level
+    assert len(opened) == 1
+    assert steps < opened[0].step_end_s // P.step_s <= steps + 24
+    assert opened[0].count >= 6 and opened[0].expected < 1.0

@@ -33,9 +33,14 @@ run. A run longer than `cusum_max_steps` (4 h, the longest break) restarts:
 over longer runs it adds up the baseline's own drift, not a break.
 
 An episode opens once (Episode) and ends after `rearm_steps` steps in which
-neither window is even mildly high (P > 10**-z_clear). While a key is firing
-it learns its expected count, not the observed one, and it learns any step
-only up to expected + 3 spreads, so a break never becomes its own baseline.
+neither window is even mildly high (P > 10**-z_clear). While a key is firing,
+or while either window is already surprising (-log10 P >= z_suspect: a break
+in the making that has not yet reached the bar), it learns its expected
+count, not the observed one, and it learns any step only up to expected + 3
+spreads, so a break never becomes its own baseline. On a rare key the cap
+alone did not hold: a spread floored at one event let every event of a slow
+rise in, and the expected level doubled under it before the long window could
+reach the bar (DECISIONLOG "Breakpoints").
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ class RateParams:
     z_short: float = 7.0
     z_long: float = 7.0
     z_clear: float = 2.0
+    # A step whose windows score this high is a break in the making: not learned.
+    z_suspect: float = 3.5
     min_count: int = 4
     min_count_long: int = 6
     min_ratio: float = 2.0
@@ -202,8 +209,13 @@ class RateDetector:
                 and c_long < min_count_long
                 and k.cusum < p.cusum_h
             ):
-                # Too few to ever break: learn the step and move on (most keys, most steps).
-                self._learn(k, step, share * d[2], learned)
+                # Too few to ever break: learn the step and move on (most keys, most
+                # steps), unless a rare key's few events are already surprising.
+                suspect = c_short >= 2 and (
+                    poisson_tail_log10(c_short, share * max(d[0], d[3] * p.short_steps))
+                    >= p.z_suspect
+                )
+                self._learn(k, step, share * d[2], learned, suspect)
                 if not counts:
                     self.active.discard(key)
                     k.cusum, k.cusum_count, k.cusum_expected = 0.0, 0, 0.0
@@ -251,12 +263,12 @@ class RateDetector:
             )
         step_end_s = (step + 1) * p.step_s
         opens = k.episode.update(breaking, step_end_s, p.rearm_steps)
-        self._learn(k, step, share * d_step, learned)
+        self._learn(k, step, share * d_step, learned, max(s_short, s_long) >= p.z_suspect)
         if (
             step % p.short_steps == p.short_steps - 1
             and e_short >= 1.0
             and not k.episode.firing
-            and s_short < p.z_short / 2
+            and s_short < p.z_suspect
         ):
             # Noise is learned from windows that are not themselves a break
             # in the making, each capped at 3 spreads, so a break cannot pass
@@ -307,11 +319,14 @@ class RateDetector:
             k.cusum_count += n
             k.cusum_expected += expected_step
 
-    def _learn(self, k: _Key, step: int, expected_step: float, learned: float) -> None:
+    def _learn(
+        self, k: _Key, step: int, expected_step: float, learned: float, suspect: bool = False
+    ) -> None:
         """Add this step's count to the key's decayed sum (`learned`: the sum
-        decayed to this step)."""
+        decayed to this step). A firing key, or one whose windows are already
+        surprising (`suspect`: a break in the making), learns its expected count."""
         n = k.counts[-1][1] if k.counts and k.counts[-1][0] == step else 0
-        if k.episode.firing:
+        if k.episode.firing or suspect:
             x = expected_step
         else:
             x = min(float(n), expected_step + 3 * math.sqrt(max(expected_step, 0.25)) + 1)
