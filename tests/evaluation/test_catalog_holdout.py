@@ -69,3 +69,18 @@ def test_evaluate_catalog_holdout_reports_every_figure_in_range():
         assert 0.0 <= report["random"][name]["macro_f1"] <= 1.0
     # the hybrid answers at least what the rules answer: the model only fills gaps
     assert report["hybrid"]["coverage"] >= report["rules"]["coverage"]
+
+
+def test_a_run_with_broken_lines_reads_only_what_the_pipeline_accepts(tmp_path):
+    # GIVEN a simulation with the simulator's deliberately broken lines (bad JSON,
+    # and JSON that breaks a stream's schema, e.g. an app event without its name)
+    simulate(tmp_path, days=1, seed=SEED, scale=SCALE, malformed_rate=0.05)
+    clean = tmp_path / "clean"
+    simulate(clean, days=1, seed=SEED, scale=SCALE, malformed_rate=0.0)
+    # WHEN its contacts are read back
+    broken = read_contacts(tmp_path)
+    # THEN it does not fail, and every contact read is a valid one (the broken
+    # lines are left out, as the pipeline dead-letters them)
+    assert broken
+    assert len(broken) <= len(read_contacts(clean))
+    assert all(c.text and c.context.channel in ("call", "ticket", "social") for c in broken)

@@ -53,6 +53,8 @@ import numpy as np
 import orjson
 
 from voc.catalog import Catalog, load_catalog
+from voc.contracts.streams import Stream
+from voc.contracts.validate import Rejected, parse_payload
 from voc.evaluation.tagging import ABSTAIN, score_predictions
 from voc.stitch.journey import CustomerJourney, JourneyStep
 from voc.tagging.base import Tag, TagContext
@@ -101,10 +103,10 @@ def read_contacts(sim_dir: Path, *, journeys: bool = True) -> list[LabelledConta
         r["contact_id"]: r["scenario_id"] for r in _jsonl(sim_dir / "ground_truth/contacts.jsonl")
     }
     records: list[tuple[str, dict[str, Any]]] = []
-    for r in _jsonl(sim_dir / "calls.jsonl"):
+    for r in _jsonl(sim_dir / "calls.jsonl", Stream.CALLS):
         if r.get("event_id") in truth and isinstance(r.get("transcript"), str):
             records.append(("call", r))
-    for r in _jsonl(sim_dir / "ticket_events.jsonl"):
+    for r in _jsonl(sim_dir / "ticket_events.jsonl", Stream.TICKET_EVENTS):
         # a ticket opened from a call or a post is the same contact as that call
         # or post (voc.pipeline.contacts.to_contact)
         if (
@@ -114,7 +116,7 @@ def read_contacts(sim_dir: Path, *, journeys: bool = True) -> list[LabelledConta
             and isinstance(r.get("text"), str)
         ):
             records.append(("ticket", r))
-    for r in _jsonl(sim_dir / "social_posts.jsonl"):
+    for r in _jsonl(sim_dir / "social_posts.jsonl", Stream.SOCIAL_POSTS):
         if r.get("event_id") in truth and isinstance(r.get("text"), str):
             records.append(("social", r))
 
@@ -147,7 +149,7 @@ def read_contacts(sim_dir: Path, *, journeys: bool = True) -> list[LabelledConta
 
 def _journeys(path: Path, customers: set[str]) -> dict[str, CustomerJourney]:
     steps: dict[str, list[JourneyStep]] = defaultdict(list)
-    for r in _jsonl(path):
+    for r in _jsonl(path, Stream.APP_EVENTS):
         customer = r.get("customer_id")
         if customer in customers:
             steps[customer].append(
@@ -162,13 +164,22 @@ def _journeys(path: Path, customers: set[str]) -> dict[str, CustomerJourney]:
     return {c: CustomerJourney.of(s) for c, s in steps.items()}
 
 
-def _jsonl(path: Path):
+def _jsonl(path: Path, stream: Stream | None = None):
+    """The records of a JSON-lines file. With a stream, only those the pipeline
+    would accept: a deliberately broken line (bad JSON, or JSON that breaks the
+    stream's schema) is dead-lettered there, so it is skipped here."""
     with Path(path).open("rb") as fh:
         for line in fh:
+            if stream is not None:
+                record = parse_payload(stream, line.rstrip(b"\n"))
+                if isinstance(record, Rejected):
+                    continue
+                yield record
+                continue
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:
-                continue  # a deliberately broken line: the pipeline dead-letters it
+                continue
             if isinstance(record, dict):
                 yield record
 
