@@ -127,6 +127,22 @@ def test_a_detector_restarted_after_every_read_raises_the_alerts_of_one_that_ran
     assert feed.alerts() == uninterrupted
 
 
+def test_the_judge_reads_each_rounds_new_files_not_the_whole_ledger_again(streams, tmp_path):
+    # GIVEN a detector that runs a round after each read
+    feed = Feed(tmp_path, streams)
+    detector = feed.detector()
+    for k in range(3):
+        feed.store_read(k)
+        _round(feed, detector)
+        # THEN what it knows of the stored ranges, added round by round, is
+        # what a read of the whole ledger finds: one range file per stream a read
+        whole = feed.detector()
+        with open_warehouse(feed.warehouse) as con:
+            whole._read_ledger(con, None)
+        assert sum(map(len, whole._ranges.values())) == len(INPUT_STREAMS) * (k + 1)
+        assert detector._ranges == whole._ranges
+
+
 def test_a_step_waits_for_its_contacts_and_for_every_partition(streams, tmp_path):
     # GIVEN two reads stored, but the contacts of the second not stitched yet
     feed = Feed(tmp_path, streams)

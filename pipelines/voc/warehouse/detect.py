@@ -30,6 +30,7 @@ Nothing here imports Beam.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import logging
@@ -167,6 +168,11 @@ class StoredDetector:
     # seen stored to its end: its mark does not fall back below that when a
     # new record of it is on its way (see _inputs_frontier).
     _idle_marks: dict[tuple[str, int], float] = field(default_factory=dict)
+    # The input range files listed in the ledger, read once: (table, source)
+    # -> (first, last, newest event time), sorted. None: read the whole ledger
+    # at the next round (first round, after an error, or a load that did not
+    # say which files it listed).
+    _ranges: dict[tuple[str, str], list] | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------ the state
 
@@ -220,21 +226,13 @@ class StoredDetector:
         from voc.kafka.topics import stream_of_topic
         from voc.warehouse.store import kafka_source
 
-        files: dict[tuple[str, str], list] = {}
-        for table, name, newest in con.execute(
-            f"SELECT table_name, file_name, epoch(newest_event_time) FROM {_LEDGER} "
-            "WHERE table_name IN (SELECT unnest(?::VARCHAR[]))",
-            [[str(s) for s in INPUT_STREAMS]],
-        ).fetchall():
-            r = parse_range(Path(name))
-            if r is not None:
-                files.setdefault((table, r.source), []).append((r.first, r.last, newest))
+        files = self._ranges
         newest_of: dict[tuple[str, int], float | None] = {}
         complete: dict[tuple[str, int], bool] = {}
         backlog = 0
         for (topic, partition), (start, end) in bounds.items():
             source = (str(stream_of_topic(topic)), kafka_source(topic, partition))
-            ranges = sorted(files.get(source, ()))
+            ranges = files.get(source, ())
             pos = contiguous_end(((first, last) for first, last, _ in ranges), start)
             newest_of[(topic, partition)] = max(
                 (t for _, last, t in ranges if last < pos and t is not None), default=None
@@ -267,6 +265,32 @@ class StoredDetector:
                 frontier, waiting = t, f"partition {tp[0]}/{tp[1]}"
         return frontier, waiting, backlog
 
+    def _read_ledger(self, con, names: dict[str, list[str]] | None) -> None:
+        """Add the input range files listed in the ledger to `_ranges`: those
+        named (a round's load), or, with None, all (the ledger grows with
+        every read, and parsing it whole every round grew without bound)."""
+        tables = [str(s) for s in INPUT_STREAMS]
+        if names is None or self._ranges is None:
+            self._ranges, listed = {}, None
+        else:
+            listed = [n for t in tables for n in names.get(t, ())]
+            if not listed:
+                return
+        sql = (
+            f"SELECT table_name, file_name, epoch(newest_event_time) FROM {_LEDGER} "
+            "WHERE table_name IN (SELECT unnest(?::VARCHAR[]))"
+        )
+        params: list = [tables]
+        if listed is not None:
+            sql += " AND file_name IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(listed)
+        for table, name, newest in con.execute(sql, params).fetchall():
+            r = parse_range(Path(name))
+            if r is not None:
+                bisect.insort(
+                    self._ranges.setdefault((table, r.source), []), (r.first, r.last, newest)
+                )
+
     def _contacts_frontier(self, con, since_s: int | None) -> tuple[float, str]:
         """The event time of the oldest contact record not stitched yet."""
         since = "" if since_s is None else f" AND event_time >= {_timestamp(since_s)}"
@@ -298,13 +322,14 @@ class StoredDetector:
             return self._run(con, final=final, load=load)
         except Exception:
             self._state = None  # the saved state is the truth; re-read it
+            self._ranges = None  # and the ledger
             raise
 
     def _run(self, con, *, final: bool, load) -> DetectRound:
         out = DetectRound()
         bounds = self.bounds()
-        if load is not None:
-            load()
+        loaded = load() if load is not None else None
+        self._read_ledger(con, getattr(loaded, "new_files", None))
         state = self._load(con)
         out.judged_until_s = state.fed_until_s
         if bounds is None:

@@ -45,6 +45,8 @@ class LoadReport:
     files: int = 0
     inserted: dict[str, int] = field(default_factory=dict)
     conflicts: int = 0
+    # table -> the names of the files this load listed in the ledger
+    new_files: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
@@ -93,6 +95,7 @@ def load_store(con: duckdb.DuckDBPyConnection, store: RawStore) -> LoadReport:
             n = _load_plain(con, table, new)
         report.files += len(new)
         report.inserted[name] = report.inserted.get(name, 0) + n
+        report.new_files[name] = [f.name for f in new]
     return report
 
 
