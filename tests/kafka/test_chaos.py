@@ -25,6 +25,7 @@ from kafka import KafkaConsumer
 from tests.kafka.conftest import _free_port
 from tests.kafka.test_pipeline_kafka import (
     TABLES,
+    content_differences,
     durable_offsets,
     end_offsets_by_partition,
     expected,
@@ -112,7 +113,11 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     chaos_kafka, tmp_path, request
 ):
     bootstrap, home, ports = chaos_kafka
-    rng = random.Random(20261201)
+    # The kill moments are random in every run; the seed is printed, and
+    # VOC_CHAOS_SEED=<seed> repeats them.
+    seed = int(os.environ.get("VOC_CHAOS_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"chaos seed: {seed} (VOC_CHAOS_SEED={seed} repeats these kill moments)", flush=True)
+    rng = random.Random(seed)
     started = time.monotonic()
     seconds: dict[str, float] = {}
     streams = tmp_path / "streams"
@@ -206,7 +211,11 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     assert proc.returncode == 0, err.decode()[-3000:]
     seconds["broker_kill_and_drain"] = time.monotonic() - started - sum(seconds.values())
 
-    # THEN every raw table, the contacts and the alerts hold the same ids
+    # THEN every raw table, the contacts and the alerts hold the same ids, and
+    # every contact the same journey and tag, every alert the same content
+    differences = content_differences(warehouse, clean)
+    print("\n".join(differences or ["contacts and alerts equal in content"]), flush=True)
+    print(json.dumps({"seed": seed, "produce": {s: r.to_dict() for s, r in reports.items()}}))
     got, want = table_ids(warehouse), table_ids(clean)
     for table in TABLES:
         assert len(got[table]) == len(want[table]) and set(got[table]) == set(want[table]), table
@@ -224,10 +233,12 @@ def test_kill_9_five_times_and_the_broker_twice_with_publishing_on_equals_a_clea
     # nothing else (after deduplication by key)
     assert set(published_keys(bootstrap, ALERTS)) == alerts
     assert set(published_keys(bootstrap, DEAD_LETTERS)) == set(got["dead_letters"])
-    # AND the alerts are an uninterrupted run's, id for id
+    # AND the contacts and alerts are an uninterrupted run's, id for id and
+    # in content
     assert alerts == clean_alerts, (
-        f"{len(alerts - clean_alerts)} extra, {len(clean_alerts - alerts)} missing"
+        f"{len(alerts - clean_alerts)} extra, {len(clean_alerts - alerts)} missing (seed {seed})"
     )
+    assert not differences, f"seed {seed}: " + "\n".join(differences)
     # (the shape of this run, for `pytest -rP`)
     print(
         json.dumps(

@@ -372,3 +372,68 @@ def test_ctrl_c_mid_stream_drains_exits_0_and_a_restart_loses_and_duplicates_not
     keys = [m.key.decode() for m in c]
     c.close()
     assert set(keys) == alerts
+
+
+# What a contact's judgement rests on: the journey it was stitched to and the
+# tag it got. (Not is_late: it tells how the contact met that run's progress,
+# which kills and load change; the detector does not read it.)
+CONTACT_CONTENT = (
+    "journey_stage",
+    "recent_events",
+    "scenario_id",
+    "method",
+    "confidence",
+    "text",
+)
+ALERT_CONTENT = ("kind", "key", "window_start", "window_end", "count", "baseline_mean", "threshold")
+
+
+def content_differences(warehouse: Path, clean: Path, limit: int = 20) -> list[str]:
+    """Where two warehouses' contacts and alerts differ in content, not only in
+    ids: each contact whose stitched journey or tag differs (both sides), and
+    each alert of one side only, beside the other side's alerts of the same
+    (kind, key). Empty when they are equal."""
+    out: list[str] = []
+    cols = ", ".join(CONTACT_CONTENT)
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{warehouse}' AS got (READ_ONLY)")
+        con.execute(f"ATTACH '{clean}' AS want (READ_ONLY)")
+        pairs = con.execute(
+            f"SELECT coalesce(g.contact_id, w.contact_id), "
+            f"strftime(coalesce(g.event_time, w.event_time), '%Y-%m-%d %H:%M:%S'), "
+            f"g.contact_id IS NOT NULL, w.contact_id IS NOT NULL, "
+            f"struct_pack({', '.join(f'g.{c}' for c in CONTACT_CONTENT)})::VARCHAR, "
+            f"struct_pack({', '.join(f'w.{c}' for c in CONTACT_CONTENT)})::VARCHAR "
+            f"FROM (SELECT contact_id, event_time, {cols} FROM got.raw.contacts) g "
+            f"FULL OUTER JOIN (SELECT contact_id, event_time, {cols} FROM want.raw.contacts) w "
+            "USING (contact_id) "
+            f"WHERE g.contact_id IS NULL OR w.contact_id IS NULL OR "
+            f"({', '.join(f'g.{c}' for c in CONTACT_CONTENT)}) IS DISTINCT FROM "
+            f"({', '.join(f'w.{c}' for c in CONTACT_CONTENT)}) "
+            "ORDER BY 2, 1"
+        ).fetchall()
+        for cid, at, in_got, in_want, g, w in pairs[:limit]:
+            out.append(
+                f"contact {cid} at {at}: run {g if in_got else 'missing'}"
+                f" | uninterrupted {w if in_want else 'missing'}"
+            )
+        if len(pairs) > limit:
+            out.append(f"... {len(pairs) - limit} more contacts differ")
+        acols = ", ".join(ALERT_CONTENT)
+        alerts = con.execute(
+            f"SELECT 'run' AS side, alert_id, {acols} FROM got.raw.alerts "
+            f"WHERE alert_id NOT IN (SELECT alert_id FROM want.raw.alerts) "
+            f"UNION ALL SELECT 'uninterrupted', alert_id, {acols} FROM want.raw.alerts "
+            f"WHERE alert_id NOT IN (SELECT alert_id FROM got.raw.alerts) ORDER BY 3, 4, 5"
+        ).fetchall()
+        for side, alert_id, kind, key, *rest in alerts[:limit]:
+            out.append(f"alert of the {side} only {alert_id}: {kind} {key} {rest}")
+            for other, *orest in con.execute(
+                "SELECT 'run', window_start, window_end, count FROM got.raw.alerts "
+                "WHERE kind = ? AND key = ? UNION ALL "
+                "SELECT 'uninterrupted', window_start, window_end, count FROM want.raw.alerts "
+                "WHERE kind = ? AND key = ? ORDER BY 2, 1",
+                [kind, key, kind, key],
+            ).fetchall():
+                out.append(f"    same key in the {other}: {orest}")
+    return out

@@ -51,11 +51,15 @@ def build_pipeline(
     recovered: Recovered | None = None,
     before_store: beam.PTransform | None = None,
     detect: bool = True,
+    journey_topic: tuple[str, str] | None = None,
+    max_out_of_order_s: float = 600.0,
 ):
     """Add the whole job to `p`. `source` emits RawBatch elements (default:
     the stream files); `recovered` is state read back from the warehouse after a restart;
     `before_store` (tests) is put between validation and the raw-store sinks,
-    e.g. a Reshuffle that breaks fusion. Without `detect`, the job stores
+    e.g. a Reshuffle that breaks fusion. `journey_topic` (bootstrap, topic of
+    the journey events): stitching asks the store and that topic's partitions
+    when a contact's journey is complete (StitchShardFn). Without `detect`, the job stores
     contacts and no alerts: a streaming run judges breakpoints from the
     warehouse (voc.warehouse.detect), where restarts and several instances
     cannot split or repeat them."""
@@ -89,7 +93,13 @@ def build_pipeline(
         contacts,
         recovered_contacts,
     ) | "StitchJourneys" >> StitchJourneys(
-        store, opts.lookback_s, opts.recent_n, opts.shards, bounded=bounded
+        store,
+        opts.lookback_s,
+        opts.recent_n,
+        opts.shards,
+        bounded=bounded,
+        journey_topic=journey_topic,
+        max_out_of_order_s=max_out_of_order_s,
     )
     # list[StitchedContact], journeys read from the store's app_events files
     tagged = stitched | "TagRootCause" >> TagRootCause(
@@ -245,6 +255,7 @@ def run_streaming(
     import contextlib
     import dataclasses
 
+    from voc.kafka.topics import topic_for
     from voc.pipeline.kafka_source import ReadFromKafka, commit_durable
     from voc.pipeline.recover import recover
     from voc.warehouse.load import StoreLoader
@@ -274,7 +285,14 @@ def run_streaming(
     with bound_listeners(opts):
         p = beam.Pipeline(options=opts)
         build_pipeline(
-            p, opts, ReadFromKafka(kafka), recovered, before_store=before_store, detect=False
+            p,
+            opts,
+            ReadFromKafka(kafka),
+            recovered,
+            before_store=before_store,
+            detect=False,
+            journey_topic=(kafka.bootstrap, topic_for(Stream.APP_EVENTS)),
+            max_out_of_order_s=kafka.max_out_of_order_s,
         )
         try:
             with loader if loads else contextlib.nullcontext():

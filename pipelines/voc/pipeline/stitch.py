@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import time
 import typing
 from collections import defaultdict
 
@@ -17,30 +19,94 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import Contact, StitchedContact
-from voc.pipeline.shards import END_OF_INPUT, shard_of
-from voc.stitch.lookup import ContactAt, JourneyIndex
+from voc.pipeline.shards import END_OF_INPUT, all_shards, shard_of
+from voc.stitch.lookup import Bounds, ContactAt, JourneyIndex
 
 _STORED, _CONTACTS = "stored", "contacts"
+# The timer that tells a streaming stage its input has ended: the watermark
+# reaches it only then. An hour before the global window's end, in whole
+# seconds: what a stitch emits from a timer at the window's end itself was
+# lost when Prism drained a job (`voc run` Ctrl-C left contacts unstitched),
+# and Prism hands a timer's time back in milliseconds.
+INPUT_ENDED = Timestamp(seconds=END_OF_INPUT.micros // 1_000_000 - 3600)
+
+
+class TopicBounds:
+    """`Bounds` of the journey topic from the broker (voc.stitch.lookup): every
+    partition's first and end offset, asked at most every `every_s` seconds;
+    None while the broker cannot tell (no partition is taken as idle then)."""
+
+    def __init__(self, bootstrap: str, topic: str, every_s: float = 1.0) -> None:
+        self.bootstrap, self.topic, self.every_s = bootstrap, topic, every_s
+        self._consumer = None
+        self._last: Bounds | None = None
+        self._at = float("-inf")
+
+    def __call__(self) -> Bounds | None:
+        now = time.monotonic()
+        if now - self._at < self.every_s:
+            return self._last
+        from kafka import KafkaConsumer, TopicPartition
+
+        from voc.kafka.clients import short_timeouts
+        from voc.warehouse.store import kafka_source
+
+        try:
+            if self._consumer is None:
+                self._consumer = KafkaConsumer(
+                    bootstrap_servers=self.bootstrap, **short_timeouts(5)
+                )
+            c = self._consumer
+            partitions = sorted(c.partitions_for_topic(self.topic))
+            tps = [TopicPartition(self.topic, p) for p in partitions]
+            begins, ends = c.beginning_offsets(tps), c.end_offsets(tps)
+            self._last = {
+                kafka_source(self.topic, tp.partition): (begins[tp], ends[tp]) for tp in tps
+            }
+        except Exception:  # noqa: BLE001 - an outage: nothing is idle until it ends
+            self.close()
+            self._last = None
+        self._at = now
+        return self._last
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                self._consumer.close()
+            self._consumer = None
 
 
 class StitchShardFn(beam.DoFn):
     """Keyed by shard (a fixed hash of the customer id); each element is a batch
     of contacts for that shard, or a note that a batch of journey events is
-    stored in the raw store (it only holds this stage's watermark back until
-    the events are durable). State per shard: the contacts waiting for the
-    watermark (by id, and in a heap by event time) and the event time it last
-    fired at, in one value.
+    stored in the raw store. State per shard: the contacts waiting (by id, and
+    in a heap by event time) and the event time the watermark last fired at,
+    in one value.
 
-    A contact waits until the watermark passes its event time, so journey
-    events that arrive out of order but on time still count; it is then
-    stitched with the stored events at or before its time. One timer per
-    distinct contact time (a dynamic timer tag): when the watermark jumps, all
-    that passed fire in one bundle, and the bundle's contacts are stitched by
-    one query in `finish_bundle`.
+    When is a contact's journey complete? With `journey_topic` (a Kafka run:
+    bootstrap and the journey events' topic), the store says: a contact at t
+    is stitched once the journey index holds, on every partition of that
+    topic, a contiguous run of files up to an event newer than t + the
+    disorder bound (or the partition's end offset: idle), so every journey
+    event before it that is on time in its partition's order is in the index
+    (`JourneyIndex.frontier_us`). Every stored note, every contact batch and
+    every watermark timer asks again. This does not rest on the runner's
+    watermark, which Prism was seen to move past a partition whose records
+    were not stored yet (a backfill stitched contacts with an hour of their
+    journey missing, and the alerts differed from a rerun's); and it does not
+    wait for the calls, tickets and posts partitions, which hold no journey
+    events (DECISIONLOG.md, "Stitching"). The end of input (the watermark at
+    its end) stitches whatever still waits.
 
-    Lateness: a contact whose event time the watermark had already passed when
-    it arrived (for this shard, the last timer that fired) is stitched with
-    what the store holds at once and marked `is_late`. Nothing is dropped.
+    Without `journey_topic` (TestStream tests): a contact waits until the
+    watermark passes its event time, one timer per distinct contact time (a
+    dynamic timer tag), and the bundle's contacts are stitched by one query
+    in `finish_bundle`.
+
+    Lateness: a contact whose journey frontier (or watermark) had already
+    passed it when it arrived is stitched at once with what the store holds
+    and marked `is_late` (so `is_late` tells how the contact met this run's
+    progress, not a property of the input). Nothing is dropped.
     """
 
     WAITING = ReadModifyWriteStateSpec("waiting", PickleCoder())
@@ -48,12 +114,22 @@ class StitchShardFn(beam.DoFn):
     #  heap of (event time us, contact id) of the same contacts)
     FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
 
-    def __init__(self, store: str, lookback_s: int, recent_n: int, bounded: bool) -> None:
+    def __init__(
+        self,
+        store: str,
+        lookback_s: int,
+        recent_n: int,
+        bounded: bool,
+        journey_topic: tuple[str, str] | None = None,
+        max_out_of_order_s: float = 600.0,
+    ) -> None:
         self.store = store
         self.lookback_s = lookback_s
         self.recent_n = recent_n
         # Bounded input: one firing at the end of input stitches them all.
         self.bounded = bounded
+        self.journey_topic = journey_topic
+        self.max_out_of_order_us = int(max_out_of_order_s * 1e6)
         self.late_contacts = Metrics.counter("stitch", "late_contacts")
         # Timer firings and journey queries: on a runner that keeps state
         # outside the SDK (Prism), these are what streaming throughput costs.
@@ -62,12 +138,24 @@ class StitchShardFn(beam.DoFn):
 
     def setup(self) -> None:
         self.index = JourneyIndex(self.store)
+        self.bounds = TopicBounds(*self.journey_topic) if self.journey_topic else None
 
     def teardown(self) -> None:
         self.index.close()
+        if self.bounds is not None:
+            self.bounds.close()
 
     def start_bundle(self) -> None:
         self._ready: list[tuple[Contact, bool]] = []  # (contact, is_late)
+
+    def _frontier_us(self) -> float:
+        return self.index.frontier_us(self.bounds(), self.max_out_of_order_us)
+
+    def _release(self, queue: list, waiting: dict, before_us: float) -> None:
+        """Stitch the waiting contacts older than `before_us` (the queue's front)."""
+        while queue and queue[0][0] < before_us:
+            _, contact_id = heapq.heappop(queue)
+            self._ready.append((waiting.pop(contact_id), False))
 
     def process(
         self,
@@ -76,15 +164,19 @@ class StitchShardFn(beam.DoFn):
         flush=beam.DoFn.TimerParam(FLUSH),
     ):
         _, (kind, contacts) = element
-        if kind == _STORED:
+        by_store = self.bounds is not None and not self.bounded
+        if kind == _STORED and not by_store:
             return
         fired, waiting, queue = waiting_state.read() or (None, {}, [])
+        frontier = self._frontier_us() if by_store else None
         new_times = set()
         for c in contacts:
             if c.customer_id is None:
                 self._ready.append((c, False))  # no journey to wait for
-            elif fired is not None and c.event_time_us <= fired:
-                # The watermark already passed it: stitch now, with what is stored.
+            elif (frontier is not None and c.event_time_us < frontier) or (
+                frontier is None and fired is not None and c.event_time_us <= fired
+            ):
+                # Its journey is complete already: stitch now, with what is stored.
                 self.late_contacts.inc()
                 self._ready.append((c, True))
             elif c.contact_id not in waiting:
@@ -92,10 +184,15 @@ class StitchShardFn(beam.DoFn):
                 waiting[c.contact_id] = c
                 heapq.heappush(queue, (c.event_time_us, c.contact_id))
                 new_times.add(c.event_time_us)
+        if frontier is not None:
+            self._release(queue, waiting, frontier)
         waiting_state.write((fired, waiting, queue))
         if self.bounded:
             flush.set(END_OF_INPUT)
             return
+        if by_store and queue:
+            # the end of input stitches what still waits
+            flush.set(INPUT_ENDED, dynamic_timer_tag="end")
         for t_us in new_times:
             flush.set(Timestamp(micros=t_us), dynamic_timer_tag=str(t_us))
 
@@ -106,11 +203,14 @@ class StitchShardFn(beam.DoFn):
         fire_us = fire_ts.micros
         fired, waiting, queue = waiting_state.read() or (None, {}, [])
         self.flushes.inc()
-        # A watermark jump fires many timers in one bundle, oldest first: each
-        # takes only what is due from the front of the queue.
-        while queue and queue[0][0] <= fire_us:
-            _, contact_id = heapq.heappop(queue)
-            self._ready.append((waiting.pop(contact_id), False))
+        if self.bounded or fire_ts >= INPUT_ENDED:
+            self._release(queue, waiting, float("inf"))
+        elif self.bounds is not None:
+            self._release(queue, waiting, self._frontier_us())
+        else:
+            # A watermark jump fires many timers in one bundle, oldest first:
+            # each takes only what is due from the front of the queue.
+            self._release(queue, waiting, fire_us + 1)
         waiting_state.write((max(fire_us, fired or fire_us), waiting, queue))
 
     def finish_bundle(self):
@@ -162,6 +262,8 @@ class StitchJourneys(beam.PTransform):
         shards: int = 4,
         *,
         bounded: bool = False,
+        journey_topic: tuple[str, str] | None = None,
+        max_out_of_order_s: float = 600.0,
     ) -> None:
         super().__init__()
         self.store = store
@@ -169,14 +271,18 @@ class StitchJourneys(beam.PTransform):
         self.recent_n = recent_n
         self.shards = shards
         self.bounded = bounded
+        self.journey_topic = journey_topic
+        self.max_out_of_order_s = max_out_of_order_s
 
     def expand(self, inputs):
         stored, *contact_batches = inputs
         shards = self.shards
-        # Every shard's watermark waits for the stored events: one note per
-        # stored batch is enough, since a watermark is per stage, not per key.
-        stored_notes = stored | "AsStoredNote" >> beam.Map(
-            lambda _: (shard_of("", shards), (_STORED, []))
+        # The stage's watermark waits for the stored events; with the journey
+        # topic, a note per stored batch also tells every shard to look again
+        # whether its waiting contacts' journeys are complete in the store.
+        notes_to = all_shards(shards) if self.journey_topic else [shard_of("", shards)]
+        stored_notes = stored | "AsStoredNote" >> beam.FlatMap(
+            lambda _: [(shard, (_STORED, [])) for shard in notes_to]
         ).with_output_types(tuple[str, typing.Any])
         # Each input is keyed where it is made (fused with its producer): a
         # Flatten is where a runner stops fusing, so only the keyed batches
@@ -191,7 +297,16 @@ class StitchJourneys(beam.PTransform):
             (stored_notes, *keyed)
             | "Union" >> beam.Flatten().with_output_types(tuple[str, typing.Any])
             | "Stitch"
-            >> beam.ParDo(StitchShardFn(self.store, self.lookback_s, self.recent_n, self.bounded))
+            >> beam.ParDo(
+                StitchShardFn(
+                    self.store,
+                    self.lookback_s,
+                    self.recent_n,
+                    self.bounded,
+                    self.journey_topic,
+                    self.max_out_of_order_s,
+                )
+            )
             .with_input_types(tuple[str, typing.Any])
             .with_output_types(RecordBatch)
         )

@@ -20,7 +20,11 @@ import duckdb
 import pyarrow as pa
 
 from voc.stitch.journey import Stitched
-from voc.warehouse.store import RawStore
+from voc.warehouse.store import RawStore, contiguous_end, parse_range
+
+# (first offset, end offset) of every partition of the journey topic, keyed by
+# the store's source name ("topic/partition/"); None: the broker is unknown.
+Bounds = dict[str, tuple[int, int]]
 
 
 class ContactAt(NamedTuple):
@@ -145,13 +149,21 @@ create table if not exists raw.app_events (
 class JourneyIndex:
     """The journey events of the raw store, in an in-memory DuckDB table of
     this process (unique by event id). Store files are immutable, so each is
-    read once; `refresh` adds the files written since the last call."""
+    read once; `refresh` adds the files written since the last call.
+
+    It also knows, per partition of the journey topic, which offsets its
+    files cover and the newest event time in each: `frontier_us` says up to
+    which event time every on-time journey event is in the index, from the
+    store itself, whatever a runner's watermark says (DECISIONLOG.md,
+    "Stitching")."""
 
     def __init__(self, store: str) -> None:
         self.store = RawStore(store)
         self.con = duckdb.connect()
         self.con.execute(_INDEX_DDL)
         self._seen: set[str] = set()
+        # source -> [(first, last, newest event time µs or None)] of its range files
+        self._ranges: dict[str, list[tuple[int, int, int | None]]] = {}
 
     def refresh(self) -> int:
         new = [f for f in self.store.files("app_events") if f.name not in self._seen]
@@ -159,12 +171,55 @@ class JourneyIndex:
             return 0
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in new)
         self.con.execute(
-            "insert or ignore into raw.app_events "
+            "create or replace temp table _voc_new as "
             "select event_id, customer_id, order_id, journey_stage, event_name, "
-            f"cast(event_time as timestamp) from read_parquet([{listed}])"
+            "cast(event_time as timestamp) as event_time, parse_filename(filename) as file "
+            f"from read_parquet([{listed}], filename = true)"
         )
+        self.con.execute(
+            "insert or ignore into raw.app_events select * exclude (file) from _voc_new"
+        )
+        newest = dict(
+            self.con.execute(
+                "select file, epoch_us(max(event_time)) from _voc_new group by file"
+            ).fetchall()
+        )
+        self.con.execute("drop table _voc_new")
+        for f in new:
+            r = parse_range(f)
+            if r is not None:
+                self._ranges.setdefault(r.source, []).append((r.first, r.last, newest.get(f.name)))
         self._seen.update(f.name for f in new)
         return len(new)
+
+    def frontier_us(self, bounds: Bounds | None, max_out_of_order_us: int) -> float:
+        """The event time (µs) before which every journey event that is on
+        time by its partition's own order is in the index: the minimum, over
+        the journey topic's partitions, of the newest event time of the files
+        contiguous from its first one, minus the disorder bound. A partition
+        stored up to its end offset (idle) follows the newest of all
+        partitions instead, as the reader's idle rule does. `bounds` (from the
+        broker) names every partition; None (an outage): only the partitions
+        the index knows, none of them taken as idle. -inf while a partition
+        has nothing to go by."""
+        self.refresh()
+        if bounds is None:
+            bounds = {source: (ranges[0][0], 2**63) for source, ranges in self._ranges.items()}
+        marks: list[tuple[int | None, bool]] = []
+        for source, (begin, end) in bounds.items():
+            ranges = sorted(self._ranges.get(source, ()))
+            start = ranges[0][0] if ranges else begin
+            pos = contiguous_end(((first, last) for first, last, _ in ranges), start)
+            newest = max((t for _, last, t in ranges if last < pos and t is not None), default=None)
+            marks.append((newest, pos >= end))
+        overall = max((t for t, _ in marks if t is not None), default=None)
+        frontier = float("inf")
+        for newest, idle in marks:
+            mark = overall if idle else newest
+            if mark is None:
+                return float("-inf")
+            frontier = min(frontier, mark - max_out_of_order_us)
+        return float("-inf") if not marks else frontier
 
     def stitch(self, contacts: Sequence[ContactAt], *, lookback_s: int, recent_n: int):
         self.refresh()
