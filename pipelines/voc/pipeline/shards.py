@@ -19,7 +19,3 @@ def shard_of(key: str, shards: int) -> str:
     # process and every run (Python's str hash is salted per process).
     return f"shard-{zlib.crc32(key.encode()) % shards:03d}"
 
-
-def all_shards(shards: int) -> list[str]:
-    """Every key `shard_of` can return: where a note for all of them goes."""
-    return [f"shard-{i:03d}" for i in range(shards)]

@@ -19,7 +19,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from voc.pipeline.coders import RecordBatch
 from voc.pipeline.elements import Contact, StitchedContact
-from voc.pipeline.shards import END_OF_INPUT, all_shards, shard_of
+from voc.pipeline.shards import END_OF_INPUT, shard_of
 from voc.stitch.lookup import Bounds, ContactAt, JourneyIndex
 
 _STORED, _CONTACTS = "stored", "contacts"
@@ -89,8 +89,12 @@ class StitchShardFn(beam.DoFn):
     topic, a contiguous run of files up to an event newer than t + the
     disorder bound (or the partition's end offset: idle), so every journey
     event before it that is on time in its partition's order is in the index
-    (`JourneyIndex.frontier_us`). Every stored note, every contact batch and
-    every watermark timer asks again. This does not rest on the runner's
+    (`JourneyIndex.frontier_us`). The watermark timers ask (the watermark
+    normally trails the store, so they release as before), once per bundle;
+    contacts the watermark passed but the store did not are asked about
+    again with the shard's next contact batch. (Asking on every contact
+    batch, or on every stored journey read, a note to every shard, cost the
+    live alert delay 1.7-4x: bench_alert_delay.) This does not rest on the runner's
     watermark, which Prism was seen to move past a partition whose records
     were not stored yet (a backfill stitched contacts with an hour of their
     journey missing, and the alerts differed from a rerun's); and it does not
@@ -147,9 +151,14 @@ class StitchShardFn(beam.DoFn):
 
     def start_bundle(self) -> None:
         self._ready: list[tuple[Contact, bool]] = []  # (contact, is_late)
+        self._frontier: float | None = None
 
     def _frontier_us(self) -> float:
-        return self.index.frontier_us(self.bounds(), self.max_out_of_order_us)
+        """The store's journey frontier, once per bundle (it only grows: a
+        value read earlier in the bundle is on the safe side)."""
+        if self._frontier is None:
+            self._frontier = self.index.frontier_us(self.bounds(), self.max_out_of_order_us)
+        return self._frontier
 
     def _release(self, queue: list, waiting: dict, before_us: float) -> None:
         """Stitch the waiting contacts older than `before_us` (the queue's front)."""
@@ -164,19 +173,21 @@ class StitchShardFn(beam.DoFn):
         flush=beam.DoFn.TimerParam(FLUSH),
     ):
         _, (kind, contacts) = element
-        by_store = self.bounds is not None and not self.bounded
-        if kind == _STORED and not by_store:
+        if kind == _STORED:
             return
+        by_store = self.bounds is not None and not self.bounded
         fired, waiting, queue = waiting_state.read() or (None, {}, [])
-        frontier = self._frontier_us() if by_store else None
         new_times = set()
         for c in contacts:
             if c.customer_id is None:
                 self._ready.append((c, False))  # no journey to wait for
-            elif (frontier is not None and c.event_time_us < frontier) or (
-                frontier is None and fired is not None and c.event_time_us <= fired
+            elif (
+                fired is not None
+                and c.event_time_us <= fired
+                and (not by_store or c.event_time_us < self._frontier_us())
             ):
-                # Its journey is complete already: stitch now, with what is stored.
+                # The watermark passed it, and its journey is complete in the
+                # store: stitch now, with what is stored.
                 self.late_contacts.inc()
                 self._ready.append((c, True))
             elif c.contact_id not in waiting:
@@ -184,8 +195,9 @@ class StitchShardFn(beam.DoFn):
                 waiting[c.contact_id] = c
                 heapq.heappush(queue, (c.event_time_us, c.contact_id))
                 new_times.add(c.event_time_us)
-        if frontier is not None:
-            self._release(queue, waiting, frontier)
+        if by_store and queue and fired is not None and queue[0][0] <= fired:
+            # The watermark passed contacts the store did not: ask again now.
+            self._release(queue, waiting, self._frontier_us())
         waiting_state.write((fired, waiting, queue))
         if self.bounded:
             flush.set(END_OF_INPUT)
@@ -277,12 +289,10 @@ class StitchJourneys(beam.PTransform):
     def expand(self, inputs):
         stored, *contact_batches = inputs
         shards = self.shards
-        # The stage's watermark waits for the stored events; with the journey
-        # topic, a note per stored batch also tells every shard to look again
-        # whether its waiting contacts' journeys are complete in the store.
-        notes_to = all_shards(shards) if self.journey_topic else [shard_of("", shards)]
-        stored_notes = stored | "AsStoredNote" >> beam.FlatMap(
-            lambda _: [(shard, (_STORED, [])) for shard in notes_to]
+        # Every shard's watermark waits for the stored events: one note per
+        # stored batch is enough, since a watermark is per stage, not per key.
+        stored_notes = stored | "AsStoredNote" >> beam.Map(
+            lambda _: (shard_of("", shards), (_STORED, []))
         ).with_output_types(tuple[str, typing.Any])
         # Each input is keyed where it is made (fused with its producer): a
         # Flatten is where a runner stops fusing, so only the keyed batches
