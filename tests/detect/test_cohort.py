@@ -108,3 +108,14 @@ def test_a_stopped_operation_is_seen_as_its_missing_moves_within_the_hour():
 def test_a_steady_waiting_step_raises_nothing():
     for seed in (1, 2, 3):
         assert feed(CohortDetector(P), _depot(48, None, seed), 48, watch_exits=True) == []
+
+
+def test_a_step_is_judged_once_its_durations_are_known_not_a_day_and_a_half_later():
+    # GIVEN a 3-hour step first seen at hour 0, its operation stopped from hour
+    # 26 to hour 28: 3 x its 90th-percentile duration (~17 h) has passed, the
+    # 36 h a step with long durations waits for has not
+    day = dataclasses.replace(P, exit_max_age_s=24 * 3600)
+    opened = feed(CohortDetector(day), _depot(32, (26, 28)), 32, watch_exits=True)
+    # THEN the stop is seen within an hour and a half
+    assert [v.key for v in opened] == ["x|s|A<-"]
+    assert 26 * 3600 < opened[0].step_end_s <= 27.5 * 3600

@@ -61,6 +61,9 @@ class CohortParams:
     exit_z: float = 5.0
     exit_max_ratio: float = 0.5
     exit_min_expected: float = 4.0
+    # A step's pile-up is judged once it has been watched this many times its
+    # learned 90th-percentile duration (or a horizon and a half, if sooner).
+    exit_seasoned_x: float = 3.0
 
 
 class CohortVerdict(NamedTuple):
@@ -273,10 +276,17 @@ class CohortDetector:
             and v.moved <= (1 - p.min_drop) * v.expected_moved
             and v.score >= p.z
         ]
-        # Durations learned as journeys move are the short ones first: until a
-        # horizon and a half after the step was first seen (the long ones
-        # learned too), its pile-up is not judged.
-        seasoned = st.first_s is not None and now - st.first_s >= 1.5 * p.exit_max_age_s
+        # Durations learned as journeys move are the short ones first (the long
+        # ones have not finished): a step is judged once it has been watched
+        # `exit_seasoned_x` times its learned 90th-percentile duration, when
+        # durations longer than what it has seen are rare, and at the latest a
+        # horizon and a half after it was first seen. A step whose durations are
+        # long learns a 90th percentile that grows with the time watched, so it
+        # waits for the horizon; one whose journeys move within the hour is
+        # judged within hours, not a day and a half.
+        seasoned = st.first_s is not None and now - st.first_s >= min(
+            1.5 * p.exit_max_age_s, p.exit_seasoned_x * _finite_quantile(outcomes, 0.9)
+        )
         hits += [
             v
             for v in exits
@@ -367,6 +377,12 @@ class CohortDetector:
                     resid, 4.0
                 )
         return out
+
+
+def _finite_quantile(outcomes: list, q: float) -> float:
+    """The q-quantile of the finite values of a sorted list (inf: none)."""
+    finite = bisect.bisect_left(outcomes, math.inf)
+    return outcomes[int(q * (finite - 1))] if finite else math.inf
 
 
 def _poisson_low_log10(count: float, expected: float) -> float:
