@@ -18,4 +18,3 @@ def shard_of(key: str, shards: int) -> str:
     # crc32, not hash(): the same key lands on the same shard in every
     # process and every run (Python's str hash is salted per process).
     return f"shard-{zlib.crc32(key.encode()) % shards:03d}"
-
