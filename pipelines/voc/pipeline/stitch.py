@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import time
 import typing
@@ -37,8 +36,10 @@ class TopicBounds:
     None while the broker cannot tell (no partition is taken as idle then)."""
 
     def __init__(self, bootstrap: str, topic: str, every_s: float = 1.0) -> None:
-        self.bootstrap, self.topic, self.every_s = bootstrap, topic, every_s
-        self._consumer = None
+        from voc.kafka.clients import PartitionOffsets
+
+        self.offsets = PartitionOffsets(bootstrap, [topic])
+        self.every_s = every_s
         self._last: Bounds | None = None
         self._at = float("-inf")
 
@@ -46,34 +47,19 @@ class TopicBounds:
         now = time.monotonic()
         if now - self._at < self.every_s:
             return self._last
-        from kafka import KafkaConsumer, TopicPartition
-
-        from voc.kafka.clients import short_timeouts
         from voc.warehouse.store import kafka_source
 
         try:
-            if self._consumer is None:
-                self._consumer = KafkaConsumer(
-                    bootstrap_servers=self.bootstrap, **short_timeouts(5)
-                )
-            c = self._consumer
-            partitions = sorted(c.partitions_for_topic(self.topic))
-            tps = [TopicPartition(self.topic, p) for p in partitions]
-            begins, ends = c.beginning_offsets(tps), c.end_offsets(tps)
-            self._last = {
-                kafka_source(self.topic, tp.partition): (begins[tp], ends[tp]) for tp in tps
-            }
+            offsets = self.offsets.read()
         except Exception:  # noqa: BLE001 - an outage: nothing is idle until it ends
-            self.close()
-            self._last = None
+            offsets = {}
+        # no partition known (an outage, or a topic not created yet): None
+        self._last = {kafka_source(t, p): o for (t, p), o in offsets.items()} or None
         self._at = now
         return self._last
 
     def close(self) -> None:
-        if self._consumer is not None:
-            with contextlib.suppress(Exception):
-                self._consumer.close()
-            self._consumer = None
+        self.offsets.close()
 
 
 class StitchShardFn(beam.DoFn):

@@ -31,7 +31,6 @@ Nothing here imports Beam.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import hashlib
 import logging
 import pickle
@@ -394,44 +393,18 @@ class KafkaBounds:
     last bounds read, or None before any. One consumer for the run (`close`)."""
 
     def __init__(self, bootstrap: str, group_id: str) -> None:
+        from voc.kafka.clients import PartitionOffsets
         from voc.kafka.topics import topic_for
 
-        self.bootstrap, self.group_id = bootstrap, group_id
-        self.topics = [topic_for(s) for s in INPUT_STREAMS]
+        self.offsets = PartitionOffsets(bootstrap, [topic_for(s) for s in INPUT_STREAMS], group_id)
         self.last: Bounds | None = None
-        self._consumer = None
 
     def __call__(self) -> Bounds | None:
-        from kafka import KafkaConsumer, TopicPartition
-
-        from voc.kafka.clients import short_timeouts
-
         try:
-            if self._consumer is None:
-                self._consumer = KafkaConsumer(
-                    bootstrap_servers=self.bootstrap,
-                    group_id=self.group_id,
-                    enable_auto_commit=False,
-                    **short_timeouts(5),
-                )
-            c = self._consumer
-            tps = [
-                TopicPartition(t, p)
-                for t in self.topics
-                for p in sorted(c.partitions_for_topic(t) or ())
-            ]
-            ends, begins = c.end_offsets(tps), c.beginning_offsets(tps)
-            floors = {tp: c.committed(tp) for tp in tps}
-            self.last = {
-                (tp.topic, tp.partition): (max(floors[tp] or 0, begins[tp]), ends[tp]) for tp in tps
-            }
+            self.last = self.offsets.read()
         except Exception as exc:  # noqa: BLE001 - an outage: judge nothing new
             log.warning("partition bounds unavailable (%s)", exc)
-            self.close()
         return self.last
 
     def close(self) -> None:
-        if self._consumer is not None:
-            with contextlib.suppress(Exception):
-                self._consumer.close()
-            self._consumer = None
+        self.offsets.close()
