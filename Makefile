@@ -36,8 +36,9 @@ PORT ?= 8050
 dashboard: install  ## The web dashboard on 127.0.0.1:$(PORT) over $(WAREHOUSE) (run `make demo` first).
 	$(VENV)/bin/voc dashboard --warehouse $(WAREHOUSE) --port $(PORT)
 
+# --durations lists the slowest steps in every CI log.
 test: install system-deps  ## The whole suite, slow end-to-end and real-Kafka tests included.
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q --durations=25
 
 test-fast: install system-deps  ## Skip the slow end-to-end tests.
 	$(VENV)/bin/python -m pytest -q -m "not slow"

@@ -1,7 +1,8 @@
 -- Assert that a contact that opened a ticket has the ticket's department in
 -- fct_contacts, and that every SLA row, tier stint and compensation claim of a
 -- ticket has that same department: one department definition for a ticket,
--- used everywhere.
+-- used everywhere. A missing department on either side is a mismatch too
+-- (`is distinct from`, not `!=`, which lets nulls through).
 
 with
 
@@ -35,66 +36,59 @@ claims as (
 
 ),
 
-contact_mismatches as (
+-- Every row that names a ticket and a department, whichever mart it is in.
+ticket_rows as (
 
     select
-        contacts.contact_id as id,
-        contacts.department_id,
-        tickets.department_id as other
-
+        'fct_contacts' as mart,
+        contact_id as id,
+        ticket_id,
+        department_id
     from contacts
-    inner join tickets
-        on contacts.ticket_id = tickets.ticket_id
-    where contacts.department_id != tickets.department_id
 
-),
-
-sla_mismatches as (
+    union all
 
     select
-        sla.ticket_sla_id as id,
-        sla.department_id,
-        tickets.department_id as other
-
+        'fct_ticket_sla' as mart,
+        ticket_sla_id as id,
+        ticket_id,
+        department_id
     from sla
-    inner join tickets
-        on sla.ticket_id = tickets.ticket_id
-    where sla.department_id != tickets.department_id
 
-),
-
-stint_mismatches as (
+    union all
 
     select
-        stints.ticket_tier_stint_id as id,
-        stints.department_id,
-        tickets.department_id as other
-
+        'fct_ticket_escalations' as mart,
+        ticket_tier_stint_id as id,
+        ticket_id,
+        department_id
     from stints
-    inner join tickets
-        on stints.ticket_id = tickets.ticket_id
-    where stints.department_id is distinct from tickets.department_id
+
+    union all
+
+    select
+        'fct_compensations' as mart,
+        compensation_id as id,
+        ticket_id,
+        department_id
+    from claims
 
 ),
 
-claim_mismatches as (
+final as (
 
     select
-        claims.compensation_id as id,
-        claims.department_id,
-        tickets.department_id as other
+        ticket_rows.mart,
+        ticket_rows.id,
+        ticket_rows.ticket_id,
+        ticket_rows.department_id,
+        tickets.department_id as ticket_department_id
 
-    from claims
+    from ticket_rows
     inner join tickets
-        on claims.ticket_id = tickets.ticket_id
-    where claims.department_id is distinct from tickets.department_id
+        on ticket_rows.ticket_id = tickets.ticket_id
+    where ticket_rows.department_id is distinct from tickets.department_id
 
 )
 
-select * from contact_mismatches
-union all
-select * from sla_mismatches
-union all
-select * from stint_mismatches
-union all
-select * from claim_mismatches
+select * from final

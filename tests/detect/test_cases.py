@@ -111,6 +111,41 @@ def test_the_count_a_customer_states_is_read(text, count):
     assert stated_count(text) == count
 
 
+def linked(i, t, opened=None, names=None, text=NEW, order="ord-1"):
+    c, t = contact(i, t, text, order)
+    return {**c, "ticket_id": opened, "related_ticket_id": names}, t
+
+
+def test_returns_that_name_the_problems_ticket_loop_without_saying_so():
+    # GIVEN a first contact that opened a ticket and two returns in plain words
+    # naming it (one through the follow-up ticket the first return opened)
+    det = RepeatDetector()
+    events = [
+        linked(1, 0, opened="t1"),
+        linked(2, 5 * H, opened="t2", names="t1"),
+        linked(3, 30 * H, names="t2"),
+    ]
+    verdicts = observe_all(det, events)
+    # THEN the third opens the loop: the link says it is a return, and of which problem
+    assert verdicts[:2] == [None, None]
+    assert verdicts[2].contact_ids == ("c1", "c2", "c3")
+    assert verdicts[2].cues == ("ticket t1", "ticket t2")
+
+
+def test_returns_naming_two_tickets_are_two_problems_whatever_they_say():
+    # GIVEN two problems of one order, each with a ticket, and one return on each
+    # saying it is back (words alone would pair them)
+    det = RepeatDetector()
+    events = [
+        linked(1, 0, opened="t1"),
+        linked(2, H, opened="t2"),
+        linked(3, 5 * H, names="t1", text=BACK),
+        linked(4, 9 * H, names="t2", text=BACK),
+    ]
+    # THEN no loop: the tickets say they are second contacts about two problems
+    assert observe_all(det, events) == [None] * 4
+
+
 def test_a_replayed_contact_counts_once():
     det = RepeatDetector()
     c, _ = contact(1, 0, BACK)

@@ -119,3 +119,22 @@ def test_a_step_is_judged_once_its_durations_are_known_not_a_day_and_a_half_late
     # THEN the stop is seen within an hour and a half
     assert [v.key for v in opened] == ["x|s|A<-"]
     assert 26 * 3600 < opened[0].step_end_s <= 27.5 * 3600
+
+
+def test_a_thin_step_is_judged_over_a_longer_cohort():
+    # GIVEN a step with 5 entrants an hour (under the hour's 8) whose journeys,
+    # from hour 30, mostly stop moving on
+    rng = random.Random(4)
+    events = []
+    for j in range(40 * 5):
+        t = j * 720 + rng.randrange(720)
+        events.append((t, "A", f"o{j}"))
+        if t < 30 * 3600 or t >= 34 * 3600 or rng.random() < 0.1:
+            events.append((t + int(rng.expovariate(1 / 1200)) + 30, "B", f"o{j}"))
+    # WHEN judged over the hour only, and over 3 hours beside it
+    hour = feed(CohortDetector(P), list(events), 40)
+    longer = feed(CohortDetector(dataclasses.replace(P, long_cohort_steps=36)), list(events), 40)
+    # THEN only the 3-hour cohort finds it, within the break's hours
+    assert hour == []
+    assert [v.key for v in longer] == ["x|s|A"]
+    assert 30 * 3600 < longer[0].step_end_s <= 35 * 3600

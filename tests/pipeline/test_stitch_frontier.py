@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from voc.pipeline.elements import Contact
-from voc.pipeline.stitch import _CONTACTS, INPUT_ENDED, StitchShardFn
+from voc.pipeline.stitch import _CONTACTS, _STORED, INPUT_ENDED, StitchShardFn
 from voc.stitch.lookup import JourneyIndex
 from voc.warehouse.store import RawStore, kafka_source
 
@@ -93,6 +93,11 @@ class Ts:
         return self.micros >= other.micros
 
 
+def arrives(fn: StitchShardFn, contacts: list, state, timer, kind: str = _CONTACTS):
+    """A bundle's element: a batch of contacts (or a stored read's note)."""
+    return lambda: fn.process(("s", (kind, contacts)), state, timer, timer)
+
+
 def stitched_by(fn: StitchShardFn, call) -> list:
     fn.start_bundle()
     call()
@@ -138,14 +143,14 @@ def test_a_watermark_that_runs_ahead_of_the_store_does_not_stitch_an_incomplete_
     contact = Contact("call-1", "call", us("05:20"), "ecommerce", "c1", None, "", "zh", None, None)
     # WHEN the contact arrives, then the runner fires its watermark timer
     # (the watermark passed 05:20) while partition 0 still ends at 04:17
-    assert stitched_by(fn, lambda: fn.process(("s", (_CONTACTS, [contact])), state, timer)) == []
+    assert stitched_by(fn, arrives(fn, [contact], state, timer)) == []
     assert stitched_by(fn, lambda: fn.on_flush(Ts(us("05:20")), state)) == []
     # THEN it waits; WHEN partition 0's next read (an event at 05:13, then one
     # past 05:30) is stored and the shard's next contact arrives, THEN it is
     # stitched with it
     store_events(store, P0, nxt, [("c1", "loading_started", "05:13"), ("c3", "y", "05:31")])
     later = contact._replace(contact_id="call-2", event_time_us=us("06:00"))
-    out = stitched_by(fn, lambda: fn.process(("s", (_CONTACTS, [later])), state, timer))
+    out = stitched_by(fn, arrives(fn, [later], state, timer))
     assert [(s.contact.contact_id, s.recent_events, s.is_late) for s in out] == [
         ("call-1", ("driver_arrived", "loading_started"), False)
     ]
@@ -159,7 +164,7 @@ def test_without_the_store_rule_the_same_early_watermark_stitches_a_journey_half
     fn.setup()
     state, timer = FakeState(), FakeTimer()
     contact = Contact("call-1", "call", us("05:20"), "ecommerce", "c1", None, "", "zh", None, None)
-    stitched_by(fn, lambda: fn.process(("s", (_CONTACTS, [contact])), state, timer))
+    stitched_by(fn, arrives(fn, [contact], state, timer))
     out = stitched_by(fn, lambda: fn.on_flush(Ts(us("05:20")), state))
     assert [s.recent_events for s in out] == [("driver_arrived",)]
     fn.teardown()
@@ -172,8 +177,42 @@ def test_the_end_of_input_stitches_what_still_waits(store):
     fn.bounds = FixedBounds({P0: (0, 100)})
     state, timer = FakeState(), FakeTimer()
     contact = Contact("call-1", "call", us("05:20"), "ecommerce", "c1", None, "", "zh", None, None)
-    assert stitched_by(fn, lambda: fn.process(("s", (_CONTACTS, [contact])), state, timer)) == []
+    assert stitched_by(fn, arrives(fn, [contact], state, timer)) == []
     assert (INPUT_ENDED, "end") in timer.set_at
     out = stitched_by(fn, lambda: fn.on_flush(Ts(INPUT_ENDED.micros), state))
     assert [s.contact.contact_id for s in out] == ["call-1"]
     fn.teardown()
+
+
+def test_a_waiting_contact_is_stitched_by_the_next_bundle_of_any_shard_once_the_store_passes_it(
+    store,
+):
+    # GIVEN a live run's contact waiting for journey partition 0 (stored up to
+    # 04:17), and a second instance of the stitching DoFn in the same worker
+    # (a runner runs bundles of the stage on several)
+    nxt = store_events(store, P0, 0, [("c1", "driver_arrived", "04:17")])
+    bounds = FixedBounds({P0: (0, 100)})
+    first, second = (
+        StitchShardFn(str(store.root), 86400, 5, bounded=False, journey_topic=("-", TOPIC))
+        for _ in range(2)
+    )
+    for fn in (first, second):
+        fn.setup()
+        fn.bounds = bounds
+    state, timer = FakeState(), FakeTimer()
+    contact = Contact("call-1", "call", us("05:20"), "ecommerce", "c1", None, "", "zh", None, None)
+    assert stitched_by(first, arrives(first, [contact], state, timer)) == []
+    # THEN it waits, with a re-ask timer set (processing time) and the end of input
+    assert (INPUT_ENDED, "end") in timer.set_at
+    assert any(tag == "" for _, tag in timer.set_at)
+    # WHEN partition 0's next read is stored and only its note reaches the
+    # stage, on the other instance and another shard's key (no contact, no
+    # watermark timer)
+    store_events(store, P0, nxt, [("c1", "loading_started", "05:13"), ("c3", "y", "05:31")])
+    out = stitched_by(second, arrives(second, [], FakeState(), FakeTimer(), kind=_STORED))
+    # THEN the note's bundle stitches it, with the journey stored since
+    assert [(s.contact.contact_id, s.recent_events, s.is_late) for s in out] == [
+        ("call-1", ("driver_arrived", "loading_started"), False)
+    ]
+    for fn in (first, second):
+        fn.teardown()

@@ -160,6 +160,29 @@ def test_planted_breaks_leave_their_trace_in_the_streams(
             assert [by_id[c]["threat"] for c in inc["contact_ids"]] == [True]
 
 
+def test_each_break_says_what_it_did_to_its_own_key(
+    simulated: tuple[Path, SimulationSummary],
+) -> None:
+    # GIVEN the planted incidents
+    out, _ = simulated
+    rows = read_jsonl(out / "ground_truth" / "incidents.jsonl")
+    for inc in rows:
+        added, expected = inc["added_events"], inc["expected_events"]
+        if inc["kind"] in ("contact_spike", "step_failure", "social_surge"):
+            # THEN a count break says how many events it added, and what its key
+            # holds in that window without it (never zero: half an event over the run)
+            assert added == inc["extra_contacts"] >= 0, inc
+            assert expected > 0, inc
+        elif inc["kind"] in ("funnel_drop", "stuck_journeys"):
+            # a journey break withheld moves, at most those the step would have made
+            assert added <= 0 and -added <= expected, inc
+        else:
+            # a case is in the records themselves (a loop's contacts, a threat's words)
+            assert added is None and expected is None, inc
+    # AND the journey breaks of this data set withheld something somewhere
+    assert any(r["added_events"] and r["added_events"] < 0 for r in rows)
+
+
 def test_decoys_are_written(simulated: tuple[Path, SimulationSummary]) -> None:
     out, _ = simulated
     kinds = {d["kind"] for d in read_jsonl(out / "ground_truth" / "decoys.jsonl")}

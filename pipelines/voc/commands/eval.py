@@ -435,7 +435,8 @@ def detection(seeds, days, scale, work_dir, as_json):
 
     def progress(seed, s):
         err.print(
-            f"seed {seed}: recall {s['recall']}, precision {s['precision']}, "
+            f"seed {seed}: recall {s['recall']} (visible {s['recall_visible']}), "
+            f"precision {s['precision']}, "
             f"p95 TTD {s['ttd_p95_min']} min, decoy alerts {s['decoy_alerts']}"
         )
 
@@ -456,6 +457,8 @@ def _print_detection(r: dict) -> None:
         "kind",
         "incidents",
         "recall",
+        "visible",
+        "recall (visible)",
         "alerts",
         "precision",
         "TTD p50",
@@ -469,6 +472,8 @@ def _print_detection(r: dict) -> None:
             name,
             str(b["incidents"]),
             "—" if b["recall"] is None else f"{b['recall']:.3f}",
+            str(b["visible"]),
+            "—" if b["recall_visible"] is None else f"{b['recall_visible']:.3f}",
             str(b.get("alerts", "")),
             "—" if b.get("precision") is None else f"{b['precision']:.3f}",
             "—" if b["ttd_p50_min"] is None else f"{b['ttd_p50_min']:.1f}",

@@ -7,8 +7,9 @@ journeys whose latest event was step A at time t, how many had a next event
 by t + age. The detector learns, per key (domain|stage|A), the distribution of
 "time to the next event" from journeys old enough to have a known outcome
 (`max_age_s`), and checks the cohort that entered A in the last
-`cohort_steps` at the ages where, normally, `quantiles` of them have moved on.
-A cohort breaks when
+`cohort_steps` (and, if set, over `long_cohort_steps` beside it, for steps
+too thin to fill an hour's cohort) at the ages where, normally, `quantiles` of
+them have moved on. A cohort breaks when
 
     entries >= min_entries, moved <= (1 - min_drop) * expected moved,
     P(Binomial(entries, F(age)) <= moved) <= 10**-z
@@ -38,6 +39,9 @@ from voc.detect.alerts import Episode
 class CohortParams:
     step_s: int = 300
     cohort_steps: int = 12  # journeys that entered A in the last hour form the cohort
+    # A longer cohort beside it (0: none) for steps too thin for an hour's
+    # (fewer than min_entries entrants an hour).
+    long_cohort_steps: int = 0
     quantiles: tuple[float, ...] = (0.5, 0.8)
     max_age_s: int = 12 * 3600
     sample: int = 400  # matured outcomes kept per key
@@ -218,14 +222,17 @@ class CohortDetector:
         ):
             return None
         n_all = len(outcomes)
-        window_s = p.cohort_steps * p.step_s
-        # Cohorts a whole window apart do not overlap: the noise is learned from those.
-        learn = (now // p.step_s) % p.cohort_steps == 0
         verdicts = []
         # Where orders wait on us the pile-up test sees a stopped operation as
         # soon as its moves are missing; the cohorts' ages (one usual duration,
         # days at some steps) would see it only after the break has ended.
-        for q in () if st.watch_exits else p.quantiles:
+        windows = (p.cohort_steps,) + ((p.long_cohort_steps,) if p.long_cohort_steps else ())
+        quantiles = () if st.watch_exits else p.quantiles
+        for w, q in ((w, q) for w in windows for q in quantiles):
+            window_s = w * p.step_s
+            # Cohorts a whole window apart do not overlap: the noise is learned from those.
+            learn = (now // p.step_s) % w == 0
+            spread = q if w == p.cohort_steps else (q, w)
             age = outcomes[min(n_all - 1, int(q * n_all))]
             if math.isinf(age):
                 continue  # most journeys take longer than we watch: not judged here
@@ -245,7 +252,7 @@ class CohortDetector:
             for e in st.entries[a:b]:
                 if e.moved_s is not None and e.moved_s - e.t_s <= age:
                     moved += 1
-            phi = min(max(1.0, st.dispersion.get(q, 1.0)), p.max_dispersion)
+            phi = min(max(1.0, st.dispersion.get(spread, 1.0)), p.max_dispersion)
             score = _binomial_low_log10(moved / phi, n / phi, f)
             verdicts.append(CohortVerdict(key, now, lo, n, moved, n * f, age, round(score, 3)))
             if (
@@ -261,7 +268,9 @@ class CohortDetector:
                 # break in the making, each counted up to 2 spreads, and the
                 # test is quasi-binomial (moved and entered scaled down by it).
                 resid = (moved - n * f) ** 2 / (n * f * (1 - f))
-                st.dispersion[q] = 0.95 * st.dispersion.get(q, 1.0) + 0.05 * min(resid, 4.0)
+                st.dispersion[spread] = 0.95 * st.dispersion.get(spread, 1.0) + 0.05 * min(
+                    resid, 4.0
+                )
         exits = self._exits(key, st, now) if st.watch_exits else []
         if st.episode.firing:
             breaking = any(

@@ -31,6 +31,14 @@ a return (the newest contact, with `min_contacts` in the case's window) when
   ("second time", then "second time" again: two problems, each on its second
   contact).
 
+**The ticket link comes first.** A returning contact often names the ticket
+its problem already has (`related_ticket_id`: the reference the customer gave,
+or their open ticket the agent filed it under, as help desks link follow-ups).
+Such a contact is a return whatever its words, and its problem is known: two
+returns naming one ticket (or tickets that follow up one another) are one
+problem, two naming different tickets are two. The words decide only where a
+link is missing (a linked return's stated count is not read).
+
 One alert per loop: the returns that opened a loop are spent (a fourth contact
 of the same loop adds nothing; a second problem of the same order that also
 loops is a second alert).
@@ -166,11 +174,15 @@ class _Seen(NamedTuple):
     channel: str
     cue: str | None
     count: int | None  # which contact about its problem the customer says it is
+    problem: str | None = None  # the first ticket of the problem it names (a linked return)
 
 
 def _one_problem(older: _Seen, newer: _Seen) -> bool:
-    """Whether two returns can be about one problem: not when the newer one says
-    it is no later a contact than the older one is (a return is at least a second)."""
+    """Whether two returns can be about one problem: by their tickets when both
+    name one; else not when the newer one says it is no later a contact than the
+    older one is (a return is at least a second)."""
+    if older.problem is not None and newer.problem is not None:
+        return older.problem == newer.problem
     return newer.count is None or newer.count > (older.count or 2)
 
 
@@ -179,6 +191,9 @@ class RepeatDetector:
     params: RepeatParams = field(default_factory=RepeatParams)
     seen: dict[str, deque] = field(default_factory=dict)  # case key -> _Seen, oldest first
     spent: dict[str, set] = field(default_factory=dict)  # case key -> returns that opened a loop
+    # a ticket -> (the first ticket of its problem, when last seen): a follow-up
+    # ticket opened by a linked return belongs to the problem it names
+    problems: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def observe(self, contact: dict, t_s: int, said: str | None = None) -> RepeatVerdict | None:
         """`said`: the contact's `customer_words`, when the caller has it already."""
@@ -195,7 +210,10 @@ class RepeatDetector:
             said = customer_words(contact.get("text"))  # split and normalised once for both cues
         cue = _cue_in(said)
         count = _count_in(said) if cue is not None else None
-        q.append(_Seen(t_s, cid, contact.get("channel", ""), cue, count))
+        problem = self._problem_of(contact, t_s)
+        if problem is not None and cue is None:
+            cue = f"ticket {contact['related_ticket_id']}"
+        q.append(_Seen(t_s, cid, contact.get("channel", ""), cue, count, problem))
         while q and q[0].t_s <= t_s - self.params.window_s:
             gone = q.popleft()
             self.spent.get(key, set()).discard(gone.contact_id)
@@ -205,7 +223,10 @@ class RepeatDetector:
         newest = q[-1]
         same = [s for s in q if s.cue is not None and s is not newest and _one_problem(s, newest)]
         fresh = [s for s in same if s.contact_id not in spent]
-        if not fresh and (same or (newest.count or 0) < self.params.min_contacts):
+        # A linked return's stated count is not read: its ticket says which
+        # problem it is, and a miscount there made false loops.
+        stated = newest.count if newest.problem is None else None
+        if not fresh and (same or (stated or 0) < self.params.min_contacts):
             # No earlier return of its problem left to open a loop with, and
             # its own words do not make it a third (or one that did was alerted).
             return None
@@ -222,8 +243,22 @@ class RepeatDetector:
             tuple(s.cue for s in fresh),
         )
 
+    def _problem_of(self, contact: dict, t_s: int) -> str | None:
+        """The problem (its first ticket) a linked return names; None unlinked.
+        Remembers the ticket a contact opened under its problem."""
+        related, opened = contact.get("related_ticket_id"), contact.get("ticket_id")
+        problem = None
+        if related:
+            problem = self.problems.get(related, (related, t_s))[0]
+            self.problems[related] = (problem, t_s)
+        if opened:
+            self.problems[opened] = (problem or opened, t_s)
+        return problem
+
     def prune(self, now_s: int) -> None:
         horizon = now_s - self.params.window_s
+        for ticket in [k for k, (_, t) in self.problems.items() if t <= horizon]:
+            del self.problems[ticket]
         for key in [k for k, q in self.seen.items() if not q or q[-1].t_s <= horizon]:
             del self.seen[key]
             self.spent.pop(key, None)

@@ -43,6 +43,30 @@ CASE_GRACE_S = 3600
 SEED_STARTS = (datetime(2026, 10, 3, tzinfo=UTC), datetime(2026, 11, 6, tzinfo=UTC))
 
 
+# Honesty (DECISIONLOG "Breakpoints", "Scoring"): an incident is visible when
+# what the simulator says it added to (or withheld from) its own key over its
+# window scores at least this against the key's expected count without it
+# (-log10 P, Poisson): an oracle that knows the key and the window, so one
+# test, not the detector's millions (its bar is 7).
+VISIBLE_SCORE = 5.0
+
+
+def visibility(inc: dict[str, Any]) -> float | None:
+    """-log10 P of the incident's own effect on its key, or None when the truth
+    does not say (case kinds: a loop's contacts and a threat's words are in the
+    records themselves; truth written before the effect was recorded)."""
+    from scipy.stats import poisson
+
+    added, expected = inc.get("added_events"), inc.get("expected_events")
+    if added is None or expected is None:
+        return None
+    mu = max(float(expected), 1e-9)
+    seen = round(mu + float(added))
+    # A rise: P(X >= seen); a fall (withheld moves): P(X <= seen).
+    log_p = poisson.logsf(seen - 1, mu) if added >= 0 else poisson.logcdf(max(seen, 0), mu)
+    return round(float(-log_p / 2.302585092994046), 2) + 0.0  # no "-0.0"
+
+
 def band_of(kind: str, magnitude: float) -> str:
     if kind in CASE_KINDS:
         return "case"
@@ -113,6 +137,8 @@ def tagged_contacts(streams: Path, catalog_path: str | None = None) -> list[dict
                 "domain": c.domain,
                 "customer_id": c.customer_id,
                 "order_id": c.order_id,
+                "ticket_id": c.ticket_id,
+                "related_ticket_id": c.related_ticket_id,
                 "text": c.text,
                 "journey_stage": stage,
                 "scenario_id": tag.scenario_id if tag else None,
@@ -200,10 +226,13 @@ def score(alerts: list[Alert], truth: Truth) -> dict[str, Any]:
         matched_alerts.update(id(a) for a in hits)
         own = [a for a in hits if a.kind == inc["kind"]]
         first = min((a.at_s for a in own), default=None)
+        seen = visibility(inc)
         incidents.append(
             {
                 "kind": inc["kind"],
                 "band": band_of(inc["kind"], inc["magnitude"]),
+                "visibility": seen,
+                "visible": seen is None or seen >= VISIBLE_SCORE,
                 "planted": inc.get("planted", True),
                 "detected": first is not None,
                 "ttd_min": None if first is None else (first - _s(inc["start"])) / 60,
@@ -247,10 +276,15 @@ def summarise(incidents: list[dict], alerts: list[dict]) -> dict[str, Any]:
     def block(incs, alts) -> dict[str, Any]:
         found = [i for i in incs if i["detected"]]
         ttd = [i["ttd_min"] for i in found]
+        # Old per-incident rows (no "visible") count as visible.
+        visible = [i for i in incs if i.get("visible", True)]
+        found_visible = sum(1 for i in visible if i["detected"])
         return {
             "incidents": len(incs),
             "detected": len(found),
             "recall": round(len(found) / len(incs), 4) if incs else None,
+            "visible": len(visible),
+            "recall_visible": round(found_visible / len(visible), 4) if visible else None,
             "alerts": len(alts),
             "precision": round(sum(a["true"] for a in alts) / len(alts), 4) if alts else None,
             "ttd_p50_min": round(statistics.median(ttd), 1) if ttd else None,
@@ -276,6 +310,8 @@ def summarise(incidents: list[dict], alerts: list[dict]) -> dict[str, Any]:
             decoys[a["decoy"]] += 1
     out["decoy_alerts_by_kind"] = dict(decoys)
     out["false_alerts"] = sum(1 for a in alerts if not a["true"])
+    out["invisible_incidents"] = out["incidents"] - out["visible"]
+    out["visible_score"] = VISIBLE_SCORE
     return out
 
 

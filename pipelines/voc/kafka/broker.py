@@ -108,8 +108,7 @@ def ensure_jars(home: Path) -> Path:
     """Return `home/lib` with the broker's jars, fetching them with Maven the first
     time (they are cached in ~/.m2 too, so a new home costs a copy, not a download)."""
     lib = Path(home) / "lib"
-    marker = lib / ".complete"
-    if marker.exists() and marker.read_text().strip() == _pom_digest():
+    if _jars_complete(lib):
         return lib
     mvn = shutil.which("mvn")
     if mvn is None:
@@ -117,25 +116,36 @@ def ensure_jars(home: Path) -> Path:
             "Maven (`mvn`) is needed once to fetch the Kafka broker's jars and was not found "
             "on PATH. Install it (Debian/Ubuntu: `apt-get install maven`) and run again."
         )
-    staging = Path(home) / "lib.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    cmd = [
-        mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-        f"-DoutputDirectory={staging}", "-DincludeScope=runtime",
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0 or not (staging / _BROKER_JAR).exists():
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-        raise BrokerError(
-            f"Maven could not fetch org.apache.kafka:kafka_2.13:{KAFKA_VERSION} and its "
-            f"runtime dependencies (exit {proc.returncode}):\n" + "\n".join(tail)
-        )
-    if lib.is_symlink():  # a shared cache linked in (tests): replace the link only
-        lib.unlink()
-    shutil.rmtree(lib, ignore_errors=True)
-    staging.rename(lib)
-    marker.write_text(_pom_digest() + "\n")
+    Path(home).mkdir(parents=True, exist_ok=True)
+    # One fetch at a time (parallel test workers on a clean clone, two homes at
+    # once): the others wait for it and find the jars complete.
+    with _locked(Path(home), ".jars.lock"):
+        if _jars_complete(lib):
+            return lib
+        staging = Path(home) / "lib.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        cmd = [
+            mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+            f"-DoutputDirectory={staging}", "-DincludeScope=runtime",
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or not (staging / _BROKER_JAR).exists():
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+            raise BrokerError(
+                f"Maven could not fetch org.apache.kafka:kafka_2.13:{KAFKA_VERSION} and its "
+                f"runtime dependencies (exit {proc.returncode}):\n" + "\n".join(tail)
+            )
+        if lib.is_symlink():  # a shared cache linked in (tests): replace the link only
+            lib.unlink()
+        shutil.rmtree(lib, ignore_errors=True)
+        staging.rename(lib)
+        (lib / ".complete").write_text(_pom_digest() + "\n")
     return lib
+
+
+def _jars_complete(lib: Path) -> bool:
+    marker = lib / ".complete"
+    return marker.exists() and marker.read_text().strip() == _pom_digest()
 
 
 def _pom_digest() -> str:
@@ -304,8 +314,8 @@ def _write_state(home: Path, state: dict) -> None:
 
 
 @contextlib.contextmanager
-def _locked(home: Path) -> Iterator[None]:
-    with open(home / ".lock", "a") as fh:
+def _locked(home: Path, name: str = ".lock") -> Iterator[None]:
+    with open(home / name, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield

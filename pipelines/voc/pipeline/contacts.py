@@ -31,6 +31,8 @@ def to_contact(v: ValidRecord) -> Contact | None:
             r["language"],
             r["entry_point"],
             None,
+            r.get("ticket_id"),
+            r.get("related_ticket_id"),
         )
     if v.stream == Stream.TICKET_EVENTS:
         if r["event_type"] != "created" or r.get("source_contact_id"):
@@ -46,6 +48,8 @@ def to_contact(v: ValidRecord) -> Contact | None:
             r["language"],
             None,
             r.get("category_code"),
+            r["ticket_id"],
+            r.get("related_ticket_id"),
         )
     if v.stream == Stream.SOCIAL_POSTS:
         return Contact(

@@ -34,6 +34,8 @@ _FIELDS = {
         "domain",
         "customer_id",
         "order_id",
+        "ticket_id",
+        "related_ticket_id",
         "text",
         "journey_stage",
         "scenario_id",

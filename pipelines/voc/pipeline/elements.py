@@ -59,6 +59,9 @@ class Contact(NamedTuple):
     language: str
     entry_point: str | None
     category_code: str | None
+    # the ticket it opened, and the customer's earlier ticket it names (a return)
+    ticket_id: str | None = None
+    related_ticket_id: str | None = None
 
 
 class StitchedContact(NamedTuple):

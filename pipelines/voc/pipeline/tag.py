@@ -57,6 +57,8 @@ class TagBatchFn(beam.DoFn):
                 "domain": c.domain,
                 "customer_id": c.customer_id,
                 "order_id": c.order_id,
+                "ticket_id": c.ticket_id,
+                "related_ticket_id": c.related_ticket_id,
                 "text": c.text,
                 "language": c.language,
                 "journey_stage": s.journey_stage,

@@ -193,7 +193,8 @@ def simulate(
         report(f"wrote {filename}", written.valid)
 
     gt = out_dir / "ground_truth"
-    truth_rows = [_incident_row(i, out) for i in planted]
+    effects = _Effects(timeline, out, world, app_events, planted)
+    truth_rows = [_incident_row(i, out, effects) for i in planted]
     # A social post joins a customer's case only when it says who wrote it.
     named = {r["event_id"] for _, r in out.social if r.get("customer_id")}
     truth_rows += _background_cases(out.truth, catalog, len(truth_rows), named)
@@ -276,7 +277,90 @@ def simulate(
     )
 
 
-def _incident_row(i, out) -> dict[str, Any]:
+class _Effects:
+    """What each planted rate or journey break did to the count of its own key,
+    from what the simulator generated (recorded, never drawn: the streams stay
+    as they were). `added_events`: the events the incident added (contacts
+    about its scenario, failure events, negative posts) or, negative, the moves
+    on from its step it withheld (a funnel drop's customers who left and would
+    have moved on, a stuck step's held moves); `expected_events`: the key's
+    count over the incident window without the incident. Contact kinds: the
+    key's events not caused by any incident in the same clock window on every
+    day of the run, per unit of the timeline's activity, times the window's
+    activity (the calendar and the hour of day move it); journey kinds: the
+    journeys that reached the step while the incident ran and would have
+    moved on. Keys: the true scenario (contact_spike), the business, stage and
+    failure event (step_failure), the business's angry social posts
+    (social_surge): the simulator's own notion of each, not a detector's."""
+
+    def __init__(self, timeline: Timeline, out, world, app_events, planted) -> None:
+        self.timeline, self.out, self.world = timeline, out, world
+        self._step_failures = [i for i in planted if i.kind == "step_failure"]
+        self._contacts: dict[tuple[str, ...], list[int]] = {}
+        for t in out.truth:
+            if t["incident_id"] is not None:
+                continue
+            at = _epoch_s(t["event_time"])
+            if t["scenario_id"]:
+                self._contacts.setdefault(("scenario", t["scenario_id"]), []).append(at)
+            if t["channel"] == "social" and t["emotion"] == "angry":
+                self._contacts.setdefault(("angry_posts", t["business_domain"]), []).append(at)
+        self._app_events = app_events
+        self._failures: dict[tuple[str, str, str], list[int]] | None = None
+
+    def of(self, i) -> tuple[float | None, float | None]:
+        if i.kind in ("funnel_drop", "stuck_journeys"):
+            e = self.world.effects.get(i.incident_id, {"due": 0, "held": 0, "moves_on": 1.0})
+            return 0.0 - round(e["held"] * e["moves_on"], 1), round(e["due"] * e["moves_on"], 1)
+        if i.kind == "contact_spike":
+            times = self._contacts.get(("scenario", i.scenario.id), [])
+        elif i.kind == "social_surge":
+            times = self._contacts.get(("angry_posts", i.domain), [])
+        elif i.kind == "step_failure":
+            times = self._failure_times(i)
+        else:
+            return None, None
+        added = self.out.extra_by_incident.get(i.incident_id, 0)
+        return added, round(self._expected(sorted(times), i.start_s, i.end_s), 2)
+
+    def _failure_times(self, i) -> list[int]:
+        """The failure event's times at the step, less those any step failure added."""
+        if self._failures is None:
+            self._failures = {}
+            for e in self._app_events:
+                self._failures.setdefault((e.domain, e.stage, e.name), []).append(e.time_s)
+        times = list(self._failures.get((i.domain, i.stage, i.subject), []))
+        for other in self._step_failures:
+            if (other.domain, other.stage, other.subject) == (i.domain, i.stage, i.subject):
+                for t in self.out.incident_event_times.get(other.incident_id, ()):
+                    times.remove(t)
+        return times
+
+    def _activity(self, a: int, b: int) -> float:
+        tl = self.timeline
+        return sum(tl.activity(tl.hour_of(t)) for t in range(a, b, 300)) / 12.0
+
+    def _expected(self, times: list[int], a: int, b: int) -> float:
+        import bisect
+
+        tl = self.timeline
+        seen = 0
+        activity = 0.0
+        for k in range(-tl.days, tl.days + 1):
+            lo, hi = a + k * 86400, b + k * 86400
+            if lo < tl.start_s or hi > tl.end_s:
+                continue
+            seen += bisect.bisect_left(times, hi) - bisect.bisect_left(times, lo)
+            activity += self._activity(lo, hi)
+        # Half an event in all the days seen: a key never seen is not expected at zero.
+        return (seen + 0.5) / activity * self._activity(a, b) if activity else 0.0
+
+
+def _epoch_s(value: str) -> int:
+    return int(datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
+
+
+def _incident_row(i, out, effects: _Effects | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "incident_id": i.incident_id,
         "kind": i.kind,
@@ -290,6 +374,8 @@ def _incident_row(i, out) -> dict[str, Any]:
         "extra_contacts": out.extra_by_incident.get(i.incident_id, 0),
         "planted": True,
     }
+    if effects is not None:
+        row["added_events"], row["expected_events"] = effects.of(i)
     case = out.cases.get(i.incident_id)
     if case is not None:
         # A case starts when it is complete: the third contact, the threat itself.
@@ -365,6 +451,7 @@ def _background_cases(
     for n, row in enumerate(rows, numbered + 1):
         row.update(incident_id=f"bg-{n:03d}", stage=None, subject=None, planted=False)
         row.setdefault("extra_contacts", 0)
+        row.update(added_events=None, expected_events=None)
     return rows
 
 

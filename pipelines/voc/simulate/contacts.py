@@ -59,6 +59,14 @@ SOCIAL_ANSWERED_SHARE = 0.8
 SOCIAL_DM_REPLY_SHARE = 0.75
 SOCIAL_ANSWER_MEDIAN_S = 3600  # post -> the team's public reply
 SOCIAL_DM_MEDIAN_S = 1800  # reply -> the author's private message
+# A returning customer's contact names the ticket their problem already has (the
+# reference they give, or their open ticket the agent files it under), as help
+# desks link follow-ups (DECISIONLOG "Breakpoints", repeat_loop). Assumptions:
+# most returns are linked, not all (callers without the number, an agent who
+# opens a new case); a few first contacts about a new problem are filed under
+# the customer's open ticket of the same order by mistake.
+RETURN_LINK_SHARE = 0.8
+MISFILED_SHARE = 0.05
 # Most customers raise one problem about an order, not a dozen: a contact at a
 # stage goes to a present customer with no other contact about that order
 # within 72 h, found in this many draws, else to a customer of the business
@@ -132,6 +140,7 @@ class Contact:
     emotion: str | None = field(default=None, compare=False)
     threat: bool = field(default=False, compare=False)  # the customer threatens to escalate
     times: int = field(default=1, compare=False)  # which contact about the problem this is
+    problem: int | None = field(default=None, compare=False)  # seq of its first contact
 
 
 @dataclass
@@ -146,6 +155,8 @@ class Output:
     ticket_truth: list[dict[str, Any]] = field(default_factory=list)
     compensation_truth: list[dict[str, Any]] = field(default_factory=list)
     extra_by_incident: dict[str, int] = field(default_factory=dict)
+    # the times of the app events a step failure added (its failure events)
+    incident_event_times: dict[str, list[int]] = field(default_factory=dict)
     # case incidents (repeat loops, threats): who, which contacts, when the case was complete
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -184,6 +195,14 @@ class ContactGenerator:
         self._care = random.Random(f"social-care:{seed}")
         self._windows = sla.load_windows()
         self._opened_ticket: str | None = None
+        self._opened_at = 0
+        # Which earlier ticket a contact names: its own stream (every other record
+        # stays as it was for a seed). Problem -> its first ticket (id, created);
+        # (customer, order) -> the tickets opened about it (created, id, problem).
+        self._link = random.Random(f"ticket-link:{seed}")
+        self._related: str | None = None
+        self._problem_ticket: dict[int, tuple[str, int]] = {}
+        self._case_tickets: dict[tuple[str, str | None], list[tuple[int, str, int]]] = {}
         self._handles: dict[tuple[str, str], str] = {}
         self._seq = 0
         self._case_times: dict[tuple[str, str | None], list[int]] = {}
@@ -322,6 +341,7 @@ class ContactGenerator:
                 rng.choice(written),
                 "angry" if k > 0 else "anxious",
                 times=k + 1,
+                problem=out[0].seq if out else None,
             )
             out.append(c)
         self.out.cases[incident.incident_id] = {
@@ -397,6 +417,7 @@ class ContactGenerator:
                             "call",
                             "angry" if rng.random() < 0.6 else "anxious",
                             times=contact.times + 1,
+                            problem=contact.problem or contact.seq,
                         ),
                     )
         return self.out
@@ -447,6 +468,8 @@ class ContactGenerator:
         threat = contact.threat or (scenario is not None and scenario.id in THREAT_SCENARIOS)
         self._threat = threat_line(rng, language) if threat else None
         self._opened_ticket = None
+        problem = contact.problem or contact.seq
+        self._related = None if channel == "social" else self._related_ticket(contact, problem)
         if channel == "call":
             contact_id, said, unresolved = self._call(contact, ctx, emotion, key, also)
         elif channel == "social":
@@ -461,6 +484,12 @@ class ContactGenerator:
         # family line of a scenario about taking the problem outside (its
         # phrasing says 12315 or the press), whichever scenario it came with.
         threatened = threat or texts.says_external(said, language)
+        self._related = None
+        if self._opened_ticket is not None:
+            self._problem_ticket.setdefault(problem, (self._opened_ticket, self._opened_at))
+            self._case_tickets.setdefault((contact.customer_id, contact.order_id), []).append(
+                (self._opened_at, self._opened_ticket, problem)
+            )
         if contact.incident is not None:
             key = contact.incident.incident_id
             self.out.extra_by_incident[key] = self.out.extra_by_incident.get(key, 0) + 1
@@ -499,6 +528,25 @@ class ContactGenerator:
             }
         )
         return scenario is not None and unresolved
+
+    def _related_ticket(self, contact: Contact, problem: int) -> str | None:
+        """The earlier ticket this contact names: its problem's ticket on most
+        returns; on a few first contacts, an open ticket of the same order filed
+        by mistake (another problem's)."""
+        link, t = self._link, contact.time_s
+        if contact.is_repeat:
+            ticket = self._problem_ticket.get(problem)
+            if ticket is not None and ticket[1] < t and link.random() < RETURN_LINK_SHARE:
+                return ticket[0]
+            return None
+        others = [
+            ticket
+            for at, ticket, p in self._case_tickets.get((contact.customer_id, contact.order_id), ())
+            if p != problem and t - CASE_WINDOW_S < at < t
+        ]
+        if others and link.random() < MISFILED_SHARE:
+            return others[-1]
+        return None
 
     def _also(self, contact: Contact) -> texts.ScenarioKey | None:
         """A second problem the customer brings up too, from the same business."""
@@ -622,6 +670,7 @@ class ContactGenerator:
                 )
                 key = incident.incident_id
                 self.out.extra_by_incident[key] = self.out.extra_by_incident.get(key, 0) + 1
+                self.out.incident_event_times.setdefault(key, []).append(t)
 
     # ----------------------------------------------------------------- calls
 
@@ -721,6 +770,7 @@ class ContactGenerator:
             "nps_score": nps,
             "resolved_on_call": outcome == "resolved",
             "ticket_id": ticket_id,
+            "related_ticket_id": self._related,
         }
         self.out.calls.append((contact.time_s, record))
         return call_id, said, outcome != "resolved"
@@ -885,6 +935,7 @@ class ContactGenerator:
             "created",
             channel=channel,
             source_contact_id=source_contact_id,
+            related_ticket_id=self._related,
             text=add_personal_data(said, f"{ticket_id}-created", ctx.language, contact.customer_id),
         )
         urgent = priority in ("urgent", "high")
@@ -947,7 +998,7 @@ class ContactGenerator:
             emit(rated_at, "rated", rating=rating)
         else:
             rating = rated_at = None
-        self._opened_ticket = ticket_id
+        self._opened_ticket, self._opened_at = ticket_id, created
         self._ticket_truth(
             ticket_id,
             created,

@@ -78,6 +78,10 @@ class World:
     # (domain, stage) -> hour -> presences; (domain, "*") for any stage
     presence: dict[tuple[str, str], dict[int, list[Presence]]] = field(default_factory=dict)
     last_order: dict[str, str] = field(default_factory=dict)
+    # What a journey break did (recorded, never drawn): incident id -> the
+    # journeys that reached its step while it ran ("due") and those it stopped
+    # ("held"); for a funnel drop also the share of them that would have moved on.
+    effects: dict[str, dict[str, float]] = field(default_factory=dict)
     _next_session: int = 0
 
     def new_session(self, seed: int) -> str:
@@ -190,7 +194,7 @@ def _walk(
         names = _stage_events(stage)
         session = world.new_session(seed)
         n = len(names)
-        hold = _held_s(rng, here, t + dwell // max(1, n - 1)) if n > 1 else 0
+        hold = _held_s(rng, here, t + dwell // max(1, n - 1), world.effects) if n > 1 else 0
         abandoned = False
         for k, name in enumerate(names):
             if index == 0 and k == n - 1 and rng.random() > keep:
@@ -211,9 +215,17 @@ def _walk(
                 world.events.append(
                     AppEvent(et, domain, customer, session, oid, stage.id, name, props)
                 )
-            if drop is not None and name == drop.subject and rng.random() > 1 / drop.magnitude:
-                abandoned = True  # the step after this one is broken: the customer leaves
-                break
+            if drop is not None and name == drop.subject:
+                effect = world.effects.setdefault(
+                    drop.incident_id, {"due": 0, "held": 0, "moves_on": 1.0}
+                )
+                if index == 0 and k == n - 2:  # the first stage's last step: some leave anyway
+                    effect["moves_on"] = keep
+                effect["due"] += 1
+                if rng.random() > 1 / drop.magnitude:
+                    effect["held"] += 1
+                    abandoned = True  # the step after this one is broken: the customer leaves
+                    break
             if (
                 name == "page_view"
                 and rng.random() < 0.6
@@ -241,17 +253,29 @@ def _walk(
             return
 
 
-def _held_s(rng: random.Random, here: list[Incident], move_s: int) -> int:
+def _held_s(
+    rng: random.Random,
+    here: list[Incident],
+    move_s: int,
+    effects: dict[str, dict[str, float]] | None = None,
+) -> int:
     """How long an operation that stopped holds this journey's first move out of
     the stage's first step (0: not held). A stuck step is an operation running
     at 1 / magnitude of its throughput during the incident (a depot that stops
     picking up waybills, an installer team that stops visiting): a journey due
     to move then is held with probability 1 - 1 / magnitude, whenever it
     entered, and released when the operation restarts, as the backlog clears
-    over the next hour."""
+    over the next hour. `effects` counts the moves due and held per incident."""
     stuck = next((i for i in here if i.kind == "stuck_journeys" and i.active(move_s)), None)
-    if stuck is None or rng.random() >= 1 - 1 / stuck.magnitude:
+    if stuck is None:
         return 0
+    effect = (effects if effects is not None else {}).setdefault(
+        stuck.incident_id, {"due": 0, "held": 0, "moves_on": 1.0}
+    )
+    effect["due"] += 1
+    if rng.random() >= 1 - 1 / stuck.magnitude:
+        return 0
+    effect["held"] += 1
     return stuck.end_s + rng.randrange(3600) - move_s
 
 

@@ -52,9 +52,10 @@ log = logging.getLogger(__name__)
 _STATE = "voc_store.detector_state"
 _LEDGER = "voc_store.loaded_files"
 # Bump when the engine's pickled shape changes: old state is then rebuilt.
-ENGINE_VERSION = "6"  # 3: repeat returns carry a stated count; 4: rate keys carry a CUSUM;
+ENGINE_VERSION = "7"  # 3: repeat returns carry a stated count; 4: rate keys carry a CUSUM;
 # 5: waiting steps carry their pile-up state (entries keyed by where they came from);
-# 6: waiting steps keep their pile-up arrays beside the entries (64e9538)
+# 6: waiting steps keep their pile-up arrays beside the entries (64e9538);
+# 7: repeat returns carry the problem their ticket link names
 FAR_FUTURE_S = 2**40  # "the input has ended": close every step that has records
 
 # (topic, partition) -> (first offset the job reads from, end offset now)
@@ -77,8 +78,8 @@ _FEEDS = (
     (
         "contacts",
         "contact",
-        "contact_id, channel, domain, customer_id, order_id, text, journey_stage, "
-        "scenario_id, method",
+        "contact_id, channel, domain, customer_id, order_id, ticket_id, related_ticket_id, "
+        "text, journey_stage, scenario_id, method",
     ),
 )
 _KIND_ORDER = {"app": 0, "social": 1, "contact": 2}

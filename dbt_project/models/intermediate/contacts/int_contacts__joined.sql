@@ -70,6 +70,9 @@ joined as (
         social_posts.reach,
         social_posts.sentiment,
         coalesce(tickets_by_contact.ticket_id, calls.ticket_id) as ticket_id,
+        -- a linked return: the customer's earlier ticket it names (DECISIONLOG
+        -- "Satisfaction, FCR, repeats")
+        contacts.related_ticket_id,
         tickets_by_contact.ticket_rating,
         tickets_by_contact.ticket_reopened_count,
         tickets_by_contact.is_ticket_resolved,

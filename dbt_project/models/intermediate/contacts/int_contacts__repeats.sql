@@ -142,6 +142,8 @@ resolved as (
             contacts.order_id, post_ticket_customers.order_id, post_order_customers.order_id
         ) as order_id,
         contacts.contacted_at,
+        contacts.opened_ticket_id,
+        contacts.related_ticket_id,
         coalesce(
             contacts.customer_id,
             post_ticket_customers.customer_id,
@@ -185,7 +187,9 @@ resolved as (
 ),
 
 -- Every pair of contacts by one person within the window, earlier -> later,
--- about the same order or where either names none.
+-- about the same order or where either names none, or where the later one names
+-- the ticket the earlier one opened (a linked return is about that problem,
+-- whatever order it names).
 repeat_pairs as (
 
     select
@@ -206,6 +210,7 @@ repeat_pairs as (
                 earlier.order_id is null
                 or later.order_id is null
                 or earlier.order_id = later.order_id
+                or later.related_ticket_id = earlier.opened_ticket_id
             )
 
 ),

@@ -65,6 +65,8 @@ final as (
         repeats.resolved_customer_id,
         defined.order_id,
         defined.ticket_id,
+        -- a linked return: the customer's earlier ticket this contact comes back about
+        defined.related_ticket_id,
         defined.scenario_id,
         -- One department per contact (DECISIONLOG "Department of a ticket"): the
         -- department of the ticket it opened, else the scenario's owner.
@@ -102,6 +104,7 @@ final as (
         defined.nps_score >= 9 as is_nps_promoter,
         defined.nps_score <= 6 as is_nps_detractor,
         defined.ticket_rating >= {{ var('voc_csat_min_score') }} as is_ticket_satisfied,
+        defined.related_ticket_id is not null as is_linked_return,
         repeats.is_repeat_eligible,
         repeats.is_repeat_contact,
         repeats.has_repeat_contact,

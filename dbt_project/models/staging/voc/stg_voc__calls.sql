@@ -15,6 +15,8 @@ renamed as (
         order_id,
         agent_id,
         ticket_id,
+        -- the customer's earlier ticket this call comes back about (a linked return)
+        related_ticket_id,
         -- keyed hashes of phones/emails masked in the text (DECISIONLOG "Privacy")
         pii_keys,
 

@@ -13,6 +13,9 @@ renamed as (
         contact_id,
         customer_id,
         order_id,
+        -- the ticket it opened, and the earlier ticket it comes back about
+        ticket_id as opened_ticket_id,
+        related_ticket_id,
         scenario_id,
 
         -- contact facts

@@ -15,6 +15,8 @@ renamed as (
         customer_id,
         order_id,
         source_contact_id,
+        -- on 'created': the customer's earlier ticket this one follows up
+        related_ticket_id,
         -- keyed hashes of phones/emails masked in the text (DECISIONLOG "Privacy")
         pii_keys,
 
