@@ -166,6 +166,8 @@ def test_a_replayed_contact_counts_once():
         "我都打了好几次了",
         "Same problem as last time.",
         "I have called you so many times",
+        "I called you again and again",
+        "我已经跟你们反映过了",
     ],
 )
 def test_a_return_is_read_in_both_languages(text):
@@ -181,6 +183,12 @@ def test_a_return_is_read_in_both_languages(text):
         "我买的冰箱不制冷",
         "等了好几天了还没到",  # waiting long is not coming back
         "It failed several times this morning",
+        "The installer rescheduled again and again",  # what keeps happening, not a contact
+        # what they tried elsewhere first: not a return to us
+        "之前问过商家，说是要等",
+        "我已经跟卖家反映过了",
+        "I already told the driver.",
+        "I already complained to the seller about it",
         "",
         None,
     ],

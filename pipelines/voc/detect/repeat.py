@@ -10,7 +10,9 @@ What links contacts is what the customer knows, not what a tagger guesses:
   "上次说好给我回复", "I already reported this", "you promised to call me
   back", "still waiting") — `return_cue`, read from the customer's own words
   (agent turns dropped: an agent's "please check again later" is not a
-  return).
+  return; nor is what they tried elsewhere first: "之前问过商家", "I already
+  told the driver" name someone else, and "rescheduled again and again" is
+  what keeps happening, not a contact).
 
 A loop is one problem raised `min_contacts` (3) times within `window_s` (72 h).
 Which contacts are about one problem the tag cannot say (on honest text it is
@@ -77,7 +79,10 @@ _RETURN_EN = (
     r"\b(?:call(?:ing)?|contact(?:ing)?|writ(?:e|ing)|ask(?:ing)?|email(?:ing)?|chas(?:e|ing)|"
     r"messag(?:e|ing)|complain(?:ing)?|here|reach(?:ing)? out|report(?:ing)?)"
     r" (?:(?:to )?you(?:r team)? |about (?:this|it) |this )?again\b",
-    r"\bagain and again\b",
+    # "again and again" alone is what keeps happening (rescheduled again and
+    # again), not the customer coming back: only with a verb of contacting us.
+    r"\b(?:called|contacted|written|wrote|emailed|messaged|complained|asked|chased)"
+    r"(?: you)? again and again\b",
     r"\balready (?:reported|called|contacted|complained|told|asked|wrote|written|emailed|raised)\b",
     r"\b(?:promised|said you would|were supposed) to (?:call|get back|reply|fix|sort)",
     r"\bnever (?:called|got) (?:me )?back\b",
@@ -92,6 +97,18 @@ _RETURN_EN = (
     r"\blost count of how many times\b",
 )
 RETURN = re.compile("|".join(_RETURN_ZH + _RETURN_EN), re.IGNORECASE)
+# Who they told or asked before: a customer who says they asked the seller or
+# told the driver is reporting what they tried elsewhere, not coming back to us.
+# A third party named inside the cue or right after its verb voids it.
+_ELSEWHERE = (
+    r"商家|卖家|店家|店铺|司机|快递员|快递小哥|小哥|师傅|骑手|物流公司|"
+    r"\b(?:the|my|a|your) (?:driver|seller|merchant|shop|store|courier|carrier|"
+    r"installer|delivery (?:guy|man|driver)|technician)s?\b"
+)
+_ELSEWHERE_IN = re.compile(_ELSEWHERE, re.IGNORECASE)
+_ELSEWHERE_AFTER = re.compile(
+    r"\s*(?:(?:to|with) )?(?:跟|和|向|找)?(?:" + _ELSEWHERE + ")", re.IGNORECASE
+)
 
 
 # How many times, when the customer says so: "第三次" / "third time" is the
@@ -147,8 +164,11 @@ def return_cue(text: str | None) -> str | None:
 
 
 def _cue_in(said: str) -> str | None:
-    m = RETURN.search(said)
-    return m.group(0) if m else None
+    for m in RETURN.finditer(said):
+        if _ELSEWHERE_IN.search(m.group(0)) or _ELSEWHERE_AFTER.match(said, m.end()):
+            continue  # what they tried elsewhere, not a return to us
+        return m.group(0)
+    return None
 
 
 @dataclass(frozen=True)
