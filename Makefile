@@ -38,7 +38,7 @@ dashboard: install  ## The web dashboard on 127.0.0.1:$(PORT) over $(WAREHOUSE) 
 
 # --durations lists the slowest steps in every CI log.
 test: install system-deps  ## The whole suite, slow end-to-end and real-Kafka tests included.
-	$(VENV)/bin/python -m pytest -q --durations=25
+	$(VENV)/bin/python -m pytest -q -n 2 --durations=25
 
 test-fast: install system-deps  ## Skip the slow end-to-end tests.
 	$(VENV)/bin/python -m pytest -q -m "not slow"
