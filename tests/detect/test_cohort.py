@@ -132,7 +132,7 @@ def test_a_thin_step_is_judged_over_a_longer_cohort():
         if t < 30 * 3600 or t >= 34 * 3600 or rng.random() < 0.1:
             events.append((t + int(rng.expovariate(1 / 1200)) + 30, "B", f"o{j}"))
     # WHEN judged over the hour only, and over 3 hours beside it
-    hour = feed(CohortDetector(P), list(events), 40)
+    hour = feed(CohortDetector(dataclasses.replace(P, long_cohort_steps=0)), list(events), 40)
     longer = feed(CohortDetector(dataclasses.replace(P, long_cohort_steps=36)), list(events), 40)
     # THEN only the 3-hour cohort finds it, within the break's hours
     assert hour == []
