@@ -173,3 +173,29 @@ def test_prism_splits_a_stalled_reading_bundle_and_the_job_reads_everything_once
             )
     # THEN it ends, every record seen once
     assert sorted(int(line) for line in seen.read_text().split()) == list(range(600))
+
+
+def test_every_reading_dofn_of_a_process_shares_one_reader_cache():
+    # GIVEN two instances of the reading DoFn (the SDK makes one per bundle
+    # processor, and a reader's next bundle often lands on another one)
+    from voc.pipeline.kafka_source import _ReadUnboundedFn
+
+    first, second = (_ReadUnboundedFn(1.0, 100, 10.0, 1.0) for _ in range(2))
+    first.setup()
+    second.setup()
+
+    class Reader:
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    reader = Reader()
+    # WHEN one parks a reader and tears down
+    first._reader_cache.park("key", reader, True)
+    first.teardown()
+    # THEN the other takes it back; the last teardown closes what is parked
+    assert second._reader_cache.acquire("key") == (reader, True) and not reader.closed
+    second._reader_cache.park("key", reader, True)
+    second.teardown()
+    assert reader.closed

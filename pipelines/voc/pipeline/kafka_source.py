@@ -395,17 +395,59 @@ class _FractionProgressProvider(beam_unbounded._UnboundedSourceRestrictionProvid
 _PROVIDER = _FractionProgressProvider()
 
 
+class _SharedReaderCache:
+    """One reader cache for every instance of the reading DoFn in a process.
+
+    Beam's DoFn keeps a cache per instance, but the SDK keeps a bundle's
+    processor (and its DoFn instance) busy until the runner finalises that
+    bundle, so a reader's next bundle usually starts on another instance,
+    which finds no parked reader and opens a new consumer (a connection,
+    position look-ups, a store listing; DECISIONLOG.md, "Throughput").
+    Sharing is safe: an entry is keyed by (source, checkpoint) and taken
+    out by the one bundle that resumes it."""
+
+    _lock = threading.Lock()
+    _cache: beam_unbounded._ReaderCache | None = None
+    _users = 0
+
+    @classmethod
+    def acquire(cls) -> beam_unbounded._ReaderCache:
+        with cls._lock:
+            if cls._cache is None:
+                cls._cache = beam_unbounded._ReaderCache()
+            cls._users += 1
+            return cls._cache
+
+    @classmethod
+    def release(cls) -> None:
+        with cls._lock:
+            cls._users -= 1
+            if cls._users > 0 or cls._cache is None:
+                return
+            cache, cls._cache = cls._cache, None
+        cache.close_all()
+
+
 class _ReadUnboundedFn(beam_unbounded._ReadFromUnboundedSourceDoFn):
-    """Beam's reading DoFn, with the tracker above, and a bundle length that
-    adapts: `live_s` after its first record when the reader reports `live`
-    (caught up with its partition), else Beam's `max_read_time_seconds`. A
-    bundle's records and watermark reach the next stages when it ends, so a
+    """Beam's reading DoFn, with the tracker above, the process's shared
+    reader cache, and a bundle length that adapts: `live_s` after its first
+    record when the reader reports `live` (caught up with its partition),
+    else Beam's `max_read_time_seconds`. A bundle's records and watermark
+    reach the next stages when it ends, so a
     live stream wants short bundles; a backlog wants long ones (each bundle
     end is a checkpoint, a finalisation and a runner round trip)."""
 
     def __init__(self, poll_interval, max_records_per_bundle, max_read_time_seconds, live_s):
         super().__init__(poll_interval, max_records_per_bundle, max_read_time_seconds)
         self._live_s = live_s
+
+    def setup(self):
+        self._reader_cache = _SharedReaderCache.acquire()
+
+    def teardown(self):
+        if self._reader_cache is not None:
+            self._reader_cache = None
+            _SharedReaderCache.release()
 
     @beam.DoFn.unbounded_per_element()
     def process(
