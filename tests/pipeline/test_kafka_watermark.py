@@ -29,3 +29,26 @@ def test_an_idle_partition_follows_the_newest_event_time_of_the_others_not_the_c
     # newest minus the same bound; never near the 2099 clock
     assert busy_mark == t0 - CONFIG.max_out_of_order_s
     assert idle_mark == t0 + 6 * 3600 - CONFIG.max_out_of_order_s
+
+
+def test_a_reader_rebuilt_from_a_checkpoint_commits_from_the_jobs_floor_not_its_offset(
+    tmp_path,
+):
+    # GIVEN a store holding offsets 100-199 of a partition but not 0-99 (a
+    # sink not fused with the reader wrote the later read first), and a
+    # reader checkpointed at 200 by a job that started from the floor 0
+    from voc.pipeline.kafka_source import KafkaCheckpoint, KafkaPartitionSource
+    from voc.warehouse.store import RawStore, kafka_source
+
+    config = KafkaReadConfig(
+        bootstrap="127.0.0.1:1", group_id="g", streams=("calls",), store=str(tmp_path)
+    )
+    RawStore(str(tmp_path)).write_range("calls", kafka_source("voc.calls", 0), 100, 199, [], [])
+    mark = KafkaCheckpoint(config, "voc.calls", 0, 200, durable_from=0)
+    # WHEN the runner rebuilds the reader from that checkpoint (a reader cache miss)
+    reader = KafkaPartitionSource(config, "voc.calls", 0).create_reader(None, mark)
+    # THEN its checkpoints still commit from the floor: nothing is durable
+    # from 0, so finalising commits nothing (no broker is asked)
+    again = reader.get_checkpoint_mark()
+    assert (again.next_offset, again.durable_from) == (200, 0)
+    again.finalize_checkpoint()

@@ -136,7 +136,14 @@ class KafkaCheckpoint(CheckpointMark):
 
 
 class KafkaPartitionReader(UnboundedReader):
-    def __init__(self, config: KafkaReadConfig, topic: str, partition: int, start: int | None):
+    def __init__(
+        self,
+        config: KafkaReadConfig,
+        topic: str,
+        partition: int,
+        start: int | None,
+        durable_from: int | None = None,
+    ):
         self.config = config
         self.topic = topic
         self.partition = partition
@@ -144,7 +151,12 @@ class KafkaPartitionReader(UnboundedReader):
         self._buffer: list = []
         self._current = None
         self._next_offset: int | None = start
-        self._durable_from: int | None = start
+        # Where finalisations commit the store's contiguous run from: the
+        # group's floor when the job started, kept by a reader rebuilt from a
+        # checkpoint (from the checkpoint's own offset, a finalisation could
+        # commit past an earlier range a sink not fused with the reader has
+        # not stored yet).
+        self._durable_from: int | None = start if durable_from is None else durable_from
         self._max_ts_ms: int | None = None
         self._last_data = time.monotonic()
         self._end: int | None = None
@@ -303,8 +315,15 @@ class KafkaPartitionSource(UnboundedSource):
         return [self]
 
     def create_reader(self, options, checkpoint_mark):
-        start = checkpoint_mark.next_offset if checkpoint_mark is not None else None
-        return KafkaPartitionReader(self.config, self.topic, self.partition, start)
+        if checkpoint_mark is None:
+            return KafkaPartitionReader(self.config, self.topic, self.partition, None)
+        return KafkaPartitionReader(
+            self.config,
+            self.topic,
+            self.partition,
+            checkpoint_mark.next_offset,
+            checkpoint_mark.durable_from,
+        )
 
     def get_checkpoint_mark_coder(self):
         return PickleCoder()
